@@ -1,0 +1,1 @@
+"""The emulator server and the command-line interface."""

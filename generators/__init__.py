@@ -1,0 +1,1 @@
+"""Synthesizes CloudTrail records, log files and digest chains; usable with no server."""

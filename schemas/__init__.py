@@ -1,0 +1,1 @@
+"""JSON Schemas of a CloudTrail record, log file and digest file."""
