@@ -1,0 +1,98 @@
+"""Generates a trail into the local store and prints records/s and peak RSS of all processes.
+
+    .venv/bin/python bench/generate_bench.py [--count 1000000] [--workers N] [--regions us-east-1]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from generators.pipeline import generate_trail
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                children = [int(c) for c in task.read_text().split()]
+            except FileNotFoundError:
+                continue
+            found.extend(children)
+            todo.extend(children)
+    return found
+
+
+class PeakRss:
+    """Samples the summed RSS of this process and its descendants every 100 ms."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.is_set():
+            total = _rss_kb(me) + sum(_rss_kb(p) for p in _descendants(me))
+            self.peak_kb = max(self.peak_kb, total)
+            self._stop.wait(0.1)
+
+    def __enter__(self) -> "PeakRss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--regions", default="us-east-1")
+    parser.add_argument("--accounts", type=int, default=1)
+    parser.add_argument("--hours", type=int, default=24)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="ct-bench-"))
+    end = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    try:
+        with PeakRss() as rss:
+            began = time.perf_counter()
+            summary = generate_trail(
+                str(work / "out"), data_dir=work / "data", count=args.count,
+                start=end - timedelta(hours=args.hours), end=end, seed=1,
+                accounts=args.accounts, regions=args.regions.split(","), workers=args.workers,
+            )
+            wall = time.perf_counter() - began
+        print(f"records        {summary.records}")
+        print(f"log files      {summary.log_files} ({summary.log_bytes / 1e6:.1f} MB gzip)")
+        print(f"digests        {summary.digests}")
+        print(f"wall seconds   {wall:.2f}")
+        print(f"records/s      {summary.records / wall:,.0f}")
+        print(f"peak RSS (MB)  {rss.peak_kb / 1024:.0f}  (this process and all workers, summed)")
+        print(f"cores          {os.cpu_count()}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""The ``cloudtrail-emulator`` command line."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from generators.errors import GeneratorError
+
+PROG = "cloudtrail-emulator"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like the rest of the CLI's."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _timestamp(text: str) -> datetime:
+    """Parses an ISO 8601 time (``2024-05-01``, ``2024-05-01T12:00:00Z``); naive means UTC."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, not {value}")
+    return value
+
+
+def _accounts(text: str) -> int | list[str]:
+    """A number of accounts, or a comma-separated list of 12-digit account ids."""
+    if text.isdigit() and len(text) != 12:
+        value = int(text)
+        if value < 1:
+            raise argparse.ArgumentTypeError("needs at least one account")
+        return value
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    bad = [i for i in ids if not (i.isdigit() and len(i) == 12)]
+    if bad or not ids:
+        raise argparse.ArgumentTypeError(f"account ids are 12 digits: {', '.join(bad) or text!r}")
+    return ids
+
+
+def _regions(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=Path(".cloudtrail-emulator"),
+                        help="state directory: keyring and embedded object store (default: %(default)s)")
+    parser.add_argument("--endpoint-url", help="S3-compatible endpoint for s3:// targets "
+                        "(default: the embedded store in --data-dir)")
+    parser.add_argument("--bucket", help="bucket name recorded in digests when the target is a local "
+                        "directory (default: cloudtrail-emulator-logs)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Local AWS CloudTrail emulator and test-fixture generator.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    gen = commands.add_parser("generate", help="write realistic log files and signed digests",
+                              description="Generate CloudTrail records and deliver them as gzipped log "
+                              "files in the AWSLogs/ layout with an hourly signed digest chain.")
+    gen.add_argument("--count", type=_count, help="number of records (default: ~600/hour/account/region "
+                     "over the range)")
+    gen.add_argument("--start", type=_timestamp, help="first moment, ISO 8601 (default: one day before --end)")
+    gen.add_argument("--end", type=_timestamp, help="end of the range, ISO 8601 (default: now)")
+    gen.add_argument("--accounts", type=_accounts, default=1,
+                     help="number of accounts (an organization when more than one) or a comma list of ids")
+    gen.add_argument("--regions", type=_regions, default=["us-east-1"], help="comma-separated regions")
+    gen.add_argument("--trail-name", default="management-events")
+    gen.add_argument("--prefix", default="", help="S3 key prefix in front of AWSLogs/")
+    gen.add_argument("--seed", type=int, default=0, help="same seed and options, same output")
+    gen.add_argument("--output", required=True, help="local directory or s3://bucket[/prefix]")
+    gen.add_argument("--workers", type=int, help="processes (default: all cores for large runs)")
+    gen.add_argument("--no-digests", action="store_true", help="log files only, no digest chain")
+    _add_store_options(gen)
+
+    val = commands.add_parser("validate", help="check a trail's digests and log files",
+                              description="Verify digest signatures, chain links and log-file hashes; "
+                              "names every bad file and exits 1 if any.")
+    val.add_argument("target", help="local directory or s3://bucket[/prefix]")
+    val.add_argument("--trail-name", help="only this trail (default: every trail found)")
+    val.add_argument("--start", type=_timestamp, help="ignore digests that end before this time")
+    val.add_argument("--end", type=_timestamp, help="ignore digests that end after this time")
+    val.add_argument("--verbose", action="store_true", help="list valid files too")
+    _add_store_options(val)
+    return parser
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from generators.pipeline import generate_trail, plan_run
+
+    options, _ = plan_run(count=args.count, start=args.start, end=args.end, seed=args.seed,
+                          accounts=args.accounts, regions=args.regions)
+    with tqdm(total=options.plan.count, unit="rec", unit_scale=True, file=sys.stderr,
+              disable=None, leave=False) as bar:
+        summary = generate_trail(
+            args.output,
+            prefix=args.prefix,
+            data_dir=args.data_dir,
+            endpoint_url=args.endpoint_url,
+            bucket=args.bucket,
+            trail_name=args.trail_name,
+            count=options.plan.count,
+            start=options.plan.start,
+            end=options.plan.end,
+            seed=args.seed,
+            accounts=args.accounts,
+            regions=args.regions,
+            workers=args.workers,
+            validation=not args.no_digests,
+            progress=bar.update,
+        )
+    org = f", organization {summary.organization_id}" if summary.organization_id else ""
+    print(
+        f"{summary.records} records in {summary.log_files} log files ({summary.log_bytes / 1e6:.1f} MB) "
+        f"and {summary.digests} digest files for trail {args.trail_name}{org}\n"
+        f"accounts {', '.join(summary.accounts)}; regions {', '.join(summary.regions)}; "
+        f"{summary.start:%Y-%m-%dT%H:%M:%SZ} to {summary.end:%Y-%m-%dT%H:%M:%SZ}\n"
+        f"written to {args.output} in {summary.seconds:.1f} s ({summary.records_per_second():,.0f} records/s)"
+    )
+    return 0
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    from generators.keyring import Keyring
+    from generators.stores import open_target
+    from generators.validate import validate_trail
+
+    store, bucket, prefix = open_target(args.target, data_dir=args.data_dir,
+                                        endpoint_url=args.endpoint_url, bucket=args.bucket)
+    report = validate_trail(store, bucket, prefix, keyring=Keyring(args.data_dir),
+                            trail_name=args.trail_name, start=args.start, end=args.end)
+    print(report.render(verbose=args.verbose))
+    return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    runners = {"generate": _run_generate, "validate": _run_validate}
+    try:
+        return runners[args.command](args)
+    except GeneratorError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

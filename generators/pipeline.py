@@ -1,0 +1,361 @@
+"""The generator's public entry points: a streaming record generator and a trail writer.
+
+``generate()`` yields records; ``write_trail()`` turns the same records into delivered log files and
+an hourly signed digest chain per account and region in an object store, on several processes.
+Both are reproducible: the same seed and options (and, for signatures, the same keyring) give the
+same bytes whatever the number of processes, because every hourly unit of every account draws from
+its own rng seeded by (seed, unit, region) and the digests are built in unit order.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import multiprocessing
+import os
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from generators.catalog import load_catalog
+from generators.digests import DigestChain
+from generators.errors import GeneratorError
+from generators.keyring import Keyring
+from generators.logfiles import LogFile, batch_into_files
+from generators.naming import trail_name_problem
+from generators.population import Population, build_population
+from generators.records import RecordFactory
+from generators.stores import ObjectStore, open_target
+from generators.timeline import UNIT, Plan, Unit, check_regions, make_plan, resolve_range
+
+DEFAULT_TRAIL = "management-events"
+DEFAULT_DATA_DIR = Path(".cloudtrail-emulator")
+#: below this many records a run stays in one process: starting workers would cost more than it saves
+PARALLEL_THRESHOLD = 50_000
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """What a generation run makes: picklable, so worker processes rebuild the same generator."""
+
+    seed: int
+    accounts: tuple[str, ...] | int
+    plan: Plan
+
+
+@dataclasses.dataclass(frozen=True)
+class TrailTarget:
+    """Where and under which trail the files go."""
+
+    bucket: str
+    prefix: str = ""
+    trail_name: str = DEFAULT_TRAIL
+    home_region: str = "us-east-1"
+
+
+@dataclasses.dataclass
+class TrailSummary:
+    """What ``write_trail`` delivered."""
+
+    records: int = 0
+    log_files: int = 0
+    digests: int = 0
+    log_bytes: int = 0
+    seconds: float = 0.0
+    start: datetime | None = None
+    end: datetime | None = None
+    regions: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    organization_id: str | None = None
+
+    def records_per_second(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+def plan_run(
+    *,
+    count: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    seed: int = 0,
+    accounts: int | Sequence[str] = 1,
+    regions: Sequence[str] = ("us-east-1",),
+    now: datetime | None = None,
+) -> tuple[RunOptions, Population]:
+    """Checks the options and plans the run; ``now`` (default: the wall clock) ends an open range."""
+    if isinstance(accounts, int) and accounts < 1:
+        raise GeneratorError(f"accounts must be at least 1, not {accounts}")
+    population = build_population(seed, accounts if isinstance(accounts, int) else list(accounts))
+    start, end = resolve_range(count, start, end, now or datetime.now(timezone.utc))
+    plan = make_plan(
+        count=count,
+        start=start,
+        end=end,
+        accounts=tuple(a.account_id for a in population.accounts),
+        regions=check_regions(tuple(regions)),
+    )
+    accounts_arg = accounts if isinstance(accounts, int) else tuple(accounts)
+    return RunOptions(seed, accounts_arg, plan), population
+
+
+class _UnitGenerator:
+    """Makes the records of one work unit; one per process."""
+
+    def __init__(self, options: RunOptions, population: Population | None = None):
+        self.options = options
+        self.population = population or build_population(
+            options.seed,
+            options.accounts if isinstance(options.accounts, int) else list(options.accounts),
+        )
+        self.factory = RecordFactory(self.population, load_catalog())
+
+    def records(self, unit: Unit) -> dict[str, list[dict]]:
+        """The unit's records grouped by the region they are logged in, each group in time order."""
+        by_region: dict[str, list[dict]] = defaultdict(list)
+        span = int((unit.end - unit.start).total_seconds())
+        for region, n in unit.counts:
+            rng = random.Random(f"{self.options.seed}:{unit.index}:{region}")
+            offsets = sorted(rng.randrange(span) for _ in range(n))
+            for offset in offsets:
+                record = self.factory.make(
+                    rng, unit.start + timedelta(seconds=offset), unit.account_id, region
+                )
+                by_region[record["awsRegion"]].append(record)
+        for group in by_region.values():
+            group.sort(key=lambda r: r["eventTime"])
+        return by_region
+
+
+def generate(
+    *,
+    count: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    seed: int = 0,
+    accounts: int | Sequence[str] = 1,
+    regions: Sequence[str] = ("us-east-1",),
+    now: datetime | None = None,
+) -> Iterator[dict]:
+    """Yields realistic CloudTrail records, hour by hour; memory does not grow with ``count``.
+
+    Without ``end`` the range ends at ``now`` (default: the wall clock); without ``start`` it spans
+    one day. Pin ``start`` and ``end`` for reproducible output.
+    """
+    options, population = plan_run(
+        count=count, start=start, end=end, seed=seed, accounts=accounts, regions=regions, now=now
+    )
+    generator = _UnitGenerator(options, population)
+    for unit in options.plan.units:
+        groups = generator.records(unit)
+        merged = [r for group in groups.values() for r in group]
+        merged.sort(key=lambda r: r["eventTime"])
+        yield from merged
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+_worker: tuple[_UnitGenerator, ObjectStore, TrailTarget, str | None] | None = None
+
+
+def _init_worker(options: RunOptions, open_store: Callable[[], ObjectStore], target: TrailTarget,
+                 org_id: str | None) -> None:
+    global _worker
+    _worker = (_UnitGenerator(options), open_store(), target, org_id)
+
+
+def _run_unit_in_worker(unit: Unit) -> tuple[int, int, list[LogFile]]:
+    assert _worker is not None, "worker not initialised"
+    return _deliver_unit(*_worker, unit)
+
+
+def _deliver_unit(generator: _UnitGenerator, store: ObjectStore, target: TrailTarget,
+                  org_id: str | None, unit: Unit) -> tuple[int, int, list[LogFile]]:
+    """Makes a unit's records and writes its log files; returns (records, bytes, files without bodies)."""
+    delivered: list[LogFile] = []
+    count = size = 0
+    for region, records in sorted(generator.records(unit).items()):
+        count += len(records)
+        rng = random.Random(f"{generator.options.seed}:{unit.index}:{region}:files")
+        for log_file in batch_into_files(records, unit.account_id, region, rng, target.prefix, org_id):
+            store.put(target.bucket, log_file.key, log_file.body)
+            size += len(log_file.body)
+            delivered.append(dataclasses.replace(log_file, body=b""))
+    return count, size, delivered
+
+
+class _Chains:
+    """The digest chains of a run, closed hour by hour as the units that feed them complete."""
+
+    def __init__(self, store: ObjectStore, target: TrailTarget, keyring: Keyring, accounts: Iterable[str],
+                 regions: Iterable[str], org_id: str | None, started_at: datetime):
+        self.store = store
+        self.target = target
+        self.next_close = started_at + UNIT
+        self.pending: list[LogFile] = []
+        self.chains = {
+            (account, region): DigestChain(
+                bucket=target.bucket,
+                prefix=target.prefix,
+                account_id=account,
+                region=region,
+                trail_name=target.trail_name,
+                home_region=target.home_region,
+                keyring=keyring,
+                org_id=org_id,
+                started_at=started_at,
+            )
+            for account in accounts
+            for region in regions
+        }
+        self.digests = 0
+
+    def add(self, files: list[LogFile]) -> None:
+        self.pending.extend(files)
+
+    def close_until(self, moment: datetime) -> None:
+        """Closes every period that ends at or before ``moment``."""
+        while self.next_close <= moment:
+            self._close(self.next_close)
+
+    def close_all(self) -> None:
+        """Closes periods until every pending file is in a digest."""
+        while self.pending:
+            self._close(self.next_close)
+
+    def _close(self, end: datetime) -> None:
+        due = [f for f in self.pending if f.delivered_at < end]
+        self.pending = [f for f in self.pending if f.delivered_at >= end]
+        for log_file in due:
+            chain = self.chains.get((log_file.account_id, log_file.region))
+            if chain is None:
+                raise GeneratorError(f"log file for a region outside the trail: {log_file.key}")
+            chain.add(log_file)
+        for chain in self.chains.values():
+            digest = chain.close_period(end)
+            self.store.put(self.target.bucket, digest.key, digest.body, digest.metadata)
+            self.digests += 1
+        self.next_close = end + UNIT
+
+
+def write_trail(
+    store: ObjectStore,
+    target: TrailTarget,
+    options: RunOptions,
+    *,
+    keyring: Keyring,
+    population: Population | None = None,
+    open_store: Callable[[], ObjectStore] | None = None,
+    workers: int | None = None,
+    validation: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> TrailSummary:
+    """Delivers a planned run's log files and digests into ``store`` under ``target``.
+
+    With ``open_store`` (a picklable callable returning an equivalent store) and more than one
+    worker, units are generated and written by a process pool; digests are always built here, in
+    unit order, so the bytes do not depend on ``workers``.
+    """
+    plan = options.plan
+    population = population or build_population(
+        options.seed, options.accounts if isinstance(options.accounts, int) else list(options.accounts)
+    )
+    org_id = population.organization_id if len(plan.accounts) > 1 else None
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8) if plan.count >= PARALLEL_THRESHOLD else 1
+    if not store.bucket_exists(target.bucket):
+        store.create_bucket(target.bucket)
+    # IAM, STS and sign-in events land in us-east-1 whatever regions the run names, as AWS logs them
+    chain_regions = tuple(dict.fromkeys((*plan.regions, "us-east-1")))
+    chains = _Chains(store, target, keyring, plan.accounts, chain_regions, org_id, plan.start) if validation else None
+    summary = TrailSummary(start=plan.start, end=plan.end, regions=chain_regions, accounts=plan.accounts,
+                           organization_id=org_id)
+    began = time.perf_counter()
+    for unit, (count, size, files) in zip(plan.units, _unit_results(store, target, options, population, org_id,
+                                                              open_store, workers)):
+        if chains is not None:
+            chains.close_until(unit.start)
+            chains.add(files)
+        summary.records += count
+        summary.log_files += len(files)
+        summary.log_bytes += size
+        if progress is not None:
+            progress(count)
+    if chains is not None:
+        chains.close_until(plan.end)
+        chains.close_all()
+        summary.digests = chains.digests
+    summary.seconds = time.perf_counter() - began
+    return summary
+
+
+def _unit_results(store: ObjectStore, target: TrailTarget, options: RunOptions, population: Population,
+                  org_id: str | None, open_store: Callable[[], ObjectStore] | None,
+                  workers: int) -> Iterator[tuple[int, int, list[LogFile]]]:
+    """The units' results in plan order, made here or by a pool of worker processes."""
+    units = options.plan.units
+    if workers <= 1 or open_store is None or len(units) < 2:
+        generator = _UnitGenerator(options, population)
+        for unit in units:
+            yield _deliver_unit(generator, store, target, org_id, unit)
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_init_worker, initargs=(options, open_store, target, org_id)) as pool:
+        yield from pool.imap(_run_unit_in_worker, units, chunksize=1)
+
+
+def _reopen(target: str, data_dir: Path, endpoint_url: str | None, bucket: str | None) -> ObjectStore:
+    """Opens the store a worker process writes to (picklable by reference)."""
+    return open_target(target, data_dir=data_dir, endpoint_url=endpoint_url, bucket=bucket)[0]
+
+
+def generate_trail(
+    target: str,
+    *,
+    data_dir: Path | str = DEFAULT_DATA_DIR,
+    endpoint_url: str | None = None,
+    bucket: str | None = None,
+    prefix: str = "",
+    trail_name: str = DEFAULT_TRAIL,
+    home_region: str | None = None,
+    count: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    seed: int = 0,
+    accounts: int | Sequence[str] = 1,
+    regions: Sequence[str] = ("us-east-1",),
+    now: datetime | None = None,
+    workers: int | None = None,
+    validation: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> TrailSummary:
+    """Generates a trail's records and delivers them as log files and signed digests to ``target``.
+
+    ``target`` is a local directory or ``s3://bucket[/prefix]`` (the S3 endpoint at ``endpoint_url``,
+    or the embedded store under ``data_dir`` without one); ``prefix`` goes after the target's own
+    prefix, in front of ``AWSLogs/``. Signing keys are kept in ``data_dir``'s keyring.
+    """
+    data_dir = Path(data_dir)
+    problem = trail_name_problem(trail_name)
+    if problem:
+        raise GeneratorError(f"invalid trail name {trail_name!r}: {problem}")
+    options, population = plan_run(
+        count=count, start=start, end=end, seed=seed, accounts=accounts, regions=regions, now=now
+    )
+    store, bucket_name, target_prefix = open_target(target, data_dir=data_dir, endpoint_url=endpoint_url,
+                                                    bucket=bucket)
+    key_prefix = "/".join(p.strip("/") for p in (target_prefix, prefix) if p.strip("/"))
+    trail = TrailTarget(bucket=bucket_name, prefix=key_prefix, trail_name=trail_name,
+                        home_region=home_region or options.plan.regions[0])
+    return write_trail(
+        store,
+        trail,
+        options,
+        keyring=Keyring(data_dir),
+        population=population,
+        open_store=functools.partial(_reopen, target, data_dir, endpoint_url, bucket),
+        workers=workers,
+        validation=validation,
+        progress=progress,
+    )
