@@ -136,6 +136,10 @@ def _hex(rng: random.Random, n: int) -> str:
     return "".join(rng.choice("0123456789abcdef") for _ in range(n))
 
 
+def _alnum(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(n))
+
+
 def _public_ipv4(rng: random.Random, first_octets: Sequence[int] | None = None) -> str:
     while True:
         first = rng.choice(first_octets) if first_octets else rng.randrange(1, 224)
@@ -200,7 +204,8 @@ def _java(rng: random.Random) -> str:
 
 
 def _ssm_agent(rng: random.Random) -> str:
-    return f"aws-sdk-go/1.50.{rng.randrange(0, 40)} (go1.21.{rng.randrange(1, 10)}; linux; amd64) amazon-ssm-agent/"
+    go = f"go1.21.{rng.randrange(1, 10)}"
+    return f"aws-sdk-go/1.50.{rng.randrange(0, 40)} ({go}; linux; amd64) amazon-ssm-agent/"
 
 
 def _s3_console(rng: random.Random) -> str:
@@ -307,10 +312,9 @@ def build_population(seed: int, accounts: int | Sequence[str] = 1) -> Population
     ids = _checked_account_ids(accounts, rng)
     company = _slug(fake.last_name())
     org = len(ids) > 1
-    organization_id = "o-" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(10)) \
-        if org else None
-    account_list = tuple(
-        Account(account_id, _alias(company, index, org), org and index == 0) for index, account_id in enumerate(ids))
+    organization_id = "o-" + _alnum(rng, 10) if org else None
+    account_list = tuple(Account(account_id, _alias(company, index, org), org and index == 0)
+                         for index, account_id in enumerate(ids))
     people = _people(rng, fake, company, count=min(4 + 2 * len(ids), 40))
     builder = _Builder(rng, fake, people, sso_region=rng.choice((None, "eu-west-1", "us-west-2")))
     principals = tuple(p for account in account_list for p in builder.account(account, org))
@@ -367,7 +371,8 @@ def _role_identity(account_id: str, role: str, role_path: str, role_id: str, ses
     if ec2_delivery:
         context["ec2RoleDelivery"] = "2.0"
     identity: dict = {"type": "AssumedRole", "principalId": f"{role_id}:{session}",
-                      "arn": f"arn:aws:sts::{account_id}:assumed-role/{role}/{session}", "accountId": account_id}
+                      "arn": f"arn:aws:sts::{account_id}:assumed-role/{role}/{session}",
+                      "accountId": account_id}
     if access_key:
         identity["accessKeyId"] = access_key
     identity["sessionContext"] = context
@@ -376,8 +381,11 @@ def _role_identity(account_id: str, role: str, role_path: str, role_id: str, ses
     return identity
 
 
-def _user_identity(account_id: str, user_id: str, name: str, access_key: str, console_mfa: bool | None) -> dict:
-    identity: dict = {"type": "IAMUser", "principalId": user_id, "arn": f"arn:aws:iam::{account_id}:user/{name}",
+def _user_identity(account_id: str, user_id: str, name: str, access_key: str,
+                   console_mfa: bool | None) -> dict:
+    """An IAM user's identity; with `console_mfa` set, that of its console session."""
+    identity: dict = {"type": "IAMUser", "principalId": user_id,
+                      "arn": f"arn:aws:iam::{account_id}:user/{name}",
                       "accountId": account_id, "accessKeyId": access_key, "userName": name}
     if console_mfa is not None:
         identity["sessionContext"] = {"sessionIssuer": {}, "webIdFederationData": {},
@@ -394,7 +402,8 @@ _SERVICE_ROLES = (("AWSServiceRoleForConfig", "config.amazonaws.com", "AWSConfig
                   ("AWSServiceRoleForAutoScaling", "autoscaling.amazonaws.com", "AutoScaling", 1.5),
                   ("AWSServiceRoleForAmazonSSM", "ssm.amazonaws.com", "SSM", 1.0),
                   ("AWSServiceRoleForECS", "ecs.amazonaws.com", "ecs-service-scheduler", 1.0),
-                  ("AWSServiceRoleForAmazonInspector2", "inspector2.amazonaws.com", "MandoService{digits}", 0.8),
+                  ("AWSServiceRoleForAmazonInspector2", "inspector2.amazonaws.com", "MandoService{digits}",
+                   0.8),
                   ("AWSServiceRoleForTrustedAdvisor", "trustedadvisor.amazonaws.com", "TrustedAdvisor", 0.5),
                   ("AWSServiceRoleForSSO", "sso.amazonaws.com", "AWS-SSO", 0.3))
 _ORG_ROLE = ("AWSServiceRoleForOrganizations", "organizations.amazonaws.com", "AWSOrganizations", 0.3)
@@ -410,7 +419,8 @@ class _Builder:
         self.sso_path = "aws-reserved/sso.amazonaws.com/" + (f"{sso_region}/" if sso_region else "")
         self.ci_ips = tuple(_public_ipv4(rng, _CI_OCTETS) for _ in range(rng.randint(3, 5)))
         self.terraform = _terraform(rng)
-        self.runner_cli = _aws_cli(rng, f"os/linux#6.5.0-{rng.randrange(1015, 1030)}-azure", "x86_64", "ubuntu.22")
+        runner_os = f"os/linux#6.5.0-{rng.randrange(1015, 1030)}-azure"
+        self.runner_cli = _aws_cli(rng, runner_os, "x86_64", "ubuntu.22")
 
     def account(self, account: Account, org: bool) -> list[Principal]:
         acct = account.account_id
@@ -465,7 +475,8 @@ class _Builder:
     def _user_role(self, acct: str, person: _Person) -> Principal:
         rng = self.rng
         role = rng.choice(("Admin", "ReadOnly", "PowerUser", "DeployRole", "OrganizationAccountAccessRole"))
-        session = person.login if rng.random() < 0.6 else f"botocore-session-{rng.randrange(1_690_000_000, 1_710_000_000)}"
+        session = person.login if rng.random() < 0.6 else \
+            f"botocore-session-{rng.randrange(1_690_000_000, 1_710_000_000)}"
         key_id = _aws_id("ASIA", acct, rng, 20)
         identity = _role_identity(acct, role, "", _aws_id("AROA", acct, rng, 21), session, key_id, mfa=True)
         return Principal(f"{acct}:role/{role}/{person.login}", "AssumedRole", acct, identity, key_id, session,
@@ -480,7 +491,8 @@ class _Builder:
         for category, console, weight in (("sso", False, 2.0), ("sso-console", True, 1.5)):
             key_id = _aws_id("ASIA", acct, rng, 20)
             identity = _role_identity(acct, role, self.sso_path, role_id, person.email, key_id)
-            agents = self._console_agents(person) if console else (person.device.cli(rng), person.device.boto3(rng))
+            agents = self._console_agents(person) if console else \
+                (person.device.cli(rng), person.device.boto3(rng))
             out.append(Principal(f"{acct}:{category}/{permission_set}/{person.email}", "AssumedRole", acct,
                                  identity, key_id, person.email, person.ips, agents, console, None, weight))
         return out
@@ -512,9 +524,10 @@ class _Builder:
 
     def _root(self, acct: str, admin: _Person) -> Principal:
         key_id = _aws_id("ASIA", acct, self.rng, 20)
-        identity = {"type": "Root", "principalId": acct, "arn": f"arn:aws:iam::{acct}:root", "accountId": acct,
-                    "accessKeyId": key_id,
-                    "sessionContext": {"sessionIssuer": {}, "webIdFederationData": {}, "attributes": _attributes(True)}}
+        identity = {"type": "Root", "principalId": acct, "arn": f"arn:aws:iam::{acct}:root",
+                    "accountId": acct, "accessKeyId": key_id,
+                    "sessionContext": {"sessionIssuer": {}, "webIdFederationData": {},
+                                       "attributes": _attributes(True)}}
         return Principal(f"{acct}:root", "Root", acct, identity, key_id, "root", admin.ips,
                          ("AWS Internal", admin.device.browser), True, None, 0.05)
 
@@ -534,7 +547,8 @@ class _Builder:
         key_id = _aws_id("ASIA", acct, rng, 20)
         web = {"federatedProvider": f"arn:aws:iam::{acct}:oidc-provider/token.actions.githubusercontent.com",
                "attributes": {}}
-        identity = _role_identity(acct, role, "", _aws_id("AROA", acct, rng, 21), session, key_id, web_identity=web)
+        identity = _role_identity(acct, role, "", _aws_id("AROA", acct, rng, 21), session, key_id,
+                                  web_identity=web)
         return Principal(f"{acct}:web-identity/{role}", "AssumedRole", acct, identity, key_id, session,
                          self.ci_ips, (self.runner_cli, *self.terraform), False, None, 3.0)
 
@@ -545,20 +559,23 @@ class _Builder:
         rng = self.rng
         role, session = f"{self._app_name()}-ec2-role", f"i-0{_hex(rng, 16)}"
         key_id = _aws_id("ASIA", acct, rng, 20)
-        identity = _role_identity(acct, role, "", _aws_id("AROA", acct, rng, 21), session, key_id, ec2_delivery=True)
-        agents = (_ssm_agent(rng), _boto3(rng, f"os/linux#6.1.{rng.randrange(50, 80)}-"
-                                                f"{rng.randrange(60, 99)}.{rng.randrange(100, 140)}.amzn2023.x86_64",
-                                          "x86_64"))
+        identity = _role_identity(acct, role, "", _aws_id("AROA", acct, rng, 21), session, key_id,
+                                  ec2_delivery=True)
+        kernel = (f"os/linux#6.1.{rng.randrange(50, 80)}-{rng.randrange(60, 99)}."
+                  f"{rng.randrange(100, 140)}.amzn2023.x86_64")
+        agents = (_ssm_agent(rng), _boto3(rng, kernel, "x86_64"))
         return Principal(f"{acct}:instance/{session}", "AssumedRole", acct, identity, key_id, session,
                          (_public_ipv4(rng, _EC2_OCTETS),), agents, False, None, 2.0)
 
     def _lambda(self, acct: str) -> Principal:
         rng = self.rng
         function = f"{self._app_name()}-handler"
-        role = f"{function}-role-{''.join(rng.choice('abcdefghijklmnopqrstuvwxyz0123456789') for _ in range(8))}"
+        role = f"{function}-role-{_alnum(rng, 8)}"
         key_id = _aws_id("ASIA", acct, rng, 20)
-        identity = _role_identity(acct, role, "service-role/", _aws_id("AROA", acct, rng, 21), function, key_id)
-        kernel = f"os/linux#5.10.{rng.randrange(200, 240)}-{rng.randrange(200, 240)}.{rng.randrange(800, 999)}.amzn2.x86_64"
+        identity = _role_identity(acct, role, "service-role/", _aws_id("AROA", acct, rng, 21), function,
+                                  key_id)
+        kernel = (f"os/linux#5.10.{rng.randrange(200, 240)}-{rng.randrange(200, 240)}."
+                  f"{rng.randrange(800, 999)}.amzn2.x86_64")
         agent = _boto3(rng, kernel, "x86_64", extra="exec-env/AWS_Lambda_python3.11 ")
         ips = tuple(_public_ipv4(rng, _EC2_OCTETS) for _ in range(3))
         return Principal(f"{acct}:lambda/{role}", "AssumedRole", acct, identity, key_id, function,
@@ -571,7 +588,8 @@ class _Builder:
 
     def _service_role(self, acct: str, role: str, host: str, session: str, weight: float) -> Principal:
         session = session.format(digits=self.rng.randrange(10**18, 10**19))
-        identity = _role_identity(acct, role, f"aws-service-role/{host}/", _aws_id("AROA", acct, self.rng, 21),
-                                  session, None, invoked_by=host)
+        role_id = _aws_id("AROA", acct, self.rng, 21)
+        identity = _role_identity(acct, role, f"aws-service-role/{host}/", role_id, session, None,
+                                  invoked_by=host)
         return Principal(f"{acct}:service-role/{role}", "AssumedRole", acct, identity, None, session,
                          (host,), (host,), False, host, weight)
