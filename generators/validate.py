@@ -42,7 +42,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from generators.digests import format_time, parse_time, string_to_sign
+from generators.digests import PERIOD, format_time, parse_time, string_to_sign
 from generators.errors import GeneratorError
 from generators.keyring import Keyring, SigningKey
 from generators.stores import NoSuchKey, ObjectStore
@@ -338,7 +338,8 @@ def _link_chain(chain: list[_Digest], bucket: str, exists: set[str], store: Obje
         elif previous is not None and link_bucket == bucket and link_key == previous.key:
             if digest.verdict is Verdict.VALID and previous.data is not None and (
                 data.get("previousDigestHashValue") != previous.raw_sha256
-                or data.get("previousDigestSignature") != previous.signature
+                or (previous.signature is not None
+                    and data.get("previousDigestSignature") != previous.signature)
             ):
                 digest.verdict = Verdict.BROKEN_LINK
                 digest.detail = "hash or signature differs from the previous digest's"
@@ -430,7 +431,8 @@ def validate_trail(store: ObjectStore, bucket: str, prefix: str = "", *,
             chain.sort(key=lambda d: (d.end_from_key, d.key))
             chain_missing = _link_chain(chain, bucket, listed, store, report)
             spans = coverage.setdefault(chain_id[:3], [])
-            spans += [(d.start, d.end) for d in chain if d.start is not None]
+            # an unreadable digest is assumed to have covered the hour before its key's time
+            spans += [(d.start, d.end) if d.start is not None else (d.end - PERIOD, d.end) for d in chain]
             spans += [(m.after or m.before - timedelta(hours=1), m.before) for m in chain_missing]
             missing += chain_missing
 
