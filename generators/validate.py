@@ -27,6 +27,7 @@ verified with `cryptography` against public keys loaded once per fingerprint.
 """
 from __future__ import annotations
 
+import bisect
 import enum
 import hashlib
 import re
@@ -394,31 +395,11 @@ def validate_trail(store: ObjectStore, bucket: str, prefix: str = "", *,
     if not store.bucket_exists(bucket):
         raise GeneratorError(f"bucket {bucket} does not exist")
     prefix = prefix.strip("/")
-    root = f"{prefix}/AWSLogs/" if prefix else "AWSLogs/"
-    wanted_accounts = None if account_ids is None else set(account_ids)
-    wanted_regions = None if regions is None else set(regions)
-    digest_end_limit = None if end is None else end + timedelta(hours=1)
     report = ValidationReport(bucket, prefix, start, end)
-
-    chains: dict[tuple[str | None, str, str, str, str], list[_Digest]] = {}
-    logs: dict[str, tuple[str | None, str, str, datetime]] = {}
-    listed: set[str] = set()
-    for key in store.list(bucket, root):
-        listed.add(key)
-        rel = key[len(root):]
-        if match := _LOG_RE.fullmatch(rel):
-            org, account, region = match["org"], match["account"], match["region"]
-            at = datetime.strptime(match["ts"], "%Y%m%dT%H%MZ").replace(tzinfo=timezone.utc)
-            if _wanted(account, region, wanted_accounts, wanted_regions) and _in(at, start, end):
-                logs[key] = (org, account, region, at)
-        elif match := _DIGEST_RE.fullmatch(rel):
-            account, region = match["account"], match["region"]
-            at = datetime.strptime(match["ts"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-            if (_wanted(account, region, wanted_accounts, wanted_regions)
-                    and (trail_name is None or match["trail"] == trail_name)
-                    and _in(at, start, digest_end_limit)):
-                chain_id = (match["org"], account, region, match["trail"], match["home"])
-                chains.setdefault(chain_id, []).append(_Digest(key, chain_id, at))
+    listing = _scan(store, bucket, f"{prefix}/AWSLogs/" if prefix else "AWSLogs/", trail_name,
+                    None if account_ids is None else set(account_ids),
+                    None if regions is None else set(regions), start, end)
+    chains = listing.chains
 
     keys = _PublicKeys(keyring, public_keys)
     all_digests = [d for chain in chains.values() for d in chain]
@@ -429,11 +410,11 @@ def validate_trail(store: ObjectStore, bucket: str, prefix: str = "", *,
         coverage: dict[tuple[str | None, str, str], list[tuple[datetime, datetime]]] = {}
         for chain_id, chain in chains.items():
             chain.sort(key=lambda d: (d.end_from_key, d.key))
-            chain_missing = _link_chain(chain, bucket, listed, store, report)
+            chain_missing = _link_chain(chain, bucket, listing.keys, store, report)
             spans = coverage.setdefault(chain_id[:3], [])
             # an unreadable digest is assumed to have covered the hour before its key's time
             spans += [(d.start, d.end) if d.start is not None else (d.end - PERIOD, d.end) for d in chain]
-            spans += [(m.after or m.before - timedelta(hours=1), m.before) for m in chain_missing]
+            spans += [(m.after or m.before - PERIOD, m.before) for m in chain_missing]
             missing += chain_missing
 
         refs: dict[tuple[str, str], str] = {}
@@ -455,25 +436,87 @@ def validate_trail(store: ObjectStore, bucket: str, prefix: str = "", *,
         report.digests.append(FileVerdict("digest", gone.bucket, gone.key, Verdict.NOT_FOUND,
                                           "a later digest links to it"))
 
-    for key, (org, account, region, at) in logs.items():
-        if (bucket, key) not in refs:
-            spans = coverage.get((org, account, region), [])
-            report.logs.append(FileVerdict("log", bucket, key, _unlisted_verdict(at, spans)))
+    _judge_unlisted(report, listing.logs, set(refs), coverage)
     report.digests.sort(key=lambda v: (v.bucket, v.key))
     report.logs.sort(key=lambda v: (v.bucket, v.key))
     return report
 
 
-def _unlisted_verdict(at: datetime, spans: list[tuple[datetime, datetime]]) -> Verdict:
-    """Why a log file no digest lists is unlisted: inside, after or outside the digested time."""
-    if not spans:
+@dataclass
+class _Listing:
+    """What one listing of `[prefix/]AWSLogs/` found."""
+
+    keys: set[str] = field(default_factory=set)
+    chains: dict[tuple[str | None, str, str, str, str], list[_Digest]] = field(default_factory=dict)
+    logs: dict[str, tuple[str | None, str, str, datetime]] = field(default_factory=dict)  # org, acct, region, name time
+
+
+def _scan(store: ObjectStore, bucket: str, root: str, trail_name: str | None,
+          accounts: set[str] | None, regions: set[str] | None,
+          start: datetime | None, end: datetime | None) -> _Listing:
+    """Sort the keys under `root` into digest chains and log files, keeping those asked for."""
+    listing = _Listing()
+    digest_end_limit = None if end is None else end + PERIOD
+    for key in store.list(bucket, root):
+        listing.keys.add(key)
+        rel = key[len(root):]
+        if match := _LOG_RE.fullmatch(rel):
+            org, account, region = match["org"], match["account"], match["region"]
+            at = datetime.strptime(match["ts"], "%Y%m%dT%H%MZ").replace(tzinfo=timezone.utc)
+            if _wanted(account, region, accounts, regions) and _in(at, start, end):
+                listing.logs[key] = (org, account, region, at)
+        elif match := _DIGEST_RE.fullmatch(rel):
+            account, region = match["account"], match["region"]
+            at = datetime.strptime(match["ts"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+            if (_wanted(account, region, accounts, regions)
+                    and (trail_name is None or match["trail"] == trail_name)
+                    and _in(at, start, digest_end_limit)):
+                chain_id = (match["org"], account, region, match["trail"], match["home"])
+                listing.chains.setdefault(chain_id, []).append(_Digest(key, chain_id, at))
+    return listing
+
+
+def _judge_unlisted(report: ValidationReport, logs: dict[str, tuple[str | None, str, str, datetime]],
+                    referenced: set[tuple[str, str]],
+                    coverage: dict[tuple[str | None, str, str], list[tuple[datetime, datetime]]]) -> None:
+    """Add a verdict for every log file in the store that no digest lists."""
+    covered: dict[tuple[str | None, str, str], _Coverage] = {}
+    for key, (org, account, region, at) in logs.items():
+        if (report.bucket, key) in referenced:
+            continue
+        place = (org, account, region)
+        if place not in covered:
+            covered[place] = _Coverage(coverage.get(place, []))
+        report.logs.append(FileVerdict("log", report.bucket, key, covered[place].unlisted_verdict(at)))
+
+
+class _Coverage:
+    """The union of the time spans digests cover, for bisecting."""
+
+    def __init__(self, spans: list[tuple[datetime, datetime]]):
+        merged: list[list[datetime]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self._starts = [m[0] for m in merged]
+        self._ends = [m[1] for m in merged]
+
+    def covers(self, first: datetime, last: datetime) -> bool:
+        """True when [first, last] lies inside one covered stretch."""
+        i = bisect.bisect_right(self._starts, first) - 1
+        return i >= 0 and last < self._ends[i]
+
+    def unlisted_verdict(self, at: datetime) -> Verdict:
+        """Why a log file named `at` that no digest lists is unlisted."""
+        if not self._ends:
+            return Verdict.OUTSIDE_COVERAGE
+        if at >= self._ends[-1] - _DELIVERY_SLACK:
+            return Verdict.AWAITING_DIGEST
+        if self.covers(at, at + _DELIVERY_SLACK - timedelta(seconds=1)):
+            return Verdict.NOT_IN_DIGEST
         return Verdict.OUTSIDE_COVERAGE
-    if at >= max(e for _, e in spans) - _DELIVERY_SLACK:
-        return Verdict.AWAITING_DIGEST
-    last_possible = at + _DELIVERY_SLACK - timedelta(seconds=1)
-    if all(any(s <= t < e for s, e in spans) for t in (at, last_possible)):
-        return Verdict.NOT_IN_DIGEST
-    return Verdict.OUTSIDE_COVERAGE
 
 
 def _wanted(account: str, region: str, accounts: set[str] | None, regions: set[str] | None) -> bool:
