@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -30,6 +31,7 @@ SIGNATURE_ALGORITHM = "SHA256withRSA"
 HASH_ALGORITHM = "SHA-256"
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
 _KEY_TIME = "%Y%m%dT%H%M%SZ"
+_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,10 @@ def format_time(at: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    """Inverse of `format_time`."""
-    return datetime.strptime(text, _TIME).replace(tzinfo=timezone.utc)
+    """Inverse of `format_time`; raises ValueError for any other shape."""
+    if not isinstance(text, str) or not _TIME_RE.fullmatch(text):
+        raise ValueError(f"not a YYYY-MM-DDTHH:MM:SSZ time: {text!r}")
+    return datetime.fromisoformat(text)
 
 
 def digest_key_prefix(prefix: str, account_id: str, region: str, org_id: str | None = None) -> str:

@@ -22,7 +22,7 @@ stricter in ways validate-logs is not (FORMATS.md section 4):
   reported), since the list is the best evidence of what should be there.
 
 Speed: one listing of `[prefix/]AWSLogs/` finds digests and log files together; every object is
-read once; digests and log files are fetched, inflated and hashed on a thread pool; signatures are
+read once (on a thread pool when `workers` > 1, for remote stores); signatures are
 verified with `cryptography` against public keys loaded once per fingerprint.
 """
 from __future__ import annotations
@@ -34,6 +34,7 @@ import re
 import zlib
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -46,7 +47,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from generators.digests import PERIOD, format_time, parse_time, string_to_sign
 from generators.errors import GeneratorError
 from generators.keyring import Keyring, SigningKey
-from generators.stores import NoSuchKey, ObjectStore
+from generators.stores import NoSuchBucket, NoSuchKey, ObjectStore
 
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"
 _DIGEST_RE = re.compile(
@@ -296,7 +297,7 @@ def _check_log(store: ObjectStore, bucket: str, key: str, expected: str) -> Verd
     """Hash the first gzip member of a log file and compare, as validate-logs does."""
     try:
         body = store.get(bucket, key).body
-    except NoSuchKey:
+    except (NoSuchKey, NoSuchBucket):
         return Verdict.NOT_FOUND
     inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
     try:
@@ -364,7 +365,7 @@ def _exists(store: ObjectStore, bucket: str, listed: set[str], link_bucket: Any,
         return link_key in listed
     try:
         store.head(link_bucket, link_key)
-    except NoSuchKey:
+    except (NoSuchKey, NoSuchBucket):
         return False
     return True
 
@@ -380,12 +381,13 @@ def validate_trail(store: ObjectStore, bucket: str, prefix: str = "", *,
                    public_keys: Mapping[str, bytes] | Iterable[SigningKey] | None = None,
                    trail_name: str | None = None, account_ids: Iterable[str] | None = None,
                    regions: Iterable[str] | None = None, start: datetime | None = None,
-                   end: datetime | None = None, workers: int = 8) -> ValidationReport:
+                   end: datetime | None = None, workers: int = 1) -> ValidationReport:
     """Validate every digest chain (and the log files it lists) under `[prefix/]AWSLogs/`.
 
     Public keys come from `keyring`, or `public_keys` (fingerprint -> PKCS#1 DER, or SigningKeys).
     Digests whose end time lies in [start, end + 1 hour] are checked, as validate-logs does; log
-    files in the store are looked at when their name's time lies in [start, end].
+    files in the store are looked at when their name's time lies in [start, end]. `workers` > 1
+    fetches and hashes on that many threads: worth it for a remote S3Store, not for a LocalStore.
     """
     start, end = _utc(start, "start time"), _utc(end, "end time")
     if start and end and start > end:
@@ -403,8 +405,9 @@ def validate_trail(store: ObjectStore, bucket: str, prefix: str = "", *,
 
     keys = _PublicKeys(keyring, public_keys)
     all_digests = [d for chain in chains.values() for d in chain]
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        list(pool.map(lambda d: _read_digest(store, bucket, d, keys), all_digests))
+    with ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
+        run = map if pool is None else pool.map
+        list(run(lambda d: _read_digest(store, bucket, d, keys), all_digests))
 
         missing: list[_Missing] = []
         coverage: dict[tuple[str | None, str, str], list[tuple[datetime, datetime]]] = {}
@@ -421,7 +424,7 @@ def validate_trail(store: ObjectStore, bucket: str, prefix: str = "", *,
         for digest in all_digests:
             for entry in (digest.data or {}).get("logFiles", []):
                 refs.setdefault((entry["s3Bucket"], entry["s3Object"]), entry["hashValue"])
-        verdicts = pool.map(lambda ref: _check_log(store, ref[0][0], ref[0][1], ref[1]), refs.items())
+        verdicts = run(lambda ref: _check_log(store, ref[0][0], ref[0][1], ref[1]), refs.items())
         for (log_bucket, log_key), verdict in zip(refs, verdicts):
             report.logs.append(FileVerdict("log", log_bucket, log_key, verdict))
 
@@ -462,12 +465,12 @@ def _scan(store: ObjectStore, bucket: str, root: str, trail_name: str | None,
         rel = key[len(root):]
         if match := _LOG_RE.fullmatch(rel):
             org, account, region = match["org"], match["account"], match["region"]
-            at = datetime.strptime(match["ts"], "%Y%m%dT%H%MZ").replace(tzinfo=timezone.utc)
+            at = datetime.fromisoformat(match["ts"])
             if _wanted(account, region, accounts, regions) and _in(at, start, end):
                 listing.logs[key] = (org, account, region, at)
         elif match := _DIGEST_RE.fullmatch(rel):
             account, region = match["account"], match["region"]
-            at = datetime.strptime(match["ts"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+            at = datetime.fromisoformat(match["ts"])
             if (_wanted(account, region, accounts, regions)
                     and (trail_name is None or match["trail"] == trail_name)
                     and _in(at, start, digest_end_limit)):
