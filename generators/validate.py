@@ -62,7 +62,7 @@ _LOG_RE = re.compile(
 )
 _REQUIRED = ("digestPublicKeyFingerprint", "digestS3Bucket", "digestS3Object",
              "previousDigestSignature", "digestEndTime", "digestStartTime", "logFiles")
-_DELIVERY_SLACK = timedelta(minutes=1)   # a log file is delivered within a minute of its name's time
+_DELIVERY_SLACK = timedelta(minutes=1)   # delivery is at most a minute after the time in the name
 
 
 class Severity(enum.Enum):
@@ -517,7 +517,7 @@ class _Coverage:
             return Verdict.OUTSIDE_COVERAGE
         if at >= self._ends[-1] - _DELIVERY_SLACK:
             return Verdict.AWAITING_DIGEST
-        if self.covers(at, at + _DELIVERY_SLACK - timedelta(seconds=1)):
+        if self.covers(at, at + _DELIVERY_SLACK):
             return Verdict.NOT_IN_DIGEST
         return Verdict.OUTSIDE_COVERAGE
 

@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import schemas
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -78,6 +79,8 @@ def test_chain_fields_links_and_signatures(keyring):
     digests = chain.close_until(T0 + timedelta(hours=3, minutes=59))
     assert len(digests) == 3
     docs = [verify_signature(keyring, d.body, d.metadata) for d in digests]
+    for doc in docs:
+        schemas.validate_digest(doc)
 
     first, empty, third = docs
     assert list(first) == FIELDS
@@ -136,7 +139,7 @@ def test_final_digest_may_end_early_and_org_keys(keyring):
 
 
 def test_resume_links_to_the_stored_chain(keyring, tmp_path):
-    store = LocalStore(tmp_path)
+    store = LocalStore(tmp_path, fsync=False)
     store.create_bucket(BUCKET)
     for digest in new_chain(keyring).close_until(T0 + timedelta(hours=2)):
         store.put(BUCKET, digest.key, digest.body, digest.metadata)

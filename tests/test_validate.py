@@ -68,7 +68,7 @@ def write_chain(store: LocalStore, keyring: Keyring, *, account: str = ACCOUNT, 
 
 @pytest.fixture
 def store(tmp_path) -> LocalStore:
-    store = LocalStore(tmp_path / "s3")
+    store = LocalStore(tmp_path / "s3", fsync=False)
     store.create_bucket(BUCKET)
     return store
 
