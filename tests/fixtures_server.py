@@ -1,1 +1,59 @@
-"""Fixture: the emulator server on a free loopback port (filled by the server work)."""
+"""Fixture: the emulator server on a free loopback port, `:memory:` state, stopped afterwards."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from emulator.app import state_of
+from emulator.config import EmulatorConfig
+from emulator.server import RunningServer, start_in_thread
+from emulator.state import EmulatorState
+
+
+@dataclass
+class EmulatorServer:
+    """A running emulator: its URL, config and state, and boto3 clients pointed at it."""
+
+    running: RunningServer
+
+    @property
+    def url(self) -> str:
+        return self.running.url
+
+    @property
+    def config(self) -> EmulatorConfig:
+        return self.running.config
+
+    @property
+    def state(self) -> EmulatorState:
+        return state_of(self.running.app)
+
+    def client(self, service: str, region: str = "us-east-1", access_key: str = "testing"):
+        """A boto3 client with dummy credentials; a 12-digit `access_key` acts as that account."""
+        return boto3.client(
+            service, endpoint_url=self.url, region_name=region, aws_access_key_id=access_key,
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
+        )
+
+    def cloudtrail(self, region: str = "us-east-1", access_key: str = "testing"):
+        return self.client("cloudtrail", region, access_key)
+
+
+def start_emulator(config: EmulatorConfig | None = None) -> EmulatorServer:
+    """Start an emulator on 127.0.0.1 (free port); call `.running.stop()` when done."""
+    return EmulatorServer(start_in_thread(config or EmulatorConfig(), "127.0.0.1", 0))
+
+
+@pytest.fixture(scope="module")
+def emulator_server() -> Iterator[EmulatorServer]:
+    """One `:memory:` emulator per test module (bucket policy checks relaxed)."""
+    server = start_emulator(EmulatorConfig(relax_bucket_policy=True, seed=0))
+    try:
+        yield server
+    finally:
+        server.running.stop()

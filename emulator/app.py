@@ -1,0 +1,112 @@
+"""The Flask app factory: one port for CloudTrail and Organizations (JSON 1.1), S3 (REST) and the
+SNS seam (Query), plus the `/_emulator/` control API. No module-level state: it hangs off the app."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Request, Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from emulator.control import control
+from emulator.config import EmulatorConfig
+from emulator.dispatch import Protocol, classify, context_of, error_for, to_flask
+from emulator.errors import AwsError
+from emulator.seams import TopicDirectory
+from emulator.state import EXTENSION_KEY, EmulatorState, build_state
+from generators.stores import ObjectStore
+
+log = logging.getLogger(__name__)
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+_HTTP_CODES = {400: "BadRequest", 404: "NotFound", 405: "MethodNotAllowed", 411: "MissingContentLength",
+               413: "RequestEntityTooLarge", 414: "RequestURITooLong", 431: "RequestHeaderFieldsTooLarge"}
+
+
+def state_of(app: Flask) -> EmulatorState:
+    """The emulator state of an app made by `create_app`."""
+    return app.extensions[EXTENSION_KEY]
+
+
+def create_app(config: EmulatorConfig | None = None, *, store: ObjectStore | None = None,
+               topics: TopicDirectory | None = None) -> Flask:
+    """A new emulator app; `store`/`topics` override the embedded object store / SNS seam."""
+    config = config or EmulatorConfig()
+    app = Flask("cloudtrail_emulator")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
+    app.extensions[EXTENSION_KEY] = build_state(config, store, topics)
+    app.register_blueprint(control)
+    app.add_url_rule("/", "dispatch", _dispatch, methods=ALL_METHODS, defaults={"path": ""})
+    app.add_url_rule("/<path:path>", "dispatch", _dispatch, methods=ALL_METHODS)
+    app.register_error_handler(AwsError, _aws_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def _state() -> EmulatorState:
+    return state_of(current_app)
+
+
+def _dispatch(path: str) -> Response:
+    state = _state()
+    protocol = classify(request)
+    ctx = context_of(request, state.config.default_account, state.config.region, state.request_id())
+    if protocol in (Protocol.CLOUDTRAIL, Protocol.ORGANIZATIONS, Protocol.JSON_UNKNOWN):
+        service = state.organizations_api if protocol is Protocol.ORGANIZATIONS else state.cloudtrail_api
+        if request.method != "POST":
+            raise AwsError(f"{request.method} is not allowed: the JSON protocol takes POST /",
+                           code="UnknownOperationException", status=405)
+        body = _json_body(request, state.config.max_json_request_bytes)
+        return to_flask(service.handle(request.headers.get("X-Amz-Target", ""), body, ctx))
+    if protocol is Protocol.CONTROL:
+        raise AwsError(f"No control endpoint {request.path}", code="NotFound", status=404)
+    if protocol is Protocol.QUERY:
+        raise AwsError("The Query protocol (SNS) is not supported by cloudtrail-emulator yet",
+                       code="InvalidAction")
+    if state.s3_api is None:
+        raise AwsError("The S3 endpoint is not available in this build of cloudtrail-emulator",
+                       code="NotImplemented", status=501)
+    return state.s3_api.handle(request, ctx.region, ctx.account_id)
+
+
+def _json_body(req: Request, limit: int) -> bytes:
+    """The body, refused with an AWS error past `limit` bytes (with or without Content-Length)."""
+    if req.content_length is not None and req.content_length > limit:
+        raise _too_large(req.content_length, limit)
+    body = req.stream.read(limit + 1)
+    if len(body) > limit:
+        raise _too_large(None, limit)
+    return body
+
+
+def _too_large(size: int | None, limit: int) -> AwsError:
+    shown = f"{size} bytes" if size is not None else "more bytes"
+    return AwsError(f"Request body of {shown} exceeds the limit of {limit} bytes",
+                    code="RequestEntityTooLargeException", status=413)
+
+
+def _respond(error: AwsError) -> Response:
+    try:
+        protocol = classify(request)
+    except Exception:      # a request too broken to classify still gets an AWS-shaped answer
+        protocol = Protocol.S3
+    return error_for(protocol, error, _state().request_id())
+
+
+def _aws_error(error: AwsError) -> Response:
+    return _respond(error)
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 400
+    if status >= 500:
+        return _unexpected_error(error)
+    code = _HTTP_CODES.get(status, "BadRequest")
+    if status == 413:
+        code = "EntityTooLarge" if classify(request) is Protocol.S3 else "RequestEntityTooLargeException"
+    return _respond(AwsError(error.description or code, code=code, status=status))
+
+
+def _unexpected_error(error: Exception) -> Response:
+    log.exception("unexpected error answering %s %s", request.method, request.path)
+    return _respond(AwsError(f"Internal failure: {type(error).__name__}", code="InternalFailure",
+                             status=500))

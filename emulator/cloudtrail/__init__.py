@@ -1,0 +1,1 @@
+"""CloudTrail's trail API: the model (rules, state), its exceptions and the thin JSON responses."""

@@ -1,0 +1,48 @@
+"""Does an S3 bucket policy let CloudTrail deliver a trail's log files? (CreateTrail/UpdateTrail check)"""
+from __future__ import annotations
+
+import json
+from fnmatch import fnmatchcase
+
+_SERVICE = "cloudtrail.amazonaws.com"
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def _names_cloudtrail(principal) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    return principal.get("AWS") == "*" or _SERVICE in _as_list(principal.get("Service"))
+
+
+def _allows(statement: dict, action: str, resource: str) -> bool:
+    if statement.get("Effect") != "Allow" or not _names_cloudtrail(statement.get("Principal")):
+        return False
+    actions = [a.lower() for a in _as_list(statement.get("Action")) if isinstance(a, str)]
+    if not any(fnmatchcase(action.lower(), pattern) for pattern in actions):
+        return False
+    resources = [r for r in _as_list(statement.get("Resource")) if isinstance(r, str)]
+    return any(fnmatchcase(resource, pattern) for pattern in resources)
+
+
+def policy_allows_cloudtrail(policy: str | None, bucket: str, prefix: str | None, account_id: str,
+                             org_id: str | None = None) -> bool:
+    """True when the policy allows CloudTrail s3:GetBucketAcl on the bucket and s3:PutObject on the
+    trail's `[prefix/]AWSLogs/<account>/` (or `AWSLogs/<org id>/` for organization trails) keys."""
+    if not policy:
+        return False
+    try:
+        document = json.loads(policy)
+    except ValueError:
+        return False
+    statements = [s for s in _as_list(document.get("Statement") if isinstance(document, dict) else None)
+                  if isinstance(s, dict)]
+    head = f"{prefix}/" if prefix else ""
+    owner = org_id or account_id
+    object_arn = f"arn:aws:s3:::{bucket}/{head}AWSLogs/{owner}/probe"
+    return (any(_allows(s, "s3:GetBucketAcl", f"arn:aws:s3:::{bucket}") for s in statements)
+            and any(_allows(s, "s3:PutObject", object_arn) for s in statements))

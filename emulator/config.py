@@ -1,0 +1,70 @@
+"""Settings of one emulator instance, and the injected clock."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """Wall-clock UTC time: the only place the emulator reads the system clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class FixedClock:
+    """A clock stopped at one instant (tests, reproducible runs)."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+
+@dataclass
+class EmulatorConfig:
+    """What `create_app` needs; `data_dir=None` means `:memory:` (nothing survives the process)."""
+
+    data_dir: Path | None = None
+    default_account: str = "123456789012"
+    region: str = "us-east-1"
+    relax_bucket_policy: bool = False      # skip only the "policy lets CloudTrail write" check
+    throttle_lookup: bool = False          # LookupEvents' 2 requests/second/account/region
+    organization_id: str | None = None     # None: derived from the management account
+    management_account: str | None = None  # None: the default account
+    max_request_bytes: int = 64 * 1024 * 1024   # any request (S3 PutObject included)
+    max_json_request_bytes: int = 1024 * 1024   # JSON 1.1 API requests
+    api_page_size: int = 50                # ListTrails page size
+    seed: int | None = None                # request ids; None draws from the OS
+    clock: Clock = field(default_factory=SystemClock)
+
+    @classmethod
+    def from_data_dir(cls, data_dir: str | Path, **kwargs) -> "EmulatorConfig":
+        """`:memory:` (or empty) keeps nothing; anything else is a directory path."""
+        text = str(data_dir)
+        return cls(data_dir=None if text in ("", ":memory:") else Path(text), **kwargs)
+
+    @property
+    def management_account_id(self) -> str:
+        return self.management_account or self.default_account
+
+    @property
+    def organization(self) -> str:
+        """The organization id: configured, or `o-` + 10 characters derived from the management account."""
+        if self.organization_id:
+            return self.organization_id
+        digest = hashlib.sha256(f"org:{self.management_account_id}".encode()).hexdigest()
+        alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+        return "o-" + "".join(alphabet[int(digest[i : i + 2], 16) % 36] for i in range(0, 20, 2))
+
+    @property
+    def state_dir(self) -> Path | None:
+        return None if self.data_dir is None else self.data_dir / "state"

@@ -1,0 +1,106 @@
+"""One port, several protocols: tell them apart by the request, answer errors in each one's shape."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from xml.sax.saxutils import escape
+
+from flask import Request, Response
+
+from emulator.awsjson import JsonResponse, RequestContext, error_response
+from emulator.errors import AwsError
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
+_ACCOUNT = re.compile(r"^\d{12}$")
+CLOUDTRAIL_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
+ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128."
+CONTROL_PREFIX = "/_emulator/"
+
+
+class Protocol(Enum):
+    CLOUDTRAIL = "cloudtrail"          # JSON 1.1
+    ORGANIZATIONS = "organizations"    # JSON 1.1
+    JSON_UNKNOWN = "json"              # JSON-looking request for no service we speak
+    QUERY = "query"                    # form `Action=` (SNS)
+    S3 = "s3"                          # REST, path-style
+    CONTROL = "control"                # /_emulator/...
+
+
+@dataclass(frozen=True)
+class Credential:
+    access_key: str | None
+    region: str | None
+    service: str | None
+
+
+def credential_of(request: Request) -> Credential:
+    """Access key, region and service of the SigV4 credential scope (header or presigned query)."""
+    text = request.headers.get("Authorization", "")
+    match = _CREDENTIAL.search(text)
+    if match is None and request.args.get("X-Amz-Credential"):
+        match = _CREDENTIAL.search("Credential=" + request.args["X-Amz-Credential"])
+    if match is None:
+        return Credential(None, None, None)
+    return Credential(*match.groups())
+
+
+def classify(request: Request) -> Protocol:
+    if request.path.startswith(CONTROL_PREFIX):
+        return Protocol.CONTROL
+    target = request.headers.get("X-Amz-Target", "")
+    service = credential_of(request).service
+    if target.startswith(CLOUDTRAIL_TARGET) or (not target and service == "cloudtrail"):
+        return Protocol.CLOUDTRAIL
+    if target.startswith(ORGANIZATIONS_TARGET) or (not target and service == "organizations"):
+        return Protocol.ORGANIZATIONS
+    if target or "amz-json" in request.headers.get("Content-Type", ""):
+        return Protocol.JSON_UNKNOWN
+    if service == "sns" or "Action" in request.args or (
+            request.mimetype == "application/x-www-form-urlencoded" and service != "s3"):
+        return Protocol.QUERY
+    return Protocol.S3
+
+
+def context_of(request: Request, default_account: str, default_region: str, request_id: str) -> RequestContext:
+    """Region from the credential scope; account = a 12-digit access key id, else the default."""
+    cred = credential_of(request)
+    account = cred.access_key if cred.access_key and _ACCOUNT.match(cred.access_key) else default_account
+    return RequestContext(account_id=account, region=cred.region or default_region, request_id=request_id)
+
+
+def to_flask(response: JsonResponse) -> Response:
+    return Response(response.body, status=response.status, headers=response.headers)
+
+
+def json_error(error: AwsError, request_id: str) -> Response:
+    return to_flask(error_response(error, request_id))
+
+
+def xml_error(error: AwsError, request_id: str) -> Response:
+    """S3's REST error document."""
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>"
+            f"<RequestId>{request_id}</RequestId></Error>")
+    return Response(body, status=error.status, headers={"Content-Type": "application/xml",
+                                                        "x-amz-request-id": request_id})
+
+
+def query_error(error: AwsError, request_id: str) -> Response:
+    """The Query protocol's (SNS) error document."""
+    body = ('<?xml version="1.0"?>\n<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
+            f"<Error><Type>Sender</Type><Code>{escape(error.code)}</Code>"
+            f"<Message>{escape(error.message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>")
+    return Response(body, status=error.status, headers={"Content-Type": "text/xml",
+                                                        "x-amzn-RequestId": request_id})
+
+
+def error_for(protocol: Protocol, error: AwsError, request_id: str) -> Response:
+    """The error in the shape the request's protocol expects."""
+    if protocol is Protocol.S3:
+        return xml_error(error, request_id)
+    if protocol is Protocol.QUERY:
+        return query_error(error, request_id)
+    return json_error(error, request_id)
+

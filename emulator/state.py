@@ -1,0 +1,88 @@
+"""Everything one emulator app holds: built by `create_app`, hung off `app.extensions`."""
+from __future__ import annotations
+
+import random
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.awsjson import JsonService, load_service_model
+from emulator.cloudtrail.models import CloudTrailBackend
+from emulator.cloudtrail.responses import VALIDATION_ERRORS, CloudTrailResponses
+from emulator.config import EmulatorConfig
+from emulator.organizations import OrganizationsResponses
+from emulator.persistence import JsonStateFile
+from emulator.seams import BucketDirectory, NoTopics, StoreBuckets, TopicDirectory
+from generators.keyring import Keyring
+from generators.stores import LocalStore, ObjectStore
+
+EXTENSION_KEY = "cloudtrail_emulator"
+
+
+def _s3_api_class():
+    """The S3 REST endpoint (emulator/s3_api.py), or None while it does not exist."""
+    try:
+        from emulator.s3_api import S3Api
+    except ImportError:
+        return None
+    return S3Api
+
+
+@dataclass
+class EmulatorState:
+    config: EmulatorConfig
+    store: ObjectStore
+    keyring: Keyring
+    buckets: BucketDirectory
+    topics: TopicDirectory
+    cloudtrail: CloudTrailBackend
+    cloudtrail_api: JsonService
+    organizations_api: JsonService
+    s3_api: Any | None                  # emulator.s3_api.S3Api once it exists
+    rng: random.Random
+    _scratch: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    def request_id(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def close(self) -> None:
+        """Drop the scratch object store of a `:memory:` emulator."""
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
+
+
+def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
+                topics: TopicDirectory | None = None) -> EmulatorState:
+    """Wire the parts: object store, keyring, S3 endpoint, CloudTrail model and JSON services."""
+    scratch = None
+    if store is None:
+        if config.data_dir is None:
+            scratch = tempfile.TemporaryDirectory(prefix="cloudtrail-emulator-s3-")
+            store = LocalStore(scratch.name, fsync=False)
+        else:
+            store = LocalStore(config.data_dir / "s3")
+    s3_class = _s3_api_class()
+    s3_api = s3_class(store, config.state_dir) if s3_class is not None else None
+    policies = s3_api if s3_api is not None and hasattr(s3_api, "bucket_policy") else None
+    buckets = StoreBuckets(store, policies)
+    topics = topics or NoTopics()
+    state_file = None if config.state_dir is None else JsonStateFile(config.state_dir / "cloudtrail.json")
+    backend = CloudTrailBackend(
+        clock=config.clock, buckets=buckets, topics=topics,
+        management_account=config.management_account_id, organization_id=config.organization,
+        relax_bucket_policy=config.relax_bucket_policy, state_file=state_file,
+        page_size=config.api_page_size,
+    )
+    keyring = Keyring(config.data_dir)
+    cloudtrail_api = JsonService(load_service_model("cloudtrail"),
+                                 CloudTrailResponses(backend, keyring, config.clock).handlers(),
+                                 VALIDATION_ERRORS)
+    organizations_api = JsonService(
+        load_service_model("organizations"),
+        OrganizationsResponses(config.organization, config.management_account_id).handlers())
+    return EmulatorState(config=config, store=store, keyring=keyring, buckets=buckets, topics=topics,
+                         cloudtrail=backend, cloudtrail_api=cloudtrail_api,
+                         organizations_api=organizations_api, s3_api=s3_api,
+                         rng=random.Random(config.seed), _scratch=scratch)
