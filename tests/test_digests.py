@@ -1,12 +1,15 @@
 """Digest chain: fields, key names, links and signatures, checked the way an outside tool would."""
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from awscli.customizations.cloudtrail.validation import Sha256RSADigestValidator
+
 import schemas
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -177,3 +180,15 @@ def test_bad_input_raises_generator_error(keyring):
     previous = chain.close_period(chain.period_end)
     with pytest.raises(GeneratorError, match="tile"):
         new_chain(keyring, previous=previous, started_at=previous.end + timedelta(minutes=1))
+
+
+def test_awscli_validator_accepts_the_chain(keyring):
+    """The signature check of `aws cloudtrail validate-logs` itself, run in-process."""
+    chain = new_chain(keyring)
+    chain.add(make_log(T0 + timedelta(minutes=3), "2024-05-01T09:18:00Z", "2024-05-01T09:19:00Z"))
+    for digest in chain.close_until(T0 + timedelta(hours=2)):
+        raw = gzip.decompress(digest.body)
+        data = json.loads(raw)
+        data["_signature"] = digest.metadata["signature"]
+        public = keyring.by_fingerprint(data["digestPublicKeyFingerprint"]).public_der
+        Sha256RSADigestValidator().validate(BUCKET, digest.key, base64.b64encode(public), data, raw)
