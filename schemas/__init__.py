@@ -44,7 +44,8 @@ def load(name: str) -> dict:
 def _inline_local_refs(node: object, defs: dict) -> object:
     """Copy of `node` with every `{"$ref": "#/$defs/<name>"}` replaced by that definition.
 
-    Same meaning, but validation skips a registry lookup per reference (about a quarter faster).
+    Same meaning; the compiled checker needs it, and jsonschema runs about a quarter faster without the
+    registry lookup per reference.
     """
     if isinstance(node, list):
         return [_inline_local_refs(item, defs) for item in node]
