@@ -110,6 +110,8 @@ def test_untouched_chain_validates_clean(trail, keyring):
     text = report.render()
     assert "4/4 digest files valid" in text and "8/8 log files valid" in text and "INVALID" not in text
     assert report.found_start == T0 and report.found_end == T0 + timedelta(hours=4)
+    threaded = validate_trail(store, BUCKET, PREFIX, keyring=keyring, workers=4)
+    assert threaded.digests == report.digests and threaded.logs == report.logs
 
 
 def test_public_keys_may_be_given_instead_of_a_keyring(trail, keyring):
@@ -211,6 +213,24 @@ def test_digest_link_with_a_forged_previous_hash(trail, keyring):
     report = validate_trail(store, BUCKET, PREFIX, keyring=keyring)
     # digests[3] links to the rewritten digests[2] by hash too, so it breaks as well
     assert only_bad(report) == {digests[2]: Verdict.BROKEN_LINK, digests[3]: Verdict.BROKEN_LINK}
+
+
+def test_digest_whose_period_does_not_start_where_the_previous_ends(trail, keyring):
+    store, digests, _ = trail
+    doc = read_doc(store, digests[3])
+    doc["digestStartTime"] = (T0 + timedelta(hours=3, minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    put_signed(store, digests[3], doc, keyring.key_for(REGION, T0 + timedelta(hours=4)))
+    assert only_bad(validate_trail(store, BUCKET, PREFIX, keyring=keyring)) == {
+        digests[3]: Verdict.PERIOD_GAP}
+
+
+def test_chain_signed_across_key_rotations(store):
+    rotating = Keyring(None, rotation=timedelta(hours=2))
+    digests, _ = write_chain(store, rotating, hours=4)
+    fingerprints = {read_doc(store, key)["digestPublicKeyFingerprint"] for key in digests}
+    assert len(fingerprints) >= 2
+    report = validate_trail(store, BUCKET, PREFIX, public_keys=rotating.public_keys(T0, T0 + timedelta(hours=5)))
+    assert report.ok and len(report.digests) == 4
 
 
 def test_digest_without_signature_metadata(trail, keyring):
