@@ -149,11 +149,12 @@ class ValidationReport:
         return sum(1 for v in (self.digests if kind == "digest" else self.logs) if v.verdict is verdict)
 
     def render(self, verbose: bool = False) -> str:
-        """Text for a terminal: every non-valid file (all files when verbose), notes, totals."""
+        """Text for a terminal: invalid files and warnings (every file when verbose), notes, totals."""
         location = f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
         lines = [f"Validating digests and log files in {location}", ""]
+        shown = (Severity.INVALID, Severity.WARNING)
         for item in self.digests + self.logs:
-            if verbose or item.verdict is not Verdict.VALID:
+            if verbose or item.verdict.severity in shown:
                 lines.append(item.line())
         lines += self.notes
         if self.start or self.end:

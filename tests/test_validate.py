@@ -263,6 +263,8 @@ def test_unlisted_log_files_are_reported_but_not_invalid(trail, keyring):
                                 early.key: Verdict.OUTSIDE_COVERAGE}
     text = report.render()
     assert "WARNING: not in any digest" in text and "1 log files not in any digest" in text
+    assert late.key not in text and "1 log files awaiting a digest" in text
+    assert f"{late.key}\tNOTE: awaiting a digest" in report.render(verbose=True)
 
 
 def test_discovers_every_chain_and_filters(store, keyring):
