@@ -58,6 +58,11 @@ def _dispatch(path: str) -> Response:
         body = _json_body(request, state.config.max_json_request_bytes)
         return to_flask(service.handle(request.headers.get("X-Amz-Target", ""), body, ctx))
     if protocol is Protocol.CONTROL:
+        known = any(rule.rule == request.path for rule in current_app.url_map.iter_rules()
+                    if rule.endpoint.startswith(f"{control.name}."))
+        if known:
+            raise AwsError(f"{request.method} is not allowed on {request.path}",
+                           code="MethodNotAllowed", status=405)
         raise AwsError(f"No control endpoint {request.path}", code="NotFound", status=404)
     if protocol is Protocol.QUERY:
         raise AwsError("The Query protocol (SNS) is not supported by cloudtrail-emulator yet",

@@ -1,6 +1,7 @@
 """Small interfaces the CloudTrail model asks other parts (S3, SNS, delivery) through."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -26,14 +27,14 @@ class NoTopics:
 
 
 class StoreBuckets:
-    """Buckets of an ObjectStore; policies from `policies` (the S3 side's state) when it has one."""
+    """Buckets of an ObjectStore; policies from `policy_of` (the S3 side's state) when there is one."""
 
-    def __init__(self, store, policies: BucketDirectory | None = None):
+    def __init__(self, store, policy_of: Callable[[str], str | None] | None = None):
         self._store = store
-        self._policies = policies
+        self._policy_of = policy_of
 
     def bucket_exists(self, name: str) -> bool:
         return self._store.bucket_exists(name)
 
     def bucket_policy(self, name: str) -> str | None:
-        return None if self._policies is None else self._policies.bucket_policy(name)
+        return None if self._policy_of is None else self._policy_of(name)

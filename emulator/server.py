@@ -58,4 +58,4 @@ def start_in_thread(config: EmulatorConfig, host: str = "127.0.0.1", port: int =
     server = create_server(app, host=host, port=port, threads=THREADS, ident="cloudtrail-emulator")
     thread = threading.Thread(target=server.run, name=f"emulator-{server.effective_port}", daemon=True)
     thread.start()
-    return RunningServer(config, host, server.effective_port, app, server, thread)
+    return RunningServer(config, host, int(server.effective_port), app, server, thread)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,17 @@ def _s3_api_class():
     except ImportError:
         return None
     return S3Api
+
+
+def _policy_reader(s3_api) -> Callable[[str], str | None] | None:
+    """The S3 side's bucket policy lookup: `S3Api.bucket_policy(name)`, else `S3Api.state.policy(name)`
+    (emulator/s3_state.py's S3State); None while there is no S3 endpoint."""
+    if s3_api is None:
+        return None
+    if hasattr(s3_api, "bucket_policy"):
+        return s3_api.bucket_policy
+    state = getattr(s3_api, "state", None)
+    return getattr(state, "policy", None)
 
 
 @dataclass
@@ -65,8 +77,7 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
             store = LocalStore(config.data_dir / "s3")
     s3_class = _s3_api_class()
     s3_api = s3_class(store, config.state_dir) if s3_class is not None else None
-    policies = s3_api if s3_api is not None and hasattr(s3_api, "bucket_policy") else None
-    buckets = StoreBuckets(store, policies)
+    buckets = StoreBuckets(store, _policy_reader(s3_api))
     topics = topics or NoTopics()
     state_file = None if config.state_dir is None else JsonStateFile(config.state_dir / "cloudtrail.json")
     backend = CloudTrailBackend(
