@@ -65,6 +65,8 @@ def _dispatch(path: str) -> Response:
                            code="MethodNotAllowed", status=405)
         raise AwsError(f"No control endpoint {request.path}", code="NotFound", status=404)
     if protocol is Protocol.QUERY:
+        if state.query_api is not None:
+            return state.query_api.handle(request, ctx.region, ctx.account_id)
         raise AwsError("The Query protocol (SNS) is not supported by cloudtrail-emulator yet",
                        code="InvalidAction")
     if state.s3_api is None:

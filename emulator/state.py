@@ -53,6 +53,7 @@ class EmulatorState:
     organizations_api: JsonService
     s3_api: Any | None                  # emulator.s3_api.S3Api once it exists
     rng: random.Random
+    query_api: Any | None = None        # the SNS Query endpoint: `.handle(request, region, account_id)`
     _scratch: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     def request_id(self) -> str:
