@@ -95,6 +95,21 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--end", type=_timestamp, help="ignore digests that end after this time")
     val.add_argument("--verbose", action="store_true", help="list valid files too")
     _add_store_options(val)
+
+    srv = commands.add_parser("serve", help="run the emulator server",
+                              description="Serve CloudTrail's API, an S3-compatible endpoint and the "
+                              "control API on one port.")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=4566)
+    srv.add_argument("--data-dir", default=".cloudtrail-emulator",
+                     help="state directory, or :memory: for throwaway state (default: %(default)s)")
+    srv.add_argument("--default-account", default="123456789012",
+                     help="account of requests whose access key id is not a 12-digit account id")
+    srv.add_argument("--relax-bucket-policy", action="store_true",
+                     help="let CreateTrail/UpdateTrail accept a bucket whose policy does not let "
+                     "CloudTrail write (the bucket must still exist)")
+    srv.add_argument("--throttle-lookup", action="store_true",
+                     help="apply AWS's LookupEvents limit of 2 requests per second per account and region")
     return parser
 
 
@@ -148,9 +163,23 @@ def _run_validate(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    from emulator.config import EmulatorConfig
+    from emulator.server import serve
+
+    config = EmulatorConfig.from_data_dir(
+        args.data_dir, default_account=args.default_account,
+        relax_bucket_policy=args.relax_bucket_policy, throttle_lookup=args.throttle_lookup,
+    )
+    print(f"cloudtrail-emulator serving on http://{args.host}:{args.port} (data: {args.data_dir})",
+          file=sys.stderr, flush=True)
+    serve(config, host=args.host, port=args.port)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    runners = {"generate": _run_generate, "validate": _run_validate}
+    runners = {"generate": _run_generate, "validate": _run_validate, "serve": _run_serve}
     try:
         return runners[args.command](args)
     except GeneratorError as exc:
