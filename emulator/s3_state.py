@@ -1,0 +1,220 @@
+"""Bucket-level S3 state the object store does not hold: regions, creation dates, policies,
+multipart ETags of completed uploads, and multipart uploads in progress (parts included).
+
+With a state directory everything survives a restart: ``<state_dir>/s3.json`` (buckets and
+ETags, rewritten atomically on change) and ``<state_dir>/s3-uploads/<upload id>/`` (``upload.json``
+plus one ``part-<n>`` file per part). Without one, all of it lives in memory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+DEFAULT_REGION = "us-east-1"
+_UPLOAD_ID_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Part:
+    number: int
+    etag: str  # hex MD5 of the part, unquoted
+    size: int
+    last_modified: datetime
+
+
+@dataclass
+class Upload:
+    upload_id: str
+    bucket: str
+    key: str
+    metadata: dict[str, str]
+    initiated: datetime
+    parts: dict[int, Part] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "upload_id": self.upload_id, "bucket": self.bucket, "key": self.key,
+            "metadata": self.metadata, "initiated": self.initiated.isoformat(),
+            "parts": [[p.number, p.etag, p.size, p.last_modified.isoformat()] for p in self.parts.values()],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Upload:
+        parts = {n: Part(n, etag, size, datetime.fromisoformat(t)) for n, etag, size, t in data["parts"]}
+        return cls(data["upload_id"], data["bucket"], data["key"], dict(data["metadata"]),
+                   datetime.fromisoformat(data["initiated"]), parts)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class S3State:
+    """Thread-safe bucket-level state; `clock` and `rng` make dates and upload ids reproducible."""
+
+    def __init__(self, state_dir: Path | None, clock: Callable[[], datetime], rng: random.Random):
+        self._dir = Path(state_dir) if state_dir is not None else None
+        self._clock = clock
+        self._rng = rng
+        self._lock = threading.RLock()
+        self._buckets: dict[str, dict] = {}  # name -> {"region", "created", "policy"}
+        self._etags: dict[str, dict[str, list[str]]] = {}  # bucket -> key -> [body md5, multipart etag]
+        self._uploads: dict[str, Upload] = {}
+        self._part_data: dict[tuple[str, int], bytes] = {}  # in-memory mode only
+        if self._dir is not None:
+            self._load()
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        doc_path = self._dir / "s3.json"
+        if doc_path.exists():
+            doc = json.loads(doc_path.read_bytes())
+            self._buckets = doc.get("buckets", {})
+            self._etags = doc.get("etags", {})
+        uploads = self._dir / "s3-uploads"
+        if uploads.is_dir():
+            for entry in sorted(uploads.iterdir()):
+                meta = entry / "upload.json"
+                if _UPLOAD_ID_RE.match(entry.name) and meta.exists():
+                    self._uploads[entry.name] = Upload.from_json(json.loads(meta.read_bytes()))
+
+    def _save(self) -> None:
+        if self._dir is not None:
+            doc = {"buckets": self._buckets, "etags": self._etags}
+            _write_atomic(self._dir / "s3.json", json.dumps(doc, sort_keys=True).encode())
+
+    def _upload_dir(self, upload_id: str) -> Path:
+        return self._dir / "s3-uploads" / upload_id
+
+    def _save_upload(self, upload: Upload) -> None:
+        if self._dir is not None:
+            _write_atomic(self._upload_dir(upload.upload_id) / "upload.json", json.dumps(upload.to_json()).encode())
+
+    # -- buckets -------------------------------------------------------------------------------
+
+    def bucket_created(self, bucket: str, region: str) -> None:
+        """Record a bucket made through the S3 API: its region and creation date."""
+        with self._lock:
+            self._buckets[bucket] = {"region": region, "created": self._clock().isoformat(), "policy": None}
+            self._save()
+
+    def _bucket(self, bucket: str) -> dict:
+        """The bucket's record; buckets made behind the API's back are adopted on first sight."""
+        record = self._buckets.get(bucket)
+        if record is None:
+            record = {"region": DEFAULT_REGION, "created": self._clock().isoformat(), "policy": None}
+            self._buckets[bucket] = record
+            self._save()
+        return record
+
+    def region(self, bucket: str) -> str:
+        with self._lock:
+            return self._bucket(bucket)["region"]
+
+    def creation_date(self, bucket: str) -> datetime:
+        with self._lock:
+            return datetime.fromisoformat(self._bucket(bucket)["created"])
+
+    def forget_bucket(self, bucket: str) -> None:
+        """Drop everything held for a deleted bucket, uploads in progress included."""
+        with self._lock:
+            self._buckets.pop(bucket, None)
+            self._etags.pop(bucket, None)
+            for upload in [u for u in self._uploads.values() if u.bucket == bucket]:
+                self.finish_upload(upload.upload_id)
+            self._save()
+
+    def policy(self, bucket: str) -> str | None:
+        with self._lock:
+            return self._bucket(bucket)["policy"]
+
+    def set_policy(self, bucket: str, policy: str | None) -> None:
+        with self._lock:
+            self._bucket(bucket)["policy"] = policy
+            self._save()
+
+    # -- multipart ETags of completed uploads --------------------------------------------------
+
+    def remember_etag(self, bucket: str, key: str, body_md5: str, etag: str) -> None:
+        """`etag` ("<md5 of md5s>-N") stands for the object while its body's MD5 is `body_md5`."""
+        with self._lock:
+            self._etags.setdefault(bucket, {})[key] = [body_md5, etag]
+            self._save()
+
+    def etag(self, bucket: str, key: str, body_md5: str) -> str:
+        """The object's S3 ETag: the remembered multipart one if the body is unchanged, else its MD5."""
+        with self._lock:
+            remembered = self._etags.get(bucket, {}).get(key)
+        return remembered[1] if remembered and remembered[0] == body_md5 else body_md5
+
+    def forget_etag(self, bucket: str, key: str) -> None:
+        with self._lock:
+            if self._etags.get(bucket, {}).pop(key, None) is not None:
+                self._save()
+
+    # -- multipart uploads ---------------------------------------------------------------------
+
+    def create_upload(self, bucket: str, key: str, metadata: dict[str, str]) -> Upload:
+        with self._lock:
+            upload_id = f"{self._rng.getrandbits(256):064x}"
+            upload = Upload(upload_id, bucket, key, dict(metadata), self._clock())
+            self._uploads[upload_id] = upload
+            self._save_upload(upload)
+            return upload
+
+    def upload(self, upload_id: str) -> Upload | None:
+        with self._lock:
+            return self._uploads.get(upload_id) if _UPLOAD_ID_RE.match(upload_id) else None
+
+    def uploads(self, bucket: str) -> list[Upload]:
+        """Uploads in progress in `bucket`, by key then initiation time."""
+        with self._lock:
+            found = [u for u in self._uploads.values() if u.bucket == bucket]
+        return sorted(found, key=lambda u: (u.key, u.initiated))
+
+    def put_part(self, upload_id: str, number: int, data: bytes, md5: str) -> Part:
+        with self._lock:
+            upload = self._uploads[upload_id]
+            part = Part(number, md5, len(data), self._clock())
+            if self._dir is not None:
+                _write_atomic(self._upload_dir(upload_id) / f"part-{number}", data)
+            else:
+                self._part_data[(upload_id, number)] = data
+            upload.parts[number] = part
+            self._save_upload(upload)
+            return part
+
+    def part_data(self, upload_id: str, number: int) -> bytes:
+        with self._lock:
+            if self._dir is not None:
+                return (self._upload_dir(upload_id) / f"part-{number}").read_bytes()
+            return self._part_data[(upload_id, number)]
+
+    def finish_upload(self, upload_id: str) -> None:
+        """Forget an upload (completed or aborted) and its parts."""
+        with self._lock:
+            upload = self._uploads.pop(upload_id, None)
+            if upload is None:
+                return
+            for number in upload.parts:
+                self._part_data.pop((upload_id, number), None)
+            if self._dir is not None:
+                shutil.rmtree(self._upload_dir(upload_id), ignore_errors=True)

@@ -1,0 +1,94 @@
+"""S3 wire format helpers: XML bodies in the 2006-03-01 namespace, S3 errors, dates, url encoding."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from urllib.parse import quote_plus
+
+NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+class S3Error(Exception):
+    """An S3 error answer: code, HTTP status, message, plus extra elements (Key, BucketName...)."""
+
+    def __init__(self, code: str, status: int, message: str, **extra: str):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.message = message
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+
+def error_body(error: S3Error, resource: str, request_id: str) -> bytes:
+    """`<Error><Code/><Message/>[extra]<Resource/><RequestId/></Error>` as S3 writes it (no namespace)."""
+    root = ET.Element("Error")
+    sub(root, "Code", error.code)
+    sub(root, "Message", error.message)
+    for name, value in error.extra.items():
+        sub(root, name, value)
+    sub(root, "Resource", resource)
+    sub(root, "RequestId", request_id)
+    return XML_DECLARATION + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+
+
+def new_root(tag: str) -> ET.Element:
+    """A response root element in the S3 namespace."""
+    return ET.Element(tag, xmlns=NS)
+
+
+def sub(parent: ET.Element, tag: str, text: str | int | bool | None = None) -> ET.Element:
+    """Append a child element; booleans become `true`/`false`."""
+    child = ET.SubElement(parent, tag)
+    if isinstance(text, bool):
+        child.text = "true" if text else "false"
+    elif text is not None:
+        child.text = str(text)
+    return child
+
+
+def to_bytes(root: ET.Element) -> bytes:
+    return XML_DECLARATION + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+
+
+def parse(body: bytes) -> ET.Element:
+    """Parse a request body; namespaces are dropped from tags. MalformedXML on anything odd."""
+    if not body.strip():
+        raise S3Error("MalformedXML", 400, "The XML you provided was not well-formed or did not "
+                      "validate against our published schema")
+    if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
+        raise S3Error("MalformedXML", 400, "Document type declarations are not allowed")
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise S3Error("MalformedXML", 400, f"The XML you provided was not well-formed: {exc}") from None
+    for element in root.iter():
+        if isinstance(element.tag, str) and "}" in element.tag:
+            element.tag = element.tag.split("}", 1)[1]
+    return root
+
+
+def child_text(element: ET.Element, tag: str) -> str | None:
+    """Text of the first child named `tag` ("" when empty), None when absent."""
+    found = element.find(tag)
+    if found is None:
+        return None
+    return found.text or ""
+
+
+def iso8601(moment: datetime) -> str:
+    """`2024-01-02T03:04:05.678Z`, the timestamp format of S3 XML bodies."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def http_date(moment: datetime) -> str:
+    """RFC 7231 IMF-fixdate (`Tue, 02 Jan 2024 03:04:05 GMT`)."""
+    return format_datetime(moment.astimezone(timezone.utc).replace(microsecond=0), usegmt=True)
+
+
+def url_encode(value: str) -> str:
+    """S3's `encoding-type=url` form: UTF-8 percent-encoding, space as `+`, `/` kept."""
+    return quote_plus(value, safe="/")
