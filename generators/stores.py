@@ -31,7 +31,9 @@ the file), the reader hashes the body and takes a record with the same MD5 and s
 that, the file is served as an outside tool left it: with no user metadata.
 
 Locking uses ``fcntl.flock`` on ``.ctemu/lock`` (POSIX): it orders threads and processes alike,
-because every acquisition opens its own file description.
+because every acquisition opens its own file description. The fsyncs (``fsync=False`` skips them,
+for throwaway trees) make the steps durable in order against power loss too; freshly created
+parent folders rely on the filesystem's journal for their own entries.
 """
 from __future__ import annotations
 
@@ -303,6 +305,8 @@ class LocalStore:
         """Write an object and its metadata atomically (both new, or both as before)."""
         bdir = self._existing_bucket_dir(bucket)
         segments = check_key(key)
+        if not isinstance(body, (bytes, bytearray, memoryview)):
+            raise GeneratorError(f"cannot store {key!r}: the body must be bytes, not {type(body).__name__}")
         record = {"metadata": clean_metadata(metadata), "etag": hashlib.md5(body).hexdigest()}
         tmpdir = os.path.join(bdir, INTERNAL_DIR, "tmp")
         os.makedirs(tmpdir, exist_ok=True)
