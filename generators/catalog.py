@@ -187,6 +187,12 @@ def _tail_dict(source: str, row: list) -> dict:
 
 def compile_template(template: Template) -> Filler:
     """A function ``fill(g)`` building the template's value, placeholders resolved through ``g``."""
+    if isinstance(template, str):
+        parts = PLACEHOLDER.split(template)
+        if len(parts) == 3 and parts[0] == "" and parts[2] == "":
+            return lambda g, name=parts[1]: g(name)
+    if "{{" not in json.dumps(template):  # constant: shared by every record
+        return lambda g, value=template: value
     consts: list[Any] = []
     source = _expression(template, consts)
     return eval(f"lambda g: {source}", {"C": consts, "str": str})  # noqa: S307 - our own generated code

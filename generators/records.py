@@ -54,7 +54,9 @@ def uuid4(rng: random.Random) -> str:
 
 
 def _chars(rng: random.Random, alphabet: str, n: int) -> str:
-    return "".join(rng.choices(alphabet, k=n))
+    """n characters of ``alphabet`` (from random bytes: a slight bias is irrelevant here)."""
+    size = len(alphabet)
+    return "".join([alphabet[b % size] for b in rng.randbytes(n)])
 
 
 def _hexid(prefix: str, n: int = 17) -> Callable[[random.Random, str], str]:
@@ -147,7 +149,7 @@ VOCABULARY: dict[str, _Gen] = {
     "action": lambda rec, a: rec.entry.action,
     "resourceArn": lambda rec, a: rec.factory.compiled(rec.entry).resource_arn(rec.get),
     "cipher": lambda rec, a: rec.cipher,
-    "az": lambda rec, a: rec.region + "abc"[rec.rng.randrange(3)],
+    "az": lambda rec, a: rec.region + "abc"[int(rec.rng.random() * 3)],
     "time": lambda rec, a: rec.when.strftime("%Y-%m-%dT%H:%M:%SZ"),
     "ctime": _ctime,
     "expiry": _expiry,
@@ -305,9 +307,13 @@ class RecordFactory:
     def make(self, rng: random.Random, event_time: datetime, account_id: str, region: str,
              principal: Principal | None = None, entry: CatalogEntry | None = None) -> dict:
         """One record in CloudTrail's key order; principal and entry are drawn when not given."""
-        if event_time.tzinfo is None:
-            raise GeneratorError("event times must be timezone-aware (UTC)")
-        when = event_time.astimezone(timezone.utc).replace(microsecond=0)
+        when = event_time
+        if when.tzinfo is not timezone.utc:
+            if when.tzinfo is None:
+                raise GeneratorError("event times must be timezone-aware (UTC)")
+            when = when.astimezone(timezone.utc)
+        if when.microsecond:
+            when = when.replace(microsecond=0)
         if entry is None:
             if principal is None:
                 principal = self.pick_principal(rng, account_id)
@@ -331,8 +337,9 @@ class RecordFactory:
         else:
             user_identity = _identity(principal, when, rng, identity == "console")
             invoked_by = principal.invoked_by
-            source_ip = principal.source_ips[rng.randrange(len(principal.source_ips))]
-            agent = principal.user_agents[rng.randrange(len(principal.user_agents))]
+            source_ips, agents = principal.source_ips, principal.user_agents
+            source_ip = source_ips[int(rng.random() * len(source_ips))]
+            agent = agents[int(rng.random() * len(agents))]
             if "{" in agent:
                 agent = self._agent(agent, entry)
             if invoked_by:
@@ -352,7 +359,7 @@ class RecordFactory:
         if style == "uuid":
             rec.request_id = uuid4(rng)
         elif style == "s3":
-            rec.request_id = "".join(rng.choices(_UPPER_ALNUM, k=16))
+            rec.request_id = base64.b32encode(rng.randbytes(10)).decode()  # 16 of [A-Z2-7], as S3's look
 
         day = f"{when.year:04d}-{when.month:02d}-{when.day:02d}"
         record: dict[str, Any] = {
@@ -421,9 +428,10 @@ def _identity(principal: Principal, when: datetime, rng: random.Random, console:
               and not (k == "sessionContext" and ui.get("type") != "AssumedRole")}
     context = ui.get("sessionContext")
     if context and "attributes" in context:
-        created = when - timedelta(seconds=rng.randrange(MAX_SESSION_SECONDS))
+        created = when - timedelta(seconds=int(rng.random() * MAX_SESSION_SECONDS))
         attributes = dict(context["attributes"])
-        attributes["creationDate"] = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+        attributes["creationDate"] = (f"{created.year:04d}-{created.month:02d}-{created.day:02d}T"
+                                      f"{created.hour:02d}:{created.minute:02d}:{created.second:02d}Z")
         context = dict(context)
         context["attributes"] = attributes
         ui = dict(ui)

@@ -195,8 +195,6 @@ def model_entries(known: set[tuple[str, str]], services: dict[str, dict]) -> dic
         writer = ShapeWriter(model, meta.get("signingName", short), ec2)
         query_style = meta.get("protocol") in ("query", "ec2")
         for op_name, op in sorted(model["operations"].items()):
-            if op.get("deprecated"):
-                continue
             name = LAMBDA_NAMES.get(op_name, op_name) if short == "lambda" else op_name
             if (source, name) in known:
                 continue

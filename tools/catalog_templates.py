@@ -148,7 +148,8 @@ def s3_entries() -> list[dict]:
         if name == "GetStorageLensConfiguration":
             req["configId"] = "default-account-dashboard"
         out.append({"s": "s3.amazonaws.com", "n": name, "ro": True, "w": w, "req": req, "resp": None,
-                    "add": S3_ADD, "host": control_host, "act": f"s3:{name.replace('Internal', '')}"})
+                    "add": S3_ADD, "host": control_host, "rid": "uuid",
+                    "act": f"s3:{name.replace('Internal', '')}"})
     for name, ro, add in (("GetObject", True, S3_ADD), ("HeadObject", True, S3_ADD), ("PutObject", False, S3_ADD_IN),
                           ("DeleteObject", False, S3_ADD), ("CopyObject", False, S3_ADD),
                           ("GetObjectAcl", True, S3_ADD), ("GetObjectTagging", True, S3_ADD)):
