@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--regions", default="us-east-1")
     parser.add_argument("--accounts", type=int, default=1)
     parser.add_argument("--hours", type=int, default=24)
+    parser.add_argument("--gzip-level", type=int, default=6)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ct-bench-"))
     end = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -81,6 +82,7 @@ def main() -> None:
                 str(work / "out"), data_dir=work / "data", count=args.count,
                 start=end - timedelta(hours=args.hours), end=end, seed=1,
                 accounts=args.accounts, regions=args.regions.split(","), workers=args.workers,
+                compresslevel=args.gzip_level,
             )
             wall = time.perf_counter() - began
         print(f"records        {summary.records}")

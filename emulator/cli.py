@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--output", required=True, help="local directory or s3://bucket[/prefix]")
     gen.add_argument("--workers", type=int, help="processes (default: all cores for large runs)")
     gen.add_argument("--no-digests", action="store_true", help="log files only, no digest chain")
+    gen.add_argument("--gzip-level", type=int, choices=range(0, 10), default=6, metavar="0-9",
+                     help="log-file compression (default: %(default)s; 1 is fastest, AWS writes 9)")
     _add_store_options(gen)
 
     val = commands.add_parser("validate", help="check a trail's digests and log files",
@@ -137,6 +139,7 @@ def _run_generate(args: argparse.Namespace) -> int:
             regions=args.regions,
             workers=args.workers,
             validation=not args.no_digests,
+            compresslevel=args.gzip_level,
             progress=bar.update,
         )
     org = f", organization {summary.organization_id}" if summary.organization_id else ""

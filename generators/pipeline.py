@@ -23,7 +23,7 @@ from generators.catalog import load_catalog
 from generators.digests import DigestChain
 from generators.errors import GeneratorError
 from generators.keyring import Keyring
-from generators.logfiles import LogFile, batch_into_files
+from generators.logfiles import DEFAULT_COMPRESSLEVEL, LogFile, iter_log_files
 from generators.naming import trail_name_problem
 from generators.population import Population, build_population
 from generators.records import RecordFactory
@@ -53,6 +53,7 @@ class TrailTarget:
     prefix: str = ""
     trail_name: str = DEFAULT_TRAIL
     home_region: str = "us-east-1"
+    compresslevel: int = DEFAULT_COMPRESSLEVEL
 
 
 @dataclasses.dataclass
@@ -178,7 +179,8 @@ def _deliver_unit(generator: _UnitGenerator, store: ObjectStore, target: TrailTa
     for region, records in sorted(generator.records(unit).items()):
         count += len(records)
         rng = random.Random(f"{generator.options.seed}:{unit.index}:{region}:files")
-        for log_file in batch_into_files(records, unit.account_id, region, rng, target.prefix, org_id):
+        for log_file in iter_log_files(records, unit.account_id, region, rng, target.prefix, org_id,
+                                       compresslevel=target.compresslevel):
             store.put(target.bucket, log_file.key, log_file.body)
             size += len(log_file.body)
             delivered.append(dataclasses.replace(log_file, body=b""))
@@ -307,7 +309,7 @@ def _unit_results(store: ObjectStore, target: TrailTarget, options: RunOptions, 
 
 def _reopen(target: str, data_dir: Path, endpoint_url: str | None, bucket: str | None) -> ObjectStore:
     """Opens the store a worker process writes to (picklable by reference)."""
-    return open_target(target, data_dir=data_dir, endpoint_url=endpoint_url, bucket=bucket)[0]
+    return open_target(target, data_dir=data_dir, endpoint_url=endpoint_url, bucket=bucket, fsync=False)[0]
 
 
 def generate_trail(
@@ -328,6 +330,7 @@ def generate_trail(
     now: datetime | None = None,
     workers: int | None = None,
     validation: bool = True,
+    compresslevel: int = DEFAULT_COMPRESSLEVEL,
     progress: Callable[[int], None] | None = None,
 ) -> TrailSummary:
     """Generates a trail's records and delivers them as log files and signed digests to ``target``.
@@ -344,10 +347,10 @@ def generate_trail(
         count=count, start=start, end=end, seed=seed, accounts=accounts, regions=regions, now=now
     )
     store, bucket_name, target_prefix = open_target(target, data_dir=data_dir, endpoint_url=endpoint_url,
-                                                    bucket=bucket)
+                                                    bucket=bucket, fsync=False)
     key_prefix = "/".join(p.strip("/") for p in (target_prefix, prefix) if p.strip("/"))
     trail = TrailTarget(bucket=bucket_name, prefix=key_prefix, trail_name=trail_name,
-                        home_region=home_region or options.plan.regions[0])
+                        home_region=home_region or options.plan.regions[0], compresslevel=compresslevel)
     return write_trail(
         store,
         trail,

@@ -604,8 +604,11 @@ class S3Store:
 
 
 def open_target(target: str, *, data_dir: Path, endpoint_url: str | None = None,
-                bucket: str | None = None) -> tuple[ObjectStore, str, str]:
+                bucket: str | None = None, fsync: bool = True) -> tuple[ObjectStore, str, str]:
     """(store, bucket, key prefix) for `s3://bucket[/prefix]` or a local output directory.
+
+    `fsync=False` gives a local store that stays atomic but skips the fsyncs: a killed writer still
+    leaves whole objects, only a power loss could lose recent ones (bulk generation uses it).
 
     `s3://` goes to the endpoint at `endpoint_url`, or without one to the embedded store in
     `<data_dir>/s3/` (the bucket is created when missing). Any other target is a directory that
@@ -628,7 +631,7 @@ def open_target(target: str, *, data_dir: Path, endpoint_url: str | None = None,
             return s3, name, prefix
         root = Path(data_dir) / "s3"
         _ensure_writable_dir(root)
-        local = LocalStore(root)
+        local = LocalStore(root, fsync=fsync)
         if not local.bucket_exists(name):
             local.create_bucket(name)
         return local, name, prefix
@@ -638,7 +641,7 @@ def open_target(target: str, *, data_dir: Path, endpoint_url: str | None = None,
     check_bucket_name(name)
     path = Path(target).expanduser()
     _ensure_writable_dir(path)
-    store = LocalStore.directory(path, name)
+    store = LocalStore.directory(path, name, fsync=fsync)
     store.create_bucket(name)
     return store, name, ""
 
