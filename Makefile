@@ -18,8 +18,13 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(STAMP)
 
+DATA_DIR ?= .cloudtrail-emulator
+PORT ?= 4566
+
 run: $(STAMP)
-	$(BIN)/cloudtrail-emulator generate --count 20000 --output .cloudtrail-emulator/demo
+	$(BIN)/cloudtrail-emulator generate --count 20000 --accounts 3 --regions us-east-1,eu-west-1 \
+		--output s3://demo-cloudtrail-logs --data-dir $(DATA_DIR)
+	$(BIN)/cloudtrail-emulator serve --port $(PORT) --data-dir $(DATA_DIR)
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -n 2 -q
