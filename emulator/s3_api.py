@@ -17,14 +17,16 @@ import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes
 
 import flask
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from emulator import s3_xml as x
+from emulator.config import Clock, SystemClock
 from emulator.s3_state import S3State, Upload
 from emulator.s3_xml import S3Error
 from generators.errors import GeneratorError
@@ -62,10 +64,6 @@ _CHECKSUMS: dict[str, Callable[[bytes], bytes]] = {
     "sha1": lambda data: hashlib.sha1(data).digest(),
     "sha256": lambda data: hashlib.sha256(data).digest(),
 }
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -204,23 +202,22 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
             raise unsatisfiable
         return max(0, size - suffix), size - 1
     first = int(match[1])
-    last = int(match[2]) if match[2] else size - 1
-    if last < first:
+    if match[2] and int(match[2]) < first:
         return None
     if first >= size:
         raise unsatisfiable
-    return first, min(last, size - 1)
+    return first, min(int(match[2]) if match[2] else size - 1, size - 1)
 
 
 class S3Api:
     """Path-style S3 REST over an ObjectStore; bucket-level state in `state_dir` (None: memory)."""
 
     def __init__(self, store: ObjectStore, state_dir: Path | None, *,
-                 clock: Callable[[], datetime] = _utc_now, rng: random.Random | None = None,
+                 clock: Clock | None = None, rng: random.Random | None = None,
                  max_object_size: int = MAX_OBJECT_SIZE):
         self.store = store
         self._rng = rng if rng is not None else random.Random()
-        self.state = S3State(state_dir, clock, self._rng)
+        self.state = S3State(state_dir, clock or SystemClock(), self._rng)
         self.max_object_size = max_object_size
 
     # -- for the CloudTrail side ---------------------------------------------------------------
@@ -289,7 +286,15 @@ class S3Api:
                                 ProposedSize=str(length), MaxSizeAllowed=str(self.max_object_size))
                 error.headers["Connection"] = "close"
                 raise error
-            call.body = request.get_data(cache=False)
+            try:
+                call.body = request.get_data(cache=False)
+            except RequestEntityTooLarge:
+                error = S3Error("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size "
+                                "of this server", ProposedSize=str(length))
+                error.headers["Connection"] = "close"
+                raise error from None
+            except HTTPException as exc:
+                raise S3Error("IncompleteBody", 400, f"The request body could not be read: {exc.description}") from None
         return call
 
     # -- routing -------------------------------------------------------------------------------

@@ -14,10 +14,11 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from emulator.config import Clock
 
 DEFAULT_REGION = "us-east-1"
 _UPLOAD_ID_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -69,7 +70,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 class S3State:
     """Thread-safe bucket-level state; `clock` and `rng` make dates and upload ids reproducible."""
 
-    def __init__(self, state_dir: Path | None, clock: Callable[[], datetime], rng: random.Random):
+    def __init__(self, state_dir: Path | None, clock: Clock, rng: random.Random):
         self._dir = Path(state_dir) if state_dir is not None else None
         self._clock = clock
         self._rng = rng
@@ -113,14 +114,14 @@ class S3State:
     def bucket_created(self, bucket: str, region: str) -> None:
         """Record a bucket made through the S3 API: its region and creation date."""
         with self._lock:
-            self._buckets[bucket] = {"region": region, "created": self._clock().isoformat(), "policy": None}
+            self._buckets[bucket] = {"region": region, "created": self._clock.now().isoformat(), "policy": None}
             self._save()
 
     def _bucket(self, bucket: str) -> dict:
         """The bucket's record; buckets made behind the API's back are adopted on first sight."""
         record = self._buckets.get(bucket)
         if record is None:
-            record = {"region": DEFAULT_REGION, "created": self._clock().isoformat(), "policy": None}
+            record = {"region": DEFAULT_REGION, "created": self._clock.now().isoformat(), "policy": None}
             self._buckets[bucket] = record
             self._save()
         return record
@@ -175,7 +176,7 @@ class S3State:
     def create_upload(self, bucket: str, key: str, metadata: dict[str, str]) -> Upload:
         with self._lock:
             upload_id = f"{self._rng.getrandbits(256):064x}"
-            upload = Upload(upload_id, bucket, key, dict(metadata), self._clock())
+            upload = Upload(upload_id, bucket, key, dict(metadata), self._clock.now())
             self._uploads[upload_id] = upload
             self._save_upload(upload)
             return upload
@@ -193,7 +194,7 @@ class S3State:
     def put_part(self, upload_id: str, number: int, data: bytes, md5: str) -> Part:
         with self._lock:
             upload = self._uploads[upload_id]
-            part = Part(number, md5, len(data), self._clock())
+            part = Part(number, md5, len(data), self._clock.now())
             if self._dir is not None:
                 _write_atomic(self._upload_dir(upload_id) / f"part-{number}", data)
             else:
