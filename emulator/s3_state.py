@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from emulator.config import Clock
+from generators.errors import GeneratorError
 
 DEFAULT_REGION = "us-east-1"
 _UPLOAD_ID_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -86,16 +87,19 @@ class S3State:
 
     def _load(self) -> None:
         doc_path = self._dir / "s3.json"
-        if doc_path.exists():
-            doc = json.loads(doc_path.read_bytes())
-            self._buckets = doc.get("buckets", {})
-            self._etags = doc.get("etags", {})
-        uploads = self._dir / "s3-uploads"
-        if uploads.is_dir():
-            for entry in sorted(uploads.iterdir()):
-                meta = entry / "upload.json"
-                if _UPLOAD_ID_RE.match(entry.name) and meta.exists():
-                    self._uploads[entry.name] = Upload.from_json(json.loads(meta.read_bytes()))
+        try:
+            if doc_path.exists():
+                doc = json.loads(doc_path.read_bytes())
+                self._buckets = doc["buckets"]
+                self._etags = doc["etags"]
+            uploads = self._dir / "s3-uploads"
+            if uploads.is_dir():
+                for entry in sorted(uploads.iterdir()):
+                    meta = entry / "upload.json"
+                    if _UPLOAD_ID_RE.match(entry.name) and meta.exists():
+                        self._uploads[entry.name] = Upload.from_json(json.loads(meta.read_bytes()))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise GeneratorError(f"unreadable S3 state in {self._dir}: {exc}") from None
 
     def _save(self) -> None:
         if self._dir is not None:

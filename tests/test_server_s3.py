@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import boto3
 import flask
@@ -31,6 +31,7 @@ from werkzeug.serving import make_server
 from emulator.config import EmulatorConfig
 from emulator.s3_api import S3Api
 from fixtures_server import start_emulator
+from generators.errors import GeneratorError
 from generators.stores import LocalStore
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
@@ -319,7 +320,7 @@ def test_aws_chunked_bodies_are_decoded(s3, bucket, emulator_server):
     bad_crc = _aws_chunked(payload, [3000], "x-amz-checksum-crc32:AAAAAA==\r\n")
     status, _, data = raw(emulator_server, "PUT", f"/{bucket}/chunked", bad_crc, headers)
     assert (status, error_code(data)) == (400, "BadDigest")
-    # a streaming body from boto3 itself (file object, checksum trailer) stores the payload
+    # a file-object body from boto3 itself (its CRC32 checksum header is verified) stores the payload
     with open(__file__, "rb") as fh:
         s3.put_object(Bucket=bucket, Key="from-file", Body=fh)
     assert s3.get_object(Bucket=bucket, Key="from-file")["Body"].read() == Path(__file__).read_bytes()
@@ -494,6 +495,7 @@ def test_aws_cli_cp_and_ls(emulator_server, bucket, tmp_path):
     listing = run("s3", "ls", "--recursive", f"s3://{bucket}/")
     assert re.search(rf"\s{len(data)} logs/upload file\.bin$", listing.strip())
     assert "PRE logs/" in run("s3", "ls", f"s3://{bucket}/")
+    assert re.search(rf"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d {bucket}$", run("s3", "ls"), re.M)
     run("s3", "cp", f"s3://{bucket}/logs/upload file.bin", str(tmp_path / "down.bin"))
     assert (tmp_path / "down.bin").read_bytes() == data
 
@@ -583,4 +585,10 @@ def test_state_survives_a_restart(tmp_path):
         assert got["ETag"] == f'"{hashlib.md5(hashlib.md5(b"p1").digest()).hexdigest()}-1"'
     finally:
         server.running.stop()
-    assert quote("kept") in [p.name for p in (tmp_path / "s3").iterdir()]
+    assert (tmp_path / "s3" / "kept" / "later").read_bytes() == b"p1"  # a plain file in the data dir
+
+
+def test_unreadable_state_is_a_clear_error(tmp_path):
+    (tmp_path / "s3.json").write_text("{not json")
+    with pytest.raises(GeneratorError, match="unreadable S3 state"):
+        S3Api(LocalStore(tmp_path / "objects"), tmp_path)
