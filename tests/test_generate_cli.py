@@ -221,3 +221,79 @@ def test_unreachable_endpoint_fails_cleanly(tmp_path: Path):
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_generate_into_and_validate_from_an_s3_compatible_server(tmp_path: Path, moto_s3: str):
+    """moto's S3 server stands in for any S3 endpoint: files land there and validate from there."""
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=moto_s3, region_name="us-east-1")
+    s3.create_bucket(Bucket="fixture-logs")
+    data = str(tmp_path / "data")
+    done = run("generate", "--count", "1500", *RANGE, "--seed", "3", "--accounts", "2",
+               "--output", "s3://fixture-logs/team", "--endpoint-url", moto_s3, "--data-dir", data)
+    assert done.returncode == 0, done.stderr
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket="fixture-logs")
+            for o in page.get("Contents", [])]
+    digests = [k for k in keys if "/CloudTrail-Digest/" in k]
+    assert digests and all(re.match(r"team/AWSLogs/o-[a-z0-9]{10}/\d{12}/", k) for k in keys)
+    head = s3.head_object(Bucket="fixture-logs", Key=digests[0])
+    assert set(head["Metadata"]) == {"signature", "signature-algorithm"}
+    records = 0
+    for key in keys:
+        if "/CloudTrail/" in key:
+            body = s3.get_object(Bucket="fixture-logs", Key=key)["Body"].read()
+            records += len(json.loads(gzip.decompress(body))["Records"])
+    assert records == 1500
+
+    clean = run("validate", "s3://fixture-logs/team", "--endpoint-url", moto_s3, "--data-dir", data)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+    victim = next(k for k in keys if "/CloudTrail/" in k)
+    s3.put_object(Bucket="fixture-logs", Key=victim, Body=gzip.compress(b'{"Records":[]}'))
+    tampered = run("validate", "s3://fixture-logs/team", "--endpoint-url", moto_s3, "--data-dir", data)
+    assert tampered.returncode == 1
+    assert victim in tampered.stdout + tampered.stderr
+
+
+@pytest.mark.parametrize("damage", ["change-log-byte", "delete-log", "delete-digest", "move-digest"])
+def test_validate_names_each_kind_of_tampering(tmp_path: Path, trail, damage: str):
+    import shutil
+
+    from generators.stores import LocalStore
+
+    out, data, _ = trail
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    files = files_under(copy)
+    logs = sorted(k for k in files if "/CloudTrail/" in k)
+    digests = sorted(k for k in files if "/CloudTrail-Digest/" in k)
+    if damage == "change-log-byte":
+        victim = logs[len(logs) // 2]
+        raw = bytearray(gzip.decompress(files[victim].read_bytes()))
+        raw[20] = ord("X") if raw[20] != ord("X") else ord("Y")
+        files[victim].write_bytes(gzip.compress(bytes(raw)))
+        expected = "hash"
+    elif damage == "delete-log":
+        victim = logs[3]
+        files[victim].unlink()
+        expected = "not found"
+    elif damage == "delete-digest":
+        victim = digests[2]
+        files[victim].unlink()
+        expected = "not found"
+    else:
+        victim = digests[2]
+        # same folder, a timestamp one second later: a well-formed key the digest does not name
+        later = re.sub(r"(\d{8}T\d{4})(\d{2})Z", lambda m: f"{m[1]}{(int(m[2]) + 1) % 60:02d}Z",
+                       files[victim].name)
+        store = LocalStore.directory(copy, "my-trail-bucket")       # moved as S3 moves: with metadata
+        obj = store.get("my-trail-bucket", victim)
+        store.put("my-trail-bucket", victim.rsplit("/", 1)[0] + "/" + later, obj.body, obj.metadata)
+        store.delete("my-trail-bucket", victim)
+        expected = "moved"
+    done = run("validate", str(copy), "--data-dir", str(data), "--bucket", "my-trail-bucket")
+    report = done.stdout + done.stderr
+    assert done.returncode == 1, report
+    assert victim.rsplit("/", 1)[-1] in report or damage == "move-digest"
+    assert expected in report.lower(), report
