@@ -11,6 +11,7 @@ from emulator.control import control
 from emulator.config import EmulatorConfig
 from emulator.dispatch import Protocol, classify, context_of, error_for, to_flask
 from emulator.errors import AwsError
+from emulator.recorder import remember_body
 from emulator.seams import TopicDirectory
 from emulator.state import EXTENSION_KEY, EmulatorState, build_state
 from generators.stores import ObjectStore
@@ -39,6 +40,7 @@ def create_app(config: EmulatorConfig | None = None, *, store: ObjectStore | Non
     app.register_error_handler(AwsError, _aws_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
+    app.after_request(_record)
     return app
 
 
@@ -56,6 +58,7 @@ def _dispatch(path: str) -> Response:
             raise AwsError(f"{request.method} is not allowed: the JSON protocol takes POST /",
                            code="UnknownOperationException", status=405)
         body = _json_body(request, state.config.max_json_request_bytes)
+        remember_body(body)
         return to_flask(service.handle(request.headers.get("X-Amz-Target", ""), body, ctx))
     if protocol is Protocol.CONTROL:
         known = any(rule.rule == request.path for rule in current_app.url_map.iter_rules()
@@ -73,6 +76,17 @@ def _dispatch(path: str) -> Response:
         raise AwsError("The S3 endpoint is not available in this build of cloudtrail-emulator",
                        code="NotImplemented", status=501)
     return state.s3_api.handle(request, ctx.region, ctx.account_id)
+
+
+def _record(response: Response) -> Response:
+    """Every answered AWS API call becomes a CloudTrail record (emulator/recorder.py)."""
+    recorder = _state().recorder
+    if recorder is not None:
+        try:
+            recorder.observe(request, response)
+        except Exception:      # recording must never break the answer itself
+            log.exception("could not record %s %s", request.method, request.path)
+    return response
 
 
 def _json_body(req: Request, limit: int) -> bytes:

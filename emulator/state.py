@@ -12,8 +12,11 @@ from emulator.awsjson import JsonService, load_service_model
 from emulator.cloudtrail.models import CloudTrailBackend
 from emulator.cloudtrail.responses import VALIDATION_ERRORS, CloudTrailResponses
 from emulator.config import EmulatorConfig
+from emulator.events import EventStore
+from emulator.lookup import LookupEvents, Throttle
 from emulator.organizations import OrganizationsResponses
 from emulator.persistence import JsonStateFile
+from emulator.recorder import Recorder
 from emulator.seams import BucketDirectory, NoTopics, StoreBuckets, TopicDirectory
 from generators.keyring import Keyring
 from generators.stores import LocalStore, ObjectStore
@@ -53,6 +56,8 @@ class EmulatorState:
     organizations_api: JsonService
     s3_api: Any | None                  # emulator.s3_api.S3Api once it exists
     rng: random.Random
+    events: EventStore | None = None   # the event index (LookupEvents, delivery)
+    recorder: Recorder | None = None   # answered API calls -> records in `events`
     query_api: Any | None = None        # the SNS Query endpoint: `.handle(request, region, account_id)`
     _scratch: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
@@ -60,7 +65,9 @@ class EmulatorState:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def close(self) -> None:
-        """Drop the scratch object store of a `:memory:` emulator."""
+        """Close the event index; drop the scratch object store of a `:memory:` emulator."""
+        if self.events is not None:
+            self.events.close()
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
@@ -94,7 +101,13 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
     organizations_api = JsonService(
         load_service_model("organizations"),
         OrganizationsResponses(config.organization, config.management_account_id).handlers())
+    events = EventStore(None if config.state_dir is None else config.state_dir / "events.sqlite")
+    throttle = Throttle(2) if config.throttle_lookup else None
+    cloudtrail_api.register("LookupEvents", LookupEvents(events, config.clock, throttle=throttle))
+    event_rng = random.Random(None if config.seed is None else f"{config.seed}:events")
+    recorder = Recorder(events, config.clock, config.default_account, config.region, event_rng)
     return EmulatorState(config=config, store=store, keyring=keyring, buckets=buckets, topics=topics,
                          cloudtrail=backend, cloudtrail_api=cloudtrail_api,
                          organizations_api=organizations_api, s3_api=s3_api,
-                         rng=random.Random(config.seed), _scratch=scratch)
+                         rng=random.Random(config.seed), events=events,
+                         recorder=recorder, _scratch=scratch)

@@ -1,0 +1,301 @@
+"""The event index: every record (generated history or a recorded API call) stored once, in SQLite.
+
+Rows keep the compact JSON of the record exactly as given plus indexed columns for LookupEvents;
+a record's resources (its `resources` ARNs and the names its request parameters address) live in a
+side table. `since()` feeds live delivery in sequence order; `subscribe()` tells it when rows arrive.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import orjson
+
+# `kind` column: which LookupEvents category a row belongs to (data events belong to none).
+KIND_OTHER, KIND_MANAGEMENT, KIND_INSIGHT = 0, 1, 2
+
+# Lookup attribute key -> indexed column (ResourceType/ResourceName go through `resources`).
+ATTRIBUTE_COLUMNS = {"EventId": "event_id", "EventName": "event_name", "ReadOnly": "read_only",
+                     "Username": "username", "EventSource": "event_source",
+                     "AccessKeyId": "access_key_id"}
+RESOURCE_COLUMNS = {"ResourceType": "type", "ResourceName": "name"}
+
+# Request parameters that name a resource, per event source: (parameter, LookupEvents resource type).
+_PARAMETER_RESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "cloudtrail.amazonaws.com": (("name", "AWS::CloudTrail::Trail"), ("trailName", "AWS::CloudTrail::Trail"),
+                                 ("s3BucketName", "AWS::S3::Bucket")),
+    "s3.amazonaws.com": (("bucketName", "AWS::S3::Bucket"),),
+    "sns.amazonaws.com": (("topicArn", "AWS::SNS::Topic"),),
+    "iam.amazonaws.com": (("userName", "AWS::IAM::User"), ("roleName", "AWS::IAM::Role"),
+                          ("policyArn", "AWS::IAM::Policy")),
+}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    event_time INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    event_name TEXT,
+    event_source TEXT,
+    read_only TEXT,
+    username TEXT,
+    access_key_id TEXT,
+    management INTEGER,
+    category TEXT,
+    deliver INTEGER NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS resources (
+    seq INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    event_time INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_time ON events (account, region, kind, event_time, seq);
+CREATE INDEX IF NOT EXISTS events_name ON events (account, region, kind, event_name, event_time, seq);
+CREATE INDEX IF NOT EXISTS events_source ON events (account, region, kind, event_source, event_time, seq);
+CREATE INDEX IF NOT EXISTS events_read_only ON events (account, region, kind, read_only, event_time, seq);
+CREATE INDEX IF NOT EXISTS events_username ON events (account, region, kind, username, event_time, seq);
+CREATE INDEX IF NOT EXISTS events_key ON events (account, region, kind, access_key_id, event_time, seq);
+CREATE INDEX IF NOT EXISTS events_deliver ON events (deliver, seq);
+CREATE INDEX IF NOT EXISTS resources_seq ON resources (seq);
+CREATE INDEX IF NOT EXISTS resources_type ON resources (account, region, kind, type, event_time, seq);
+CREATE INDEX IF NOT EXISTS resources_name ON resources (account, region, kind, name, event_time, seq);
+"""
+
+
+def lookup_username(identity: dict | None) -> str | None:
+    """LookupEvents' Username: the IAM user name, an assumed role's session name, "root"..."""
+    if not identity:
+        return None
+    kind = identity.get("type")
+    if kind == "Root":
+        return "root"
+    arn = identity.get("arn") or ""
+    if kind in ("AssumedRole", "FederatedUser") and "/" in arn:
+        return arn.rsplit("/", 1)[1]
+    return identity.get("userName") or None
+
+
+def _resource_name(arn: str) -> str:
+    """S3 ARNs show their bucket/object path; other ARNs show whole, as LookupEvents does."""
+    return arn[len("arn:aws:s3:::"):] if arn.startswith("arn:aws:s3:::") else arn
+
+
+def lookup_resources(record: dict) -> list[tuple[str, str]]:
+    """(ResourceType, ResourceName) pairs of a record, without duplicates, in order."""
+    pairs: list[tuple[str, str]] = []
+    for resource in record.get("resources") or ():
+        arn = resource.get("ARN")
+        if arn:
+            pairs.append((resource.get("type") or "", _resource_name(arn)))
+    params = record.get("requestParameters")
+    if isinstance(params, dict):
+        for param, kind in _PARAMETER_RESOURCES.get(record.get("eventSource", ""), ()):
+            value = params.get(param)
+            if isinstance(value, str) and value:
+                pairs.append((kind, value))
+    return list(dict.fromkeys(pairs))
+
+
+def _epoch(text: str) -> int:
+    return int(datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
+
+
+def _kind(record: dict) -> int:
+    if record.get("eventCategory") == "Insight":
+        return KIND_INSIGHT
+    return KIND_MANAGEMENT if record.get("managementEvent", True) is not False else KIND_OTHER
+
+
+def _row(record: dict, body: bytes, deliver: bool) -> tuple:
+    identity = record.get("userIdentity") or {}
+    read_only = record.get("readOnly")
+    return (record["eventID"], _epoch(record["eventTime"]), record["recipientAccountId"],
+            record["awsRegion"], _kind(record), record.get("eventName"), record.get("eventSource"),
+            None if read_only is None else ("true" if read_only else "false"),
+            lookup_username(identity), identity.get("accessKeyId"),
+            None if record.get("managementEvent") is None else int(bool(record["managementEvent"])),
+            record.get("eventCategory"), int(deliver), body)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One LookupEvents page request against the index (times in epoch seconds, inclusive)."""
+
+    account: str
+    region: str
+    kind: int
+    start: int
+    end: int
+    limit: int
+    attribute: tuple[str, str] | None = None     # (AttributeKey, AttributeValue)
+    after: tuple[int, int] | None = None         # (event_time, seq) of the last row already returned
+
+
+@dataclass(frozen=True)
+class Found:
+    """One row a lookup found."""
+
+    seq: int
+    event_time: int
+    body: bytes
+    resources: list[tuple[str, str]]
+
+
+class EventStore:
+    """The SQLite event index; `path=None` keeps it in memory (shared by the server's threads)."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._subscribers: list[Callable[[int, int], None]] = []
+        self._shared: sqlite3.Connection | None = None
+        self._connections: list[sqlite3.Connection] = []
+        if path is None:
+            self._shared = self._connect(":memory:")
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        with self._reading() as db:
+            db.executescript(_SCHEMA)
+
+    def _connect(self, target: str) -> sqlite3.Connection:
+        db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        if target != ":memory:":
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA busy_timeout=10000")
+        db.execute("PRAGMA cache_size=-65536")
+        self._connections.append(db)
+        return db
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for this thread (file) or the shared one under the lock (memory)."""
+        if self._shared is not None:
+            with self._write_lock:
+                yield self._shared
+            return
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect(str(self.path))
+        yield db
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        if self._shared is not None:
+            with self._reading() as db:
+                yield db
+            return
+        with self._write_lock, self._reading() as db:
+            yield db
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def add(self, records: Iterable[dict], *, deliver: bool = True) -> tuple[int, int]:
+        """Store records (duplicate eventIDs ignored); (first, last) new seq, (0, -1) if none."""
+        first = last = None
+        with self._writing() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for record in records:
+                    body = orjson.dumps(record)
+                    row = _row(record, body, deliver)
+                    cur = db.execute(
+                        "INSERT OR IGNORE INTO events (event_id, event_time, account, region, kind, "
+                        "event_name, event_source, read_only, username, access_key_id, management, "
+                        "category, deliver, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+                    if cur.rowcount == 0:
+                        continue
+                    seq = cur.lastrowid
+                    first = seq if first is None else first
+                    last = seq
+                    pairs = lookup_resources(record)
+                    if pairs:
+                        db.executemany("INSERT INTO resources VALUES (?,?,?,?,?,?,?)",
+                                       [(seq, row[2], row[3], row[4], row[1], t, n) for t, n in pairs])
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        if first is None:
+            return (0, -1)
+        for callback in list(self._subscribers):
+            callback(first, last)
+        return (first, last)
+
+    def subscribe(self, callback: Callable[[int, int], None]) -> None:
+        """Call `callback(first_seq, last_seq)` after each add that stored rows (must not block)."""
+        self._subscribers.append(callback)
+
+    def clear(self) -> None:
+        """Forget every event (control reset); sequence numbers keep growing."""
+        with self._writing() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM resources")
+            db.execute("DELETE FROM events")
+            db.execute("COMMIT")
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def since(self, seq: int, limit: int) -> list[tuple[int, bytes]]:
+        """Rows to deliver with seq > `seq`, ascending, at most `limit`."""
+        with self._reading() as db:
+            return db.execute("SELECT seq, body FROM events WHERE deliver = 1 AND seq > ? "
+                              "ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+
+    def max_seq(self) -> int:
+        with self._reading() as db:
+            return db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+
+    def count(self) -> int:
+        with self._reading() as db:
+            return db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+
+    def lookup(self, query: Query) -> list[Found]:
+        """Rows of `query`, newest first (ties: higher seq first)."""
+        table, where, args = "events", ["account = ?", "region = ?", "kind = ?",
+                                        "event_time BETWEEN ? AND ?"], \
+            [query.account, query.region, query.kind, query.start, query.end]
+        if query.attribute is not None:
+            key, value = query.attribute
+            if key in RESOURCE_COLUMNS:
+                table = "resources"
+                where.append(f"{RESOURCE_COLUMNS[key]} = ?")
+            else:
+                where.append(f"{ATTRIBUTE_COLUMNS[key]} = ?")
+            args.append(value)
+        if query.after is not None:
+            where.append("(event_time, seq) < (?, ?)")
+            args.extend(query.after)
+        sql = (f"SELECT DISTINCT event_time, seq FROM {table} WHERE {' AND '.join(where)} "
+               "ORDER BY event_time DESC, seq DESC LIMIT ?")
+        with self._reading() as db:
+            keys = db.execute(sql, (*args, query.limit)).fetchall()
+            if not keys:
+                return []
+            marks = ",".join("?" * len(keys))
+            seqs = [seq for _, seq in keys]
+            bodies = dict(db.execute(f"SELECT seq, body FROM events WHERE seq IN ({marks})", seqs))
+            resources: dict[int, list[tuple[str, str]]] = {}
+            for seq, kind, name in db.execute(
+                    f"SELECT seq, type, name FROM resources WHERE seq IN ({marks}) ORDER BY rowid", seqs):
+                resources.setdefault(seq, []).append((kind, name))
+        return [Found(seq, at, bodies[seq], resources.get(seq, [])) for at, seq in keys]
+
+    def close(self) -> None:
+        for db in self._connections:
+            db.close()
+        self._connections.clear()
