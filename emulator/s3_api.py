@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import logging
 import random
 import re
@@ -27,7 +26,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from emulator import s3_xml as x
 from emulator.config import Clock, SystemClock
-from emulator.s3_state import S3State, Upload
+from emulator.s3_state import S3State, Upload, check_policy
 from emulator.s3_xml import S3Error
 from generators.errors import GeneratorError
 from generators.stores import (BucketNotEmpty, InvalidBucketName, NoSuchBucket, NoSuchKey, ObjectStore,
@@ -41,7 +40,6 @@ MAX_OBJECT_SIZE = 5 * 1024**3
 MIN_PART_SIZE = 5 * 1024**2
 MAX_PART_NUMBER = 10000
 MAX_LIST_KEYS = 1000
-MAX_POLICY_BYTES = 20 * 1024
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
 AFTER_EVERY_SUFFIX = "\U0010ffff"  # sorts after any character a key can continue with
 
@@ -58,7 +56,6 @@ OBJECT_SUBRESOURCES = frozenset({"uploads", "uploadId"})
 RESPONSE_OVERRIDES = ("content-type", "content-language", "expires", "cache-control",
                       "content-disposition", "content-encoding")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHECKSUMS: dict[str, Callable[[bytes], bytes]] = {
     "crc32": lambda data: zlib.crc32(data).to_bytes(4, "big"),
     "sha1": lambda data: hashlib.sha1(data).digest(),
@@ -117,96 +114,6 @@ def _header_value(value: str) -> str:
         return value
     except UnicodeEncodeError:
         return "=?UTF-8?B?" + base64.b64encode(value.encode("utf-8")).decode() + "?="
-
-
-def decode_aws_chunked(raw: bytes) -> tuple[bytes, dict[str, str]]:
-    """The payload and trailers of an `aws-chunked` body (`<hex size>[;chunk-signature=..]\\r\\n<data>\\r\\n`...)."""
-    incomplete = S3Error("IncompleteBody", 400, "The request body is not valid aws-chunked encoding")
-    data = bytearray()
-    pos = 0
-    while True:
-        end = raw.find(b"\r\n", pos)
-        if end < 0:
-            raise incomplete
-        size_text = raw[pos:end].split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise incomplete from None
-        pos = end + 2
-        if size == 0:
-            break
-        if pos + size + 2 > len(raw) or raw[pos + size:pos + size + 2] != b"\r\n":
-            raise incomplete
-        data += raw[pos:pos + size]
-        pos += size + 2
-    trailers: dict[str, str] = {}
-    for line in raw[pos:].split(b"\r\n"):
-        name, sep, value = line.decode("latin-1").partition(":")
-        if sep:
-            trailers[name.strip().lower()] = value.strip()
-    return bytes(data), trailers
-
-
-def check_policy(text: str, bucket: str) -> None:
-    """Raise MalformedPolicy unless `text` is a bucket policy S3 would accept for `bucket`."""
-    def malformed(message: str) -> S3Error:
-        return S3Error("MalformedPolicy", 400, message)
-
-    if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
-        raise S3Error("PolicyTooLarge", 400, f"Policy exceeds the maximum allowed document size ({MAX_POLICY_BYTES} bytes)")
-    if not text.lstrip().startswith("{"):
-        raise malformed("Policies must be valid JSON and the first byte must be '{'")
-    try:
-        policy = json.loads(text)
-    except ValueError:
-        raise malformed("This policy contains invalid Json") from None
-    if not isinstance(policy, dict):
-        raise malformed("Policies must be valid JSON and the first byte must be '{'")
-    if policy.get("Version", "2012-10-17") not in ("2012-10-17", "2008-10-17"):
-        raise malformed("Policy has an invalid version")
-    statements = policy.get("Statement")
-    if isinstance(statements, dict):
-        statements = [statements]
-    if not statements or not isinstance(statements, list):
-        raise malformed("Missing required field Statement")
-    for statement in statements:
-        if not isinstance(statement, dict):
-            raise malformed("Statement must be a JSON object")
-        if statement.get("Effect") not in ("Allow", "Deny"):
-            raise malformed(f"Invalid effect: {statement.get('Effect')}")
-        if "Principal" not in statement and "NotPrincipal" not in statement:
-            raise malformed("Missing required field Principal")
-        if "Action" not in statement and "NotAction" not in statement:
-            raise malformed("Missing required field Action")
-        resources = statement.get("Resource", statement.get("NotResource"))
-        if resources is None:
-            raise malformed("Missing required field Resource")
-        for resource in [resources] if isinstance(resources, str) else resources:
-            arn = f"arn:aws:s3:::{bucket}"
-            if not isinstance(resource, str) or not (resource == arn or resource.startswith(arn + "/")):
-                raise malformed("Policy has invalid resource")
-
-
-def _parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """(first, last) byte of a `bytes=` range; None when S3 would ignore the header; InvalidRange."""
-    match = _RANGE_RE.match(header.strip())
-    if not match or (not match[1] and not match[2]):
-        return None
-    unsatisfiable = S3Error("InvalidRange", 416, "The requested range is not satisfiable",
-                            RangeRequested=header, ActualObjectSize=str(size))
-    unsatisfiable.headers["Content-Range"] = f"bytes */{size}"
-    if not match[1]:
-        suffix = int(match[2])
-        if suffix == 0 or size == 0:
-            raise unsatisfiable
-        return max(0, size - suffix), size - 1
-    first = int(match[1])
-    if match[2] and int(match[2]) < first:
-        return None
-    if first >= size:
-        raise unsatisfiable
-    return first, min(int(match[2]) if match[2] else size - 1, size - 1)
 
 
 class S3Api:
@@ -414,7 +321,7 @@ class S3Api:
         data, trailers = c.body, {}
         encodings = [e.strip().lower() for e in headers.get("Content-Encoding", "").split(",")]
         if "aws-chunked" in encodings or headers.get("x-amz-content-sha256", "").startswith("STREAMING-"):
-            data, trailers = decode_aws_chunked(c.body)
+            data, trailers = x.decode_aws_chunked(c.body)
             declared = headers.get("x-amz-decoded-content-length")
             if declared is not None and declared.strip() != str(len(data)):
                 raise S3Error("IncompleteBody", 400, "You did not provide the number of bytes specified "
@@ -664,7 +571,7 @@ class S3Api:
         self._check_conditions(c, obj, headers["ETag"])
         status, first, last = 200, 0, obj.size - 1
         if "Range" in c.request.headers:
-            span = _parse_range(c.request.headers["Range"], obj.size)
+            span = x.parse_range(c.request.headers["Range"], obj.size)
             if span is not None:
                 status, (first, last) = 206, span
                 headers["Content-Range"] = f"bytes {first}-{last}/{obj.size}"
@@ -778,7 +685,7 @@ class S3Api:
         text = c.request.headers.get("x-amz-copy-source-range")
         if text is None:
             return source.body
-        match = _RANGE_RE.match(text.strip())
+        match = x.RANGE_RE.match(text.strip())
         if not match or not match[1] or not match[2] or int(match[2]) < int(match[1]) \
                 or int(match[2]) >= source.size:
             raise _invalid_argument("The x-amz-copy-source-range value must be of the form bytes=first-last "

@@ -1,5 +1,6 @@
-"""Bucket-level S3 state the object store does not hold: regions, creation dates, policies,
-multipart ETags of completed uploads, and multipart uploads in progress (parts included).
+"""Bucket-level S3 state the object store does not hold: regions, creation dates, policies (with
+the rules a policy must follow, `check_policy`), multipart ETags of completed uploads, and
+multipart uploads in progress (parts included).
 
 With a state directory everything survives a restart: ``<state_dir>/s3.json`` (buckets and
 ETags, rewritten atomically on change) and ``<state_dir>/s3-uploads/<upload id>/`` (``upload.json``
@@ -19,9 +20,11 @@ from datetime import datetime
 from pathlib import Path
 
 from emulator.config import Clock
+from emulator.s3_xml import S3Error
 from generators.errors import GeneratorError
 
 DEFAULT_REGION = "us-east-1"
+MAX_POLICY_BYTES = 20 * 1024
 _UPLOAD_ID_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -66,6 +69,46 @@ def _write_atomic(path: Path, data: bytes) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def check_policy(text: str, bucket: str) -> None:
+    """Raise MalformedPolicy unless `text` is a bucket policy S3 would accept for `bucket`."""
+    def malformed(message: str) -> S3Error:
+        return S3Error("MalformedPolicy", 400, message)
+
+    if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
+        raise S3Error("PolicyTooLarge", 400, f"Policy exceeds the maximum allowed document size ({MAX_POLICY_BYTES} bytes)")
+    if not text.lstrip().startswith("{"):
+        raise malformed("Policies must be valid JSON and the first byte must be '{'")
+    try:
+        policy = json.loads(text)
+    except ValueError:
+        raise malformed("This policy contains invalid Json") from None
+    if not isinstance(policy, dict):
+        raise malformed("Policies must be valid JSON and the first byte must be '{'")
+    if policy.get("Version", "2012-10-17") not in ("2012-10-17", "2008-10-17"):
+        raise malformed("Policy has an invalid version")
+    statements = policy.get("Statement")
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not statements or not isinstance(statements, list):
+        raise malformed("Missing required field Statement")
+    for statement in statements:
+        if not isinstance(statement, dict):
+            raise malformed("Statement must be a JSON object")
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            raise malformed(f"Invalid effect: {statement.get('Effect')}")
+        if "Principal" not in statement and "NotPrincipal" not in statement:
+            raise malformed("Missing required field Principal")
+        if "Action" not in statement and "NotAction" not in statement:
+            raise malformed("Missing required field Action")
+        resources = statement.get("Resource", statement.get("NotResource"))
+        if resources is None:
+            raise malformed("Missing required field Resource")
+        for resource in [resources] if isinstance(resources, str) else resources:
+            arn = f"arn:aws:s3:::{bucket}"
+            if not isinstance(resource, str) or not (resource == arn or resource.startswith(arn + "/")):
+                raise malformed("Policy has invalid resource")
 
 
 class S3State:

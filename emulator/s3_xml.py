@@ -1,6 +1,8 @@
-"""S3 wire format helpers: XML bodies in the 2006-03-01 namespace, S3 errors, dates, url encoding."""
+"""S3 wire format helpers: XML bodies in the 2006-03-01 namespace, S3 errors, dates, url encoding,
+Range headers and aws-chunked bodies."""
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -8,6 +10,7 @@ from urllib.parse import quote_plus
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 class S3Error(Exception):
@@ -92,3 +95,53 @@ def http_date(moment: datetime) -> str:
 def url_encode(value: str) -> str:
     """S3's `encoding-type=url` form: UTF-8 percent-encoding, space as `+`, `/` kept."""
     return quote_plus(value, safe="/")
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a `bytes=` range; None when S3 would ignore the header; InvalidRange."""
+    match = RANGE_RE.match(header.strip())
+    if not match or (not match[1] and not match[2]):
+        return None
+    unsatisfiable = S3Error("InvalidRange", 416, "The requested range is not satisfiable",
+                            RangeRequested=header, ActualObjectSize=str(size))
+    unsatisfiable.headers["Content-Range"] = f"bytes */{size}"
+    if not match[1]:
+        suffix = int(match[2])
+        if suffix == 0 or size == 0:
+            raise unsatisfiable
+        return max(0, size - suffix), size - 1
+    first = int(match[1])
+    if match[2] and int(match[2]) < first:
+        return None
+    if first >= size:
+        raise unsatisfiable
+    return first, min(int(match[2]) if match[2] else size - 1, size - 1)
+
+
+def decode_aws_chunked(raw: bytes) -> tuple[bytes, dict[str, str]]:
+    """The payload and trailers of an `aws-chunked` body (`<hex size>[;chunk-signature=..]\\r\\n<data>\\r\\n`...)."""
+    incomplete = S3Error("IncompleteBody", 400, "The request body is not valid aws-chunked encoding")
+    data = bytearray()
+    pos = 0
+    while True:
+        end = raw.find(b"\r\n", pos)
+        if end < 0:
+            raise incomplete
+        size_text = raw[pos:end].split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise incomplete from None
+        pos = end + 2
+        if size == 0:
+            break
+        if pos + size + 2 > len(raw) or raw[pos + size:pos + size + 2] != b"\r\n":
+            raise incomplete
+        data += raw[pos:pos + size]
+        pos += size + 2
+    trailers: dict[str, str] = {}
+    for line in raw[pos:].split(b"\r\n"):
+        name, sep, value = line.decode("latin-1").partition(":")
+        if sep:
+            trailers[name.strip().lower()] = value.strip()
+    return bytes(data), trailers
