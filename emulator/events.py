@@ -37,7 +37,7 @@ _PARAMETER_RESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     event_id TEXT NOT NULL UNIQUE,
     event_time INTEGER NOT NULL,
     account TEXT NOT NULL,
@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS events (
     deliver INTEGER NOT NULL,
     body BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS resources (
     seq INTEGER NOT NULL,
     account TEXT NOT NULL,
@@ -107,6 +108,12 @@ def lookup_resources(record: dict) -> list[tuple[str, str]]:
             if isinstance(value, str) and value:
                 pairs.append((kind, value))
     return list(dict.fromkeys(pairs))
+
+
+def _high_water(db: sqlite3.Connection) -> int:
+    """The last sequence number ever used: rows present, or the mark `clear()` left."""
+    return db.execute("SELECT MAX(COALESCE((SELECT MAX(seq) FROM events), 0), "
+                      "COALESCE((SELECT value FROM meta WHERE name = 'cleared_at'), 0))").fetchone()[0]
 
 
 def _epoch(text: str) -> int:
@@ -210,16 +217,17 @@ class EventStore:
         with self._writing() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
+                seq = _high_water(db)
                 for record in records:
                     body = orjson.dumps(record)
                     row = _row(record, body, deliver)
                     cur = db.execute(
-                        "INSERT OR IGNORE INTO events (event_id, event_time, account, region, kind, "
+                        "INSERT OR IGNORE INTO events (seq, event_id, event_time, account, region, kind, "
                         "event_name, event_source, read_only, username, access_key_id, management, "
-                        "category, deliver, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+                        "category, deliver, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (seq + 1, *row))
                     if cur.rowcount == 0:
                         continue
-                    seq = cur.lastrowid
+                    seq += 1
                     first = seq if first is None else first
                     last = seq
                     pairs = lookup_resources(record)
@@ -244,6 +252,7 @@ class EventStore:
         """Forget every event (control reset); sequence numbers keep growing."""
         with self._writing() as db:
             db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('cleared_at', ?)", (_high_water(db),))
             db.execute("DELETE FROM resources")
             db.execute("DELETE FROM events")
             db.execute("COMMIT")
@@ -257,6 +266,7 @@ class EventStore:
                               "ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
 
     def max_seq(self) -> int:
+        """The highest sequence number stored (0 when empty)."""
         with self._reading() as db:
             return db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
 
