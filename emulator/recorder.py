@@ -182,7 +182,7 @@ class Recorder:
         if not name or not response.status_code:
             return None
         params = _json_object(getattr(g, BODY_KEY, b""))
-        out = _json_object(response.get_data()) if response.mimetype.endswith("json") else None
+        out = _json_object(response.get_data()) if "json" in response.mimetype else None
         error = None
         if response.status_code >= 400:
             out = out or {}

@@ -1,0 +1,158 @@
+"""Every API call the emulator answers becomes a CloudTrail record: checked through boto3 and LookupEvents."""
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from emulator.config import EmulatorConfig
+from emulator.recorder import s3_operation, user_identity
+from fixtures_server import EmulatorServer, start_emulator
+from schemas import validate_record
+
+BUCKET = "recorded-trail-bucket"
+
+
+def _records(server: EmulatorServer) -> list[dict]:
+    return [json.loads(body) for _, body in server.state.events.since(0, 100_000)]
+
+
+def _lookup(server: EmulatorServer, name: str, **client_args) -> list[dict]:
+    events = server.cloudtrail(**client_args).lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}])["Events"]
+    return events
+
+
+@pytest.fixture(scope="module")
+def trail(emulator_server) -> dict:
+    emulator_server.client("s3").create_bucket(Bucket=BUCKET)
+    return emulator_server.cloudtrail().create_trail(Name="recorded", S3BucketName=BUCKET)
+
+
+def test_create_trail_is_recorded_with_parameters_and_identity(emulator_server, trail):
+    [event] = _lookup(emulator_server, "CreateTrail")
+    record = json.loads(event["CloudTrailEvent"])
+    validate_record(record)
+    assert record["requestParameters"] == {"name": "recorded", "s3BucketName": BUCKET}
+    assert record["responseElements"]["trailARN"] == trail["TrailARN"]
+    assert record["responseElements"]["name"] == "recorded"
+    assert record["requestID"] == trail["ResponseMetadata"]["RequestId"]
+    assert record["userIdentity"] == user_identity("testing", "123456789012")
+    assert record["userIdentity"]["userName"] == "emulator" == event["Username"]
+    assert event["AccessKeyId"] == record["userIdentity"]["accessKeyId"]
+    assert record["userAgent"].startswith("Boto3/")
+    assert record["sourceIPAddress"] == "127.0.0.1"
+    assert (record["eventSource"], record["readOnly"], record["managementEvent"], record["eventCategory"]) == \
+        ("cloudtrail.amazonaws.com", False, True, "Management")
+    assert {"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": "recorded"} in event["Resources"]
+    assert {"ResourceType": "AWS::S3::Bucket", "ResourceName": BUCKET} in event["Resources"]
+
+
+def test_reads_have_null_response_elements(emulator_server, trail):
+    emulator_server.cloudtrail().describe_trails()
+    record = json.loads(_lookup(emulator_server, "DescribeTrails")[0]["CloudTrailEvent"])
+    assert record["readOnly"] is True and record["responseElements"] is None
+
+
+def test_failed_call_carries_error_code_and_message(emulator_server):
+    client = emulator_server.cloudtrail()
+    with pytest.raises(client.exceptions.TrailNotFoundException):
+        client.get_trail(Name="missing-trail")
+    record = json.loads(_lookup(emulator_server, "GetTrail")[0]["CloudTrailEvent"])
+    validate_record(record)
+    assert record["errorCode"] == "TrailNotFoundException"
+    assert record["errorMessage"]
+    assert record["requestParameters"] == {"name": "missing-trail"}
+    assert record["responseElements"] is None
+
+
+def test_s3_put_object_is_a_data_event_not_in_lookup(emulator_server, trail):
+    s3 = emulator_server.client("s3")
+    put = s3.put_object(Bucket=BUCKET, Key="dir/file.txt", Body=b"hello")
+    assert _lookup(emulator_server, "PutObject") == []
+    [record] = [r for r in _records(emulator_server) if r["eventName"] == "PutObject"]
+    validate_record(record)
+    assert record["managementEvent"] is False and record["eventCategory"] == "Data"
+    assert record["requestParameters"]["bucketName"] == BUCKET
+    assert record["requestParameters"]["key"] == "dir/file.txt"
+    assert record["requestID"] == put["ResponseMetadata"]["RequestId"]
+    assert record["resources"] == [
+        {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{BUCKET}/dir/file.txt"},
+        {"accountId": "123456789012", "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{BUCKET}"}]
+    [create] = _lookup(emulator_server, "CreateBucket")
+    assert json.loads(create["CloudTrailEvent"])["managementEvent"] is True
+
+
+def test_s3_error_is_recorded_with_its_code(emulator_server, trail):
+    s3 = emulator_server.client("s3")
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=BUCKET, Key="absent")
+    [record] = [r for r in _records(emulator_server) if r["eventName"] == "GetObject"]
+    assert record["errorCode"] == "NoSuchKey" and record["readOnly"] is True
+
+
+def test_twelve_digit_key_records_in_that_account(emulator_server):
+    emulator_server.cloudtrail(access_key="111122223333").list_trails()
+    [event] = _lookup(emulator_server, "ListTrails", access_key="111122223333")
+    record = json.loads(event["CloudTrailEvent"])
+    assert record["recipientAccountId"] == "111122223333"
+    assert record["userIdentity"]["arn"] == "arn:aws:iam::111122223333:user/emulator"
+    assert all(json.loads(e["CloudTrailEvent"])["recipientAccountId"] == "123456789012"
+               for e in _lookup(emulator_server, "ListTrails"))
+
+
+def test_lookup_events_is_recorded_and_control_calls_are_not(emulator_server):
+    before = emulator_server.state.events.max_seq()
+    with urllib.request.urlopen(f"{emulator_server.url}/_emulator/health") as response:
+        assert response.status == 200
+    assert emulator_server.state.events.max_seq() == before
+    _lookup(emulator_server, "CreateTrail")
+    assert emulator_server.state.events.max_seq() == before + 1
+    record = json.loads(_lookup(emulator_server, "LookupEvents")[0]["CloudTrailEvent"])
+    assert record["requestParameters"] == {"lookupAttributes": [
+        {"attributeKey": "EventName", "attributeValue": "CreateTrail"}]}
+    assert record["readOnly"] is True
+
+
+def test_every_recorded_record_validates(emulator_server, trail):
+    records = _records(emulator_server)
+    assert len(records) >= 5
+    for record in records:
+        validate_record(record)
+
+
+def test_recorded_events_survive_a_restart(tmp_path):
+    config = EmulatorConfig(data_dir=tmp_path, relax_bucket_policy=True, seed=5)
+    first = start_emulator(config)
+    try:
+        first.client("s3").create_bucket(Bucket=BUCKET)
+        first.cloudtrail().create_trail(Name="durable", S3BucketName=BUCKET)
+    finally:
+        first.running.stop()
+    assert (tmp_path / "state" / "events.sqlite").exists()
+    second = start_emulator(config)
+    try:
+        [event] = _lookup(second, "CreateTrail")
+        assert json.loads(event["CloudTrailEvent"])["requestParameters"]["name"] == "durable"
+    finally:
+        second.running.stop()
+
+
+@pytest.mark.parametrize("method, path, args, headers, name", [
+    ("GET", "/", {}, {}, "ListBuckets"),
+    ("PUT", "/b", {}, {}, "CreateBucket"),
+    ("GET", "/b", {"list-type": "2"}, {}, "ListObjects"),
+    ("PUT", "/b", {"policy": ""}, {}, "PutBucketPolicy"),
+    ("GET", "/b", {"location": ""}, {}, "GetBucketLocation"),
+    ("POST", "/b", {"delete": ""}, {}, "DeleteObjects"),
+    ("PUT", "/b/k", {}, {"x-amz-copy-source": "/b/j"}, "CopyObject"),
+    ("POST", "/b/k", {"uploads": ""}, {}, "CreateMultipartUpload"),
+    ("PUT", "/b/k", {"uploadId": "u", "partNumber": "1"}, {}, "UploadPart"),
+    ("POST", "/b/k", {"uploadId": "u"}, {}, "CompleteMultipartUpload"),
+    ("DELETE", "/b/k", {"uploadId": "u"}, {}, "AbortMultipartUpload"),
+    ("HEAD", "/b/k", {}, {}, "HeadObject"),
+])
+def test_s3_operation_names(method, path, args, headers, name):
+    bucket, sep, key = path.lstrip("/").partition("/")
+    assert s3_operation(method, bucket, key if sep and key else None, args, headers) == name
