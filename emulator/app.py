@@ -89,14 +89,27 @@ def _record(response: Response) -> Response:
     return response
 
 
+#: an oversized body up to this size is read and dropped before the error, so the client finishes
+#: sending and reads the answer instead of a broken pipe; past it the connection is cut
+DRAIN_LIMIT = 16 * 1024 * 1024
+
+
 def _json_body(req: Request, limit: int) -> bytes:
     """The body, refused with an AWS error past `limit` bytes (with or without Content-Length)."""
     if req.content_length is not None and req.content_length > limit:
+        _drain(req)
         raise _too_large(req.content_length, limit)
     body = req.stream.read(limit + 1)
     if len(body) > limit:
+        _drain(req)
         raise _too_large(None, limit)
     return body
+
+
+def _drain(req: Request) -> None:
+    left = DRAIN_LIMIT
+    while left > 0 and (chunk := req.stream.read(min(left, 65536))):
+        left -= len(chunk)
 
 
 def _too_large(size: int | None, limit: int) -> AwsError:

@@ -1,25 +1,38 @@
-"""Serving an app on waitress (threads): in the foreground for the CLI, in a thread for tests."""
+"""Serving an app on cheroot (a threaded production WSGI server): in the foreground for the CLI, in
+a thread for tests.
+
+cheroot rather than waitress: waitress rewrites every response header name into Title-Case, and S3
+user metadata must reach clients as lower-case `x-amz-meta-*` names (validate-logs looks up the
+exact keys `signature` and `signature-algorithm`).
+"""
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
 
-from waitress.server import create_server
+from cheroot import wsgi
 
 from emulator.app import create_app, state_of
 from emulator.config import EmulatorConfig
 
-THREADS = 8
+THREADS = 16
+SERVER_NAME = "cloudtrail-emulator"
+
+
+def _server(app, host: str, port: int) -> wsgi.Server:
+    server = wsgi.Server((host, port), app, numthreads=THREADS, server_name=SERVER_NAME)
+    server.prepare()            # binds now, so port 0 has its real number before serving starts
+    return server
 
 
 def serve(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 4566) -> None:
     """Serve until interrupted."""
     app = create_app(config)
-    server = create_server(app, host=host, port=port, threads=THREADS, ident="cloudtrail-emulator")
+    server = _server(app, host, port)
     try:
-        server.run()
+        server.serve()
     finally:
-        server.close()
+        server.stop()
         state_of(app).close()
 
 
@@ -31,7 +44,7 @@ class RunningServer:
     host: str
     port: int
     app: object
-    _server: object = field(repr=False)
+    _server: wsgi.Server = field(repr=False)
     _thread: threading.Thread = field(repr=False)
 
     @property
@@ -39,23 +52,17 @@ class RunningServer:
         return f"http://{self.host}:{self.port}"
 
     def stop(self) -> None:
-        """Close the listener and every open connection on the loop thread, then join it."""
-        server = self._server
-
-        def close_all() -> None:
-            for channel in list(server._map.values()):   # waitress keeps its channels there
-                channel.close()
-
-        server.trigger.pull_trigger(close_all)
+        """Close the listener and its connections, join the thread, then free the app's state."""
+        self._server.stop()
         self._thread.join(timeout=5)
-        server.task_dispatcher.shutdown()
         state_of(self.app).close()
 
 
 def start_in_thread(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Bind (port 0: a free port), serve on a daemon thread, return at once with the bound port."""
     app = create_app(config)
-    server = create_server(app, host=host, port=port, threads=THREADS, ident="cloudtrail-emulator")
-    thread = threading.Thread(target=server.run, name=f"emulator-{server.effective_port}", daemon=True)
+    server = _server(app, host, port)
+    bound_port = server.bind_addr[1]
+    thread = threading.Thread(target=server.serve, name=f"emulator-{bound_port}", daemon=True)
     thread.start()
-    return RunningServer(config, host, int(server.effective_port), app, server, thread)
+    return RunningServer(config, host, int(bound_port), app, server, thread)
