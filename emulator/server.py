@@ -17,10 +17,13 @@ from emulator.config import EmulatorConfig
 
 THREADS = 16
 SERVER_NAME = "cloudtrail-emulator"
+#: how often the accept loop wakes (cheroot's default 0.5 s makes every stop() take that long)
+POLL_SECONDS = 0.05
 
 
 def _server(app, host: str, port: int) -> wsgi.Server:
     server = wsgi.Server((host, port), app, numthreads=THREADS, server_name=SERVER_NAME)
+    server.expiration_interval = POLL_SECONDS
     server.prepare()            # binds now, so port 0 has its real number before serving starts
     return server
 
