@@ -13,6 +13,7 @@ from emulator.dispatch import Protocol, classify, context_of, error_for, to_flas
 from emulator.errors import AwsError
 from emulator.recorder import remember_body
 from emulator.seams import TopicDirectory
+from emulator.sns import sns_routes
 from emulator.state import EXTENSION_KEY, EmulatorState, build_state
 from generators.stores import ObjectStore
 
@@ -35,6 +36,7 @@ def create_app(config: EmulatorConfig | None = None, *, store: ObjectStore | Non
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     app.extensions[EXTENSION_KEY] = build_state(config, store, topics)
     app.register_blueprint(control)
+    app.register_blueprint(sns_routes)
     app.add_url_rule("/", "dispatch", _dispatch, methods=ALL_METHODS, defaults={"path": ""})
     app.add_url_rule("/<path:path>", "dispatch", _dispatch, methods=ALL_METHODS)
     app.register_error_handler(AwsError, _aws_error)

@@ -17,7 +17,8 @@ from emulator.lookup import LookupEvents, Throttle
 from emulator.organizations import OrganizationsResponses
 from emulator.persistence import JsonStateFile
 from emulator.recorder import Recorder
-from emulator.seams import BucketDirectory, NoTopics, StoreBuckets, TopicDirectory
+from emulator.seams import BucketDirectory, StoreBuckets, TopicDirectory
+from emulator.sns import SnsService
 from generators.keyring import Keyring
 from generators.stores import LocalStore, ObjectStore
 
@@ -68,6 +69,8 @@ class EmulatorState:
         """Close the event index; drop the scratch object store of a `:memory:` emulator."""
         if self.events is not None:
             self.events.close()
+        if self.query_api is not None:
+            self.query_api.close()
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
@@ -86,7 +89,9 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
     s3_class = _s3_api_class()
     s3_api = s3_class(store, config.state_dir) if s3_class is not None else None
     buckets = StoreBuckets(store, _policy_reader(s3_api))
-    topics = topics or NoTopics()
+    sns = SnsService(clock=config.clock, state_dir=config.state_dir,
+                     rng=random.Random(None if config.seed is None else f"{config.seed}:sns"))
+    topics = topics or sns
     state_file = None if config.state_dir is None else JsonStateFile(config.state_dir / "cloudtrail.json")
     backend = CloudTrailBackend(
         clock=config.clock, buckets=buckets, topics=topics,
@@ -110,4 +115,4 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
                          cloudtrail=backend, cloudtrail_api=cloudtrail_api,
                          organizations_api=organizations_api, s3_api=s3_api,
                          rng=random.Random(config.seed), events=events,
-                         recorder=recorder, _scratch=scratch)
+                         recorder=recorder, query_api=sns, _scratch=scratch)
