@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--output", required=True, help="local directory or s3://bucket[/prefix]")
     gen.add_argument("--workers", type=int, help="processes (default: all cores for large runs)")
     gen.add_argument("--no-digests", action="store_true", help="log files only, no digest chain")
+    gen.add_argument("--scenario", action="append", default=[], metavar="NAME",
+                     help="play an attack scenario inside the baseline (repeatable; see `scenarios list`); "
+                     "ground-truth labels go to labels.jsonl beside AWSLogs/")
+    gen.add_argument("--scenario-time", action="append", default=[], type=_timestamp, metavar="TIME",
+                     help="start of the n-th --scenario (repeatable, in order; default: drawn from the seed)")
     gen.add_argument("--gzip-level", type=int, choices=range(0, 10), default=6, metavar="0-9",
                      help="log-file compression (default: %(default)s; 1 is fastest, AWS writes 9)")
     _add_store_options(gen)
@@ -97,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--end", type=_timestamp, help="ignore digests that end after this time")
     val.add_argument("--verbose", action="store_true", help="list valid files too")
     _add_store_options(val)
+
+    scen = commands.add_parser("scenarios", help="attack scenarios for generate --scenario")
+    scen_commands = scen.add_subparsers(dest="scenarios_command", required=True, parser_class=_Parser)
+    scen_commands.add_parser("list", help="name, ATT&CK tactic and technique, description of each scenario")
 
     srv = commands.add_parser("serve", help="run the emulator server",
                               description="Serve CloudTrail's API, an S3-compatible endpoint and the "
@@ -120,8 +129,14 @@ def _run_generate(args: argparse.Namespace) -> int:
 
     from generators.pipeline import generate_trail, plan_run
 
+    from generators.scenarios.plan import ScenarioSpec
+
+    if len(args.scenario_time) > len(args.scenario):
+        raise GeneratorError("more --scenario-time than --scenario options")
+    times = args.scenario_time + [None] * (len(args.scenario) - len(args.scenario_time))
+    scenarios = [ScenarioSpec(name, at) for name, at in zip(args.scenario, times)]
     options, _ = plan_run(count=args.count, start=args.start, end=args.end, seed=args.seed,
-                          accounts=args.accounts, regions=args.regions)
+                          accounts=args.accounts, regions=args.regions, scenarios=scenarios)
     with tqdm(total=options.plan.count, unit="rec", unit_scale=True, file=sys.stderr,
               disable=None, leave=False) as bar:
         summary = generate_trail(
@@ -141,6 +156,7 @@ def _run_generate(args: argparse.Namespace) -> int:
             validation=not args.no_digests,
             compresslevel=args.gzip_level,
             progress=bar.update,
+            scenarios=options.scenarios,
         )
     org = f", organization {summary.organization_id}" if summary.organization_id else ""
     print(
@@ -150,6 +166,8 @@ def _run_generate(args: argparse.Namespace) -> int:
         f"{summary.start:%Y-%m-%dT%H:%M:%SZ} to {summary.end:%Y-%m-%dT%H:%M:%SZ}\n"
         f"written to {args.output} in {summary.seconds:.1f} s ({summary.records_per_second():,.0f} records/s)"
     )
+    if summary.labels_key:
+        print(f"scenarios {', '.join(s.name for s in options.scenarios)}; labels in {summary.labels_key}")
     return 0
 
 
@@ -164,6 +182,15 @@ def _run_validate(args: argparse.Namespace) -> int:
                             trail_name=args.trail_name, start=args.start, end=args.end)
     print(report.render(verbose=args.verbose))
     return 0 if report.ok else 1
+
+
+def _run_scenarios(args: argparse.Namespace) -> int:
+    from generators.scenarios import all_scenarios
+
+    for s in all_scenarios():
+        techniques = ", ".join(t.id for t in s.techniques)
+        print(f"{s.name:38} {s.tactic:21} {techniques:32} {s.description}")
+    return 0
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -182,7 +209,8 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    runners = {"generate": _run_generate, "validate": _run_validate, "serve": _run_serve}
+    runners = {"generate": _run_generate, "validate": _run_validate, "serve": _run_serve,
+               "scenarios": _run_scenarios}
     try:
         return runners[args.command](args)
     except GeneratorError as exc:

@@ -23,10 +23,13 @@ from generators.catalog import load_catalog
 from generators.digests import DigestChain
 from generators.errors import GeneratorError
 from generators.keyring import Keyring
+from generators.labels import write_labels
 from generators.logfiles import DEFAULT_COMPRESSLEVEL, LogFile, iter_log_files
 from generators.naming import trail_name_problem
 from generators.population import Population, build_population
 from generators.records import RecordFactory
+from generators.scenarios import ScenarioRun
+from generators.scenarios.plan import ScenarioSpec, as_spec, play_scenarios
 from generators.stores import ObjectStore, open_target
 from generators.timeline import UNIT, Plan, Unit, check_regions, make_plan, resolve_range
 
@@ -43,6 +46,7 @@ class RunOptions:
     seed: int
     accounts: tuple[str, ...] | int
     plan: Plan
+    scenarios: tuple[ScenarioSpec, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +74,7 @@ class TrailSummary:
     regions: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
     organization_id: str | None = None
+    labels_key: str | None = None   # the ground-truth labels object, when the run had scenarios
 
     def records_per_second(self) -> float:
         return self.records / self.seconds if self.seconds else 0.0
@@ -84,8 +89,13 @@ def plan_run(
     accounts: int | Sequence[str] = 1,
     regions: Sequence[str] = ("us-east-1",),
     now: datetime | None = None,
+    scenarios: Sequence[str | ScenarioSpec] = (),
 ) -> tuple[RunOptions, Population]:
-    """Checks the options and plans the run; ``now`` (default: the wall clock) ends an open range."""
+    """Checks the options and plans the run; ``now`` (default: the wall clock) ends an open range.
+
+    ``scenarios`` (names or ``ScenarioSpec``) are attacks played inside the baseline (see
+    ``generators.scenarios``); ``scenario_runs`` gives their records and labels.
+    """
     if isinstance(accounts, int) and accounts < 1:
         raise GeneratorError(f"accounts must be at least 1, not {accounts}")
     population = build_population(seed, accounts if isinstance(accounts, int) else list(accounts))
@@ -98,7 +108,12 @@ def plan_run(
         regions=check_regions(tuple(regions)),
     )
     accounts_arg = accounts if isinstance(accounts, int) else tuple(accounts)
-    return RunOptions(seed, accounts_arg, plan), population
+    return RunOptions(seed, accounts_arg, plan, tuple(as_spec(s) for s in scenarios)), population
+
+
+def scenario_runs(options: RunOptions, population: Population | None = None) -> list[ScenarioRun]:
+    """The run's scenarios as played (records and labels), the same records the run's output holds."""
+    return _UnitGenerator(options, population).scenario_runs
 
 
 class _UnitGenerator:
@@ -111,6 +126,12 @@ class _UnitGenerator:
             options.accounts if isinstance(options.accounts, int) else list(options.accounts),
         )
         self.factory = RecordFactory(self.population, load_catalog())
+        self.scenario_runs = play_scenarios(options.scenarios, options.plan, options.seed, self.factory)
+        self.injected: dict[tuple[str, int], list[dict]] = defaultdict(list)
+        for run in self.scenario_runs:
+            for record in run.records:
+                hour = int((_parse_time(record["eventTime"]) - options.plan.start) / UNIT)
+                self.injected[(run.account_id, hour)].append(record)
 
     def records(self, unit: Unit) -> dict[str, list[dict]]:
         """The unit's records grouped by the region they are logged in, each group in time order."""
@@ -124,6 +145,8 @@ class _UnitGenerator:
                     rng, unit.start + timedelta(seconds=offset), unit.account_id, region
                 )
                 by_region[record["awsRegion"]].append(record)
+        for record in self.injected.get((unit.account_id, int((unit.start - self.options.plan.start) / UNIT)), ()):
+            by_region[record["awsRegion"]].append(record)
         for group in by_region.values():
             group.sort(key=lambda r: r["eventTime"])
         return by_region
@@ -138,14 +161,17 @@ def generate(
     accounts: int | Sequence[str] = 1,
     regions: Sequence[str] = ("us-east-1",),
     now: datetime | None = None,
+    scenarios: Sequence[str | ScenarioSpec] = (),
 ) -> Iterator[dict]:
     """Yields realistic CloudTrail records, hour by hour; memory does not grow with ``count``.
 
     Without ``end`` the range ends at ``now`` (default: the wall clock); without ``start`` it spans
-    one day. Pin ``start`` and ``end`` for reproducible output.
+    one day. Pin ``start`` and ``end`` for reproducible output. ``scenarios`` adds attacks (their
+    records come on top of ``count``; ``scenario_runs(plan_run(...)[0])`` gives their labels).
     """
     options, population = plan_run(
-        count=count, start=start, end=end, seed=seed, accounts=accounts, regions=regions, now=now
+        count=count, start=start, end=end, seed=seed, accounts=accounts, regions=regions, now=now,
+        scenarios=scenarios,
     )
     generator = _UnitGenerator(options, population)
     for unit in options.plan.units:
@@ -288,6 +314,9 @@ def write_trail(
         chains.close_until(plan.end)
         chains.close_all()
         summary.digests = chains.digests
+    if options.scenarios:
+        labels = [label for run in scenario_runs(options, population) for label in run.labels]
+        summary.labels_key = write_labels(store, target.bucket, target.prefix, labels)
     summary.seconds = time.perf_counter() - began
     return summary
 
@@ -305,6 +334,10 @@ def _unit_results(store: ObjectStore, target: TrailTarget, options: RunOptions, 
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=_init_worker, initargs=(options, open_store, target, org_id)) as pool:
         yield from pool.imap(_run_unit_in_worker, units, chunksize=1)
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z")
 
 
 def _reopen(target: str, data_dir: Path, endpoint_url: str | None, bucket: str | None) -> ObjectStore:
@@ -332,6 +365,7 @@ def generate_trail(
     validation: bool = True,
     compresslevel: int = DEFAULT_COMPRESSLEVEL,
     progress: Callable[[int], None] | None = None,
+    scenarios: Sequence[str | ScenarioSpec] = (),
 ) -> TrailSummary:
     """Generates a trail's records and delivers them as log files and signed digests to ``target``.
 
@@ -344,7 +378,8 @@ def generate_trail(
     if problem:
         raise GeneratorError(f"invalid trail name {trail_name!r}: {problem}")
     options, population = plan_run(
-        count=count, start=start, end=end, seed=seed, accounts=accounts, regions=regions, now=now
+        count=count, start=start, end=end, seed=seed, accounts=accounts, regions=regions, now=now,
+        scenarios=scenarios,
     )
     store, bucket_name, target_prefix = open_target(target, data_dir=data_dir, endpoint_url=endpoint_url,
                                                     bucket=bucket, fsync=False)

@@ -1,0 +1,73 @@
+"""Placing scenarios in a run: which time, account, region and principal each one plays at.
+
+Each requested scenario draws from its own rng seeded by (run seed, position, name), so a run's
+scenario records do not depend on the baseline's records, on the other scenarios or on workers.
+Without a time, a scenario starts at a moment drawn from that rng such that it ends inside the range.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from generators.errors import GeneratorError
+from generators.records import RecordFactory
+from generators.scenarios import ScenarioRun, get_scenario, run_scenario
+from generators.timeline import Plan, utc
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """One scenario to play in a run; None fields are drawn from the seed (account: the first)."""
+
+    name: str
+    at: datetime | None = None
+    principal: str | None = None      # a Principal.key of the population
+    account_id: str | None = None
+
+
+def as_spec(value: str | ScenarioSpec) -> ScenarioSpec:
+    """A spec from a name or a spec, its name checked and its time made UTC."""
+    spec = value if isinstance(value, ScenarioSpec) else ScenarioSpec(value)
+    get_scenario(spec.name)
+    return ScenarioSpec(spec.name, utc(spec.at), spec.principal, spec.account_id) if spec.at else spec
+
+
+def play_scenarios(specs: tuple[ScenarioSpec, ...], plan: Plan, seed: int,
+                   factory: RecordFactory) -> list[ScenarioRun]:
+    """Plays every spec inside the plan's range; GeneratorError when one cannot fit."""
+    runs = []
+    for position, spec in enumerate(specs):
+        scenario = get_scenario(spec.name)
+        account = spec.account_id or plan.accounts[0]
+        if account not in plan.accounts:
+            raise GeneratorError(f"scenario {spec.name}: account {account} is not in the run")
+        principal = None
+        if spec.principal is not None:
+            principal = next((p for p in factory.population.principals_in(account) if p.key == spec.principal), None)
+            if principal is None:
+                raise GeneratorError(f"scenario {spec.name}: no principal {spec.principal!r} in account {account}")
+        region = plan.regions[0]
+        rng_seed = f"{seed}:scenario:{position}:{spec.name}"
+
+        def play(start: datetime) -> ScenarioRun:
+            return run_scenario(scenario, factory, random.Random(rng_seed), start, account, region, principal)
+
+        trial = play(plan.start)
+        duration = _last_time(trial) - plan.start
+        if spec.at is not None:
+            start = spec.at
+            if start < plan.start or start + duration >= plan.end:
+                raise GeneratorError(f"scenario {spec.name} ({duration.total_seconds():.0f} s) at "
+                                     f"{start:%Y-%m-%dT%H:%M:%SZ} does not fit in the run's range")
+        else:
+            room = int((plan.end - plan.start - duration).total_seconds()) - 1
+            if room < 0:
+                raise GeneratorError(f"scenario {spec.name} needs {duration.total_seconds():.0f} s; the range is shorter")
+            start = plan.start + timedelta(seconds=random.Random(rng_seed + ":start").randint(0, room))
+        runs.append(play(start))
+    return runs
+
+
+def _last_time(run: ScenarioRun) -> datetime:
+    return datetime.strptime(run.records[-1]["eventTime"], "%Y-%m-%dT%H:%M:%S%z")
