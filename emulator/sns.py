@@ -415,9 +415,11 @@ class SnsService:
         ordered = sorted(items, key=key)
         if token:
             try:
-                after = base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
+                after = base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True).decode("utf-8")
             except (ValueError, UnicodeError):
                 raise invalid("NextToken") from None
+            if not after.startswith("arn:"):
+                raise invalid("NextToken")
             ordered = [item for item in ordered if key(item) > after]
         page = ordered[:PAGE_SIZE]
         more = len(ordered) > PAGE_SIZE
