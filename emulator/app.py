@@ -43,6 +43,7 @@ def create_app(config: EmulatorConfig | None = None, *, store: ObjectStore | Non
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_record)
+    state_of(app).delivery.start()
     return app
 
 

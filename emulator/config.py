@@ -44,6 +44,8 @@ class EmulatorConfig:
     max_json_request_bytes: int = 1024 * 1024   # JSON 1.1 API requests
     api_page_size: int = 50                # ListTrails page size
     seed: int | None = None                # request ids; None draws from the OS
+    delivery_interval: float = 300.0       # seconds between live log-file deliveries
+    digest_interval: int = 3600            # seconds per digest period (1-3600)
     clock: Clock = field(default_factory=SystemClock)
 
     @classmethod

@@ -6,12 +6,15 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from emulator.awsjson import JsonService, load_service_model
 from emulator.cloudtrail.models import CloudTrailBackend
 from emulator.cloudtrail.responses import VALIDATION_ERRORS, CloudTrailResponses
 from emulator.config import EmulatorConfig
+from emulator.delivery import Delivery
+from emulator.delivery_state import DeliveryState
 from emulator.events import EventStore
 from emulator.lookup import LookupEvents, Throttle
 from emulator.organizations import OrganizationsResponses
@@ -60,13 +63,16 @@ class EmulatorState:
     events: EventStore | None = None   # the event index (LookupEvents, delivery)
     recorder: Recorder | None = None   # answered API calls -> records in `events`
     query_api: Any | None = None        # the SNS Query endpoint: `.handle(request, region, account_id)`
+    delivery: Delivery | None = None    # live log-file and digest delivery (emulator/delivery.py)
     _scratch: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     def request_id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def close(self) -> None:
-        """Close the event index; drop the scratch object store of a `:memory:` emulator."""
+        """Stop delivery, close the event index; drop the scratch object store of a `:memory:` emulator."""
+        if self.delivery is not None:
+            self.delivery.stop()
         if self.events is not None:
             self.events.close()
         if self.query_api is not None:
@@ -111,8 +117,16 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
     cloudtrail_api.register("LookupEvents", LookupEvents(events, config.clock, throttle=throttle))
     event_rng = random.Random(None if config.seed is None else f"{config.seed}:events")
     recorder = Recorder(events, config.clock, config.default_account, config.region, event_rng)
-    return EmulatorState(config=config, store=store, keyring=keyring, buckets=buckets, topics=topics,
-                         cloudtrail=backend, cloudtrail_api=cloudtrail_api,
-                         organizations_api=organizations_api, s3_api=s3_api,
-                         rng=random.Random(config.seed), events=events,
-                         recorder=recorder, query_api=sns, _scratch=scratch)
+    state = EmulatorState(config=config, store=store, keyring=keyring, buckets=buckets, topics=topics,
+                          cloudtrail=backend, cloudtrail_api=cloudtrail_api,
+                          organizations_api=organizations_api, s3_api=s3_api,
+                          rng=random.Random(config.seed), events=events,
+                          recorder=recorder, query_api=sns, _scratch=scratch)
+    state.delivery = Delivery(
+        backend=backend, events=events, store=store, keyring=keyring, clock=config.clock,
+        organization_id=config.organization,
+        state=DeliveryState(None if config.state_dir is None else JsonStateFile(config.state_dir / "delivery.json")),
+        delivery_interval=timedelta(seconds=config.delivery_interval),
+        digest_interval=timedelta(seconds=config.digest_interval),
+        publisher=lambda: getattr(state.query_api, "publish_delivery", None))
+    return state

@@ -252,6 +252,14 @@ class _Chains:
         while self.pending:
             self._close(self.next_close)
 
+    def close_early(self, end: datetime) -> None:
+        """Closes the open period at ``end`` (an early end); every file must be delivered before it."""
+        late = [f.key for f in self.pending if f.delivered_at >= end]
+        if late:
+            raise GeneratorError(f"log file {late[0]} is delivered after the chains close ({end:%Y-%m-%dT%H:%M:%SZ})")
+        if end > self.next_close - UNIT:
+            self._close(end)
+
     def _close(self, end: datetime) -> None:
         due = [f for f in self.pending if f.delivered_at < end]
         self.pending = [f for f in self.pending if f.delivered_at >= end]
@@ -278,18 +286,24 @@ def write_trail(
     workers: int | None = None,
     validation: bool = True,
     progress: Callable[[int], None] | None = None,
+    org_id: str | None = None,
+    close_at: datetime | None = None,
 ) -> TrailSummary:
     """Delivers a planned run's log files and digests into ``store`` under ``target``.
 
     With ``open_store`` (a picklable callable returning an equivalent store) and more than one
     worker, units are generated and written by a process pool; digests are always built here, in
     unit order, so the bytes do not depend on ``workers``.
+    ``org_id`` puts every key under ``AWSLogs/<org_id>/`` (default: the population's organization when
+    the run has several accounts). ``close_at`` ends the chains there with an early final period
+    (a live chain can continue from it) instead of running on in full hours past the last file.
     """
     plan = options.plan
     population = population or build_population(
         options.seed, options.accounts if isinstance(options.accounts, int) else list(options.accounts)
     )
-    org_id = population.organization_id if len(plan.accounts) > 1 else None
+    if org_id is None:
+        org_id = population.organization_id if len(plan.accounts) > 1 else None
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if plan.count >= PARALLEL_THRESHOLD else 1
     if not store.bucket_exists(target.bucket):
@@ -310,7 +324,10 @@ def write_trail(
         summary.log_bytes += size
         if progress is not None:
             progress(count)
-    if chains is not None:
+    if chains is not None and close_at is not None:
+        chains.close_until(close_at)
+        chains.close_early(close_at)
+    elif chains is not None:
         chains.close_until(plan.end)
         chains.close_all()
         summary.digests = chains.digests

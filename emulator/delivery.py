@@ -1,0 +1,440 @@
+"""Live delivery: events in the index -> log files and signed digest chains in each logging trail's bucket.
+
+A scheduler thread in the server process wakes every `delivery_interval` (5 minutes, like AWS) and
+writes the new events each logging trail selects as log files, then closes every digest period that
+is due (`digest_interval`, an hour, from the moment logging started). Trail lifecycle changes
+(StartLogging, StopLogging, DeleteTrail, a changed bucket/prefix/validation) arrive through the
+CloudTrail model's listener and are applied by the same code under one lock.
+
+Crash safety: before writing a batch, the trail's state records its intent (events up to seq N,
+delivery time T); log-file keys derive from (trail, account, region, seq range) and T, so a re-run
+after a crash overwrites the same objects. The cursor advances only after the objects are written.
+Digest bytes are deterministic too (fixed gzip header, deterministic RSA PKCS#1 v1.5).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+import orjson
+
+from emulator.cloudtrail.models import CloudTrailBackend, Trail, TrailChange
+from emulator.config import Clock
+from emulator.delivery_state import ChainState, DeliveryState, TrailDelivery
+from emulator.events import EventStore
+from generators.digests import PERIOD, Digest, DigestChain
+from generators.errors import GeneratorError
+from generators.keyring import Keyring
+from generators.logfiles import MAX_RECORDS_PER_FILE, SUFFIX_ALPHABET, LogFile, encode_log_file, log_file_key
+from generators.stores import ObjectStore
+
+log = logging.getLogger(__name__)
+DELIVERY_INTERVAL = timedelta(minutes=5)
+DIGEST_INTERVAL = PERIOD
+PAGE = 5000
+GLOBAL_SOURCES = frozenset({"iam.amazonaws.com", "sts.amazonaws.com", "signin.amazonaws.com",
+                            "cloudfront.amazonaws.com", "route53.amazonaws.com"})
+Publisher = Callable[[str, str, list[str]], None]     # (topic ARN, bucket, [key])
+
+
+# -- which records a trail takes ---------------------------------------------------------------
+
+def _is_management(record: dict) -> bool:
+    return record.get("managementEvent", True) is not False and record.get("eventCategory") != "Data"
+
+
+def _read_write_ok(kind: str, record: dict) -> bool:
+    read_only = bool(record.get("readOnly"))
+    return kind == "All" or (kind == "ReadOnly") == read_only
+
+
+def _basic_selects(selectors: list[dict], record: dict) -> bool:
+    if record.get("eventCategory") in ("Insight", "NetworkActivity"):
+        return False
+    management = _is_management(record)
+    arns = [(r.get("type"), r.get("ARN") or "") for r in record.get("resources") or ()]
+    for s in selectors:
+        if not _read_write_ok(s.get("ReadWriteType", "All"), record):
+            continue
+        if management:
+            if s.get("IncludeManagementEvents", True) and \
+                    record.get("eventSource") not in (s.get("ExcludeManagementEventSources") or ()):
+                return True
+            continue
+        for resource in s.get("DataResources") or ():
+            values = resource.get("Values") or ()
+            if any(kind == resource.get("Type") and any(arn.startswith(v) for v in values)
+                   for kind, arn in arns):
+                return True
+    return False
+
+
+def _field_values(name: str, record: dict) -> list[str]:
+    if name == "resources.type":
+        return [r.get("type") or "" for r in record.get("resources") or ()]
+    if name == "resources.ARN":
+        return [r.get("ARN") or "" for r in record.get("resources") or ()]
+    if name == "userIdentity.arn":
+        return [str((record.get("userIdentity") or {}).get("arn", ""))]
+    value = record.get(name)
+    if name == "eventCategory" and value is None:
+        value = "Management" if _is_management(record) else "Data"
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return [] if value is None else [str(value)]
+
+
+_OPERATORS: dict[str, Callable[[str, str], bool]] = {
+    "Equals": str.__eq__, "StartsWith": str.startswith, "EndsWith": str.endswith,
+    "NotEquals": lambda v, x: v != x, "NotStartsWith": lambda v, x: not v.startswith(x),
+    "NotEndsWith": lambda v, x: not v.endswith(x),
+}
+
+
+def _field_matches(field: dict, record: dict) -> bool:
+    """Some value of the field meets every operator (positive ones: any listed value; Not*: all)."""
+    def meets(value: str) -> bool:
+        for op, test in _OPERATORS.items():
+            wanted = field.get(op)
+            if not wanted:
+                continue
+            results = [test(value, w) for w in wanted]
+            if not (all(results) if op.startswith("Not") else any(results)):
+                return False
+        return True
+    return any(meets(v) for v in _field_values(field["Field"], record))
+
+
+def trail_selects(trail: Trail, record: dict) -> bool:
+    """Does `trail` log `record`: its account (any, for organization trails), region, selectors."""
+    if record.get("recipientAccountId") != trail.account_id and not trail.is_organization:
+        return False
+    region = record.get("awsRegion")
+    if region != trail.home_region and not trail.is_multi_region:
+        return False
+    if not trail.include_global_service_events and record.get("eventSource") in GLOBAL_SOURCES:
+        return False
+    if trail.advanced_event_selectors is not None:
+        return any(all(_field_matches(f, record) for f in s["FieldSelectors"])
+                   for s in trail.advanced_event_selectors)
+    return _basic_selects(trail.event_selectors or [], record)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def _second(at: datetime) -> datetime:
+    return at.astimezone(timezone.utc).replace(microsecond=0)
+
+
+def file_suffix(arn: str, account: str, region: str, first: int, last: int) -> str:
+    """16 alphanumerics fixed by (trail, account, region, seq range): re-delivery overwrites."""
+    digest = hashlib.sha256(f"{arn}|{account}|{region}|{first}|{last}".encode()).digest()
+    return "".join(SUFFIX_ALPHABET[b % len(SUFFIX_ALPHABET)] for b in digest[:16])
+
+
+def trail_settings(trail: Trail, organization_id: str) -> dict:
+    """What a trail's chains are bound to; a change starts new chains."""
+    return {"bucket": trail.s3_bucket, "prefix": trail.s3_prefix or "", "name": trail.name,
+            "home_region": trail.home_region, "account": trail.account_id,
+            "org_id": organization_id if trail.is_organization else None,
+            "validation": trail.log_file_validation}
+
+
+def chain_key(account: str, region: str) -> str:
+    return f"{account}/{region}"
+
+
+class Delivery:
+    """The delivery engine and its scheduler thread; every public method is thread-safe."""
+
+    def __init__(self, *, backend: CloudTrailBackend, events: EventStore, store: ObjectStore,
+                 keyring: Keyring, clock: Clock, organization_id: str, state: DeliveryState,
+                 delivery_interval: timedelta = DELIVERY_INTERVAL,
+                 digest_interval: timedelta = DIGEST_INTERVAL,
+                 publisher: Callable[[], Publisher | None] = lambda: None):
+        if not timedelta(seconds=1) <= digest_interval <= PERIOD or digest_interval.microseconds:
+            raise GeneratorError("the digest interval must be whole seconds from 1 to 3600")
+        if delivery_interval <= timedelta(0):
+            raise GeneratorError("the delivery interval must be positive")
+        self.backend, self.events, self.store, self.keyring = backend, events, store, keyring
+        self.clock, self.organization_id, self.state = clock, organization_id, state
+        self.delivery_interval, self.digest_interval = delivery_interval, digest_interval
+        self._publisher = publisher
+        self.lock = state.lock
+        self._changes: list[tuple[TrailChange, int]] = []
+        self._changes_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_delivery: datetime | None = None
+        backend.add_listener(self._on_change)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _on_change(self, change: TrailChange) -> None:
+        """Model listener (called under the model's lock): queue the change with the event cursor."""
+        with self._changes_lock:
+            self._changes.append((change, self.events.max_seq()))
+        self._wake.set()
+
+    def start(self) -> None:
+        """Catch up (missed digests after a restart) and run the scheduler thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="cloudtrail-delivery", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.run()
+            except Exception:     # keep delivering other trails next time; the trail status has the error
+                log.exception("delivery run failed")
+            self._wake.wait(self._seconds_to_next())
+            self._wake.clear()
+
+    def _seconds_to_next(self) -> float:
+        now = self.clock.now()
+        due = [(self._last_delivery or now) + self.delivery_interval]
+        with self.lock:
+            due += [c.period_start + self.digest_interval
+                    for t in self.state.trails.values() for c in t.chains.values()]
+        return min(max((min(due) - now).total_seconds(), 0.05), 60.0)
+
+    # -- the work ----------------------------------------------------------------------------
+
+    def run(self, *, force_logs: bool = False) -> None:
+        """Apply queued trail changes, deliver log files when due (or forced), close due digests."""
+        with self.lock:
+            now = _second(self.clock.now())
+            self._apply_changes()
+            self._adopt_logging_trails(now)
+            deliver = force_logs or self._last_delivery is None or \
+                now >= self._last_delivery + self.delivery_interval
+            trails = {t.arn: t for t in self.backend.trails()}
+            for arn, td in list(self.state.trails.items()):
+                if deliver or td.batch is not None:
+                    self._deliver_logs(arn, td, now)
+                self._close_due(arn, td, now)
+            if deliver:
+                self._last_delivery = now
+            for arn in [a for a in self.state.trails if a not in trails]:
+                del self.state.trails[arn]
+            self.state.save()
+
+    def deliver_now(self) -> None:
+        """Deliver pending log files and close every open digest period now (an early end)."""
+        with self.lock:
+            self.run(force_logs=True)
+            now = _second(self.clock.now())
+            for arn, td in self.state.trails.items():
+                end = self._closing_end(td, now)
+                for key, chain in td.chains.items():
+                    self._close(arn, td, key, chain, min(end, chain.period_start + PERIOD), now)
+            self.state.save()
+
+    def reset(self) -> None:
+        """Forget queued changes and every trail's delivery state."""
+        with self.lock:
+            with self._changes_lock:
+                self._changes.clear()
+            self.state.clear()
+
+    def _adopt_logging_trails(self, now: datetime) -> None:
+        """Logging trails without delivery state (a lost state file): start them now."""
+        for trail in self.backend.trails():
+            if trail.status.is_logging and trail.arn not in self.state.trails:
+                self._start(trail, self.events.max_seq(), now)
+
+    def _apply_changes(self) -> None:
+        with self._changes_lock:
+            changes, self._changes = self._changes, []
+        for change, seq in changes:
+            trail, at = change.trail, _second(change.at)
+            td = self.state.trails.get(trail.arn)
+            if change.kind == "started":
+                self._start(trail, seq, at)
+            elif change.kind in ("stopped", "deleted") and td is not None:
+                self._finish(trail.arn, td, seq, at)
+                del self.state.trails[trail.arn]
+            elif change.kind == "updated" and td is not None and \
+                    td.settings != trail_settings(trail, self.organization_id):
+                self._finish(trail.arn, td, seq, at)
+                self._start(trail, td.cursor, at)
+            self.state.save()
+
+    def _start(self, trail: Trail, cursor: int, at: datetime) -> None:
+        """Logging (re)starts: new chains, a starting digest first."""
+        settings = trail_settings(trail, self.organization_id)
+        td = TrailDelivery(cursor=cursor, settings=settings)
+        if settings["validation"]:
+            td.chains[chain_key(trail.account_id, trail.home_region)] = ChainState(at)
+        self.state.trails[trail.arn] = td
+
+    def _finish(self, arn: str, td: TrailDelivery, seq: int, at: datetime) -> None:
+        """StopLogging / DeleteTrail / a new destination: deliver up to `seq`, then final digests."""
+        self._deliver_logs(arn, td, at, upto=seq)
+        end = self._closing_end(td, at)
+        for key, chain in td.chains.items():
+            self._close(arn, td, key, chain, min(end, chain.period_start + PERIOD), at)
+        td.chains.clear()
+
+    @staticmethod
+    def _closing_end(td: TrailDelivery, now: datetime) -> datetime:
+        """An early end after every file delivered so far (delivery times are clamped to period starts)."""
+        starts = [c.period_start for c in td.chains.values()]
+        return max([now, *starts]) + timedelta(seconds=1)
+
+    # -- log files -----------------------------------------------------------------------------
+
+    def _deliver_logs(self, arn: str, td: TrailDelivery, now: datetime, upto: int | None = None) -> None:
+        if td.batch is None:
+            last = self.events.max_seq() if upto is None else upto
+            if last <= td.cursor:
+                return
+            at = max([now, *(c.period_start for c in td.chains.values())])
+            td.batch = (last, at)
+            self.state.save()
+        last, at = td.batch
+        trail = self._trail_for(arn, td)
+        try:
+            files = self._write_batch(arn, trail, td, last, at)
+        except GeneratorError as exc:
+            self.backend.record_delivery(arn, at, error=str(exc))
+            return
+        td.cursor, td.batch = last, None
+        self.state.save()
+        if files:
+            self.backend.record_delivery(arn, at)
+            self._notify(arn, trail, td.settings["bucket"], files, at)
+
+    def _trail_for(self, arn: str, td: TrailDelivery) -> Trail:
+        """The trail's current selectors (a deleted trail's last settings still name its chains)."""
+        for trail in self.backend.trails():
+            if trail.arn == arn:
+                return trail
+        s = td.settings
+        return Trail(name=s["name"], account_id=s["account"], home_region=s["home_region"],
+                     s3_bucket=s["bucket"], s3_prefix=s["prefix"] or None,
+                     is_organization=s["org_id"] is not None, log_file_validation=s["validation"])
+
+    def _write_batch(self, arn: str, trail: Trail, td: TrailDelivery, last: int,
+                     at: datetime) -> list[str]:
+        groups: dict[tuple[str, str], list[tuple[int, dict]]] = defaultdict(list)
+        keys: list[str] = []
+        cursor = td.cursor
+        while cursor < last:
+            rows = [(seq, body) for seq, body in self.events.since(cursor, PAGE) if seq <= last]
+            if not rows:
+                break
+            for seq, body in rows:
+                record = orjson.loads(body)
+                if trail_selects(trail, record):
+                    group = groups[(record["recipientAccountId"], record["awsRegion"])]
+                    group.append((seq, record))
+                    if len(group) >= MAX_RECORDS_PER_FILE:
+                        keys.append(self._write_file(arn, td, group, at))
+                        group.clear()
+            cursor = rows[-1][0]
+        for group in groups.values():
+            if group:
+                keys.append(self._write_file(arn, td, group, at))
+        return keys
+
+    def _write_file(self, arn: str, td: TrailDelivery, items: list[tuple[int, dict]],
+                    at: datetime) -> str:
+        s = td.settings
+        records = [record for _, record in items]
+        account, region = records[0]["recipientAccountId"], records[0]["awsRegion"]
+        body, sha = encode_log_file(records)
+        suffix = file_suffix(arn, account, region, items[0][0], items[-1][0])
+        key = log_file_key(s["prefix"], account, region, at, suffix, s["org_id"])
+        times = [r["eventTime"] for r in records]
+        self.store.put(s["bucket"], key, body)
+        if s["validation"]:
+            chain = td.chains.setdefault(chain_key(account, region), ChainState(at))
+            if all(f.key != key for f in chain.files):
+                chain.files.append(LogFile(key, b"", sha, at, min(times), max(times), account, region,
+                                           len(records)))
+        return key
+
+    def _notify(self, arn: str, trail: Trail, bucket: str, keys: list[str], at: datetime) -> None:
+        publish = self._publisher()
+        if not trail.sns_topic_arn or publish is None:
+            return
+        for key in keys:
+            try:
+                publish(trail.sns_topic_arn, bucket, [key])
+            except Exception as exc:       # the trail status reports it, delivery goes on
+                self.backend.record_notification(arn, at, error=f"{type(exc).__name__}: {exc}")
+                return
+        self.backend.record_notification(arn, at)
+
+    # -- digests -------------------------------------------------------------------------------
+
+    def _close_due(self, arn: str, td: TrailDelivery, now: datetime) -> None:
+        for key, chain in td.chains.items():
+            while chain.period_start + self.digest_interval <= now:
+                if not self._close(arn, td, key, chain, chain.period_start + self.digest_interval, now):
+                    break
+
+    def _close(self, arn: str, td: TrailDelivery, key: str, chain: ChainState, end: datetime,
+               now: datetime) -> bool:
+        """Write the digest for [period start, end) and move the chain on; False if it failed."""
+        if end <= chain.period_start:
+            return True
+        s = td.settings
+        account, region = key.split("/")
+        digests = DigestChain(bucket=s["bucket"], prefix=s["prefix"], account_id=account, region=region,
+                              trail_name=s["name"], home_region=s["home_region"], keyring=self.keyring,
+                              org_id=s["org_id"], previous=chain.previous, started_at=chain.period_start)
+        for log_file in chain.files:
+            digests.add(log_file)
+        digest = digests.close_period(end)
+        try:
+            self.store.put(s["bucket"], digest.key, digest.body, digest.metadata)
+        except GeneratorError as exc:
+            self.backend.record_digest_delivery(arn, now, error=str(exc))
+            return False
+        chain.previous = Digest(digest.key, b"", digest.raw_sha256, digest.signature, {},
+                                digest.start, digest.end)
+        chain.files = [f for f in chain.files if f.delivered_at >= end]
+        chain.period_start = end
+        self.state.save()
+        self.backend.record_digest_delivery(arn, now)
+        return True
+
+    # -- seeded history ------------------------------------------------------------------------
+
+    def history_end(self, trail: Trail, now: datetime) -> datetime:
+        """Where seeded history must end for live delivery to continue its chains: where the open
+        live chains start (logging start), else now. GeneratorError once live digests exist."""
+        td = self.state.trails.get(trail.arn)
+        if td is None or not td.chains:
+            return _second(now)
+        if any(c.previous is not None for c in td.chains.values()):
+            raise GeneratorError(f"trail {trail.name} already delivered digests; seed history before "
+                                 "its first digest (or reset and start again)")
+        return min(c.period_start for c in td.chains.values())
+
+    def adopt_history(self, trail: Trail, last_digests: dict[tuple[str, str], Digest]) -> None:
+        """Link the trail's live chains to the last digests of seeded history that end where they start."""
+        td = self.state.trails.get(trail.arn)
+        if td is None or not td.settings["validation"]:
+            return
+        for (account, region), digest in last_digests.items():
+            chain = td.chains.setdefault(chain_key(account, region), ChainState(digest.end))
+            if chain.period_start == digest.end and chain.previous is None:
+                chain.previous = Digest(digest.key, b"", digest.raw_sha256, digest.signature, {},
+                                        digest.start, digest.end)
+        self.state.save()

@@ -1,0 +1,90 @@
+"""What live delivery remembers per trail, persisted atomically in `<data_dir>/state/delivery.json`.
+
+Per trail: the event cursor (last sequence number written to log files), an intent journal for the
+batch being written (so a crash re-writes the same objects under the same keys), the settings the
+chains were started with, and per (account, region) the digest chain position: the open period's
+start, the previous digest (key, hash, signature, period) and the log files delivered in the open
+period (without bodies). A chain is rebuilt from this for each period it closes.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from emulator.persistence import JsonStateFile
+from generators.digests import Digest
+from generators.logfiles import LogFile
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@dataclass
+class ChainState:
+    """One (trail, account, region) digest chain between two closes."""
+
+    period_start: datetime
+    previous: Digest | None = None      # body b"" and no metadata: only key/hash/signature/times matter
+    files: list[LogFile] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        prev = None if self.previous is None else {
+            "key": self.previous.key, "raw_sha256": self.previous.raw_sha256,
+            "signature": self.previous.signature, "start": self.previous.start.isoformat(),
+            "end": self.previous.end.isoformat()}
+        files = [{**asdict(f), "body": None, "delivered_at": f.delivered_at.isoformat()} for f in self.files]
+        return {"period_start": self.period_start.isoformat(), "previous": prev, "files": files}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ChainState":
+        prev = data.get("previous")
+        previous = None if prev is None else Digest(
+            prev["key"], b"", prev["raw_sha256"], prev["signature"], {}, _time(prev["start"]),
+            _time(prev["end"]))
+        files = [LogFile(**{**f, "body": b"", "delivered_at": _time(f["delivered_at"])})
+                 for f in data.get("files", [])]
+        return cls(_time(data["period_start"]), previous, files)
+
+
+@dataclass
+class TrailDelivery:
+    """Delivery progress of one trail."""
+
+    cursor: int                                  # highest event seq already in log files (or skipped)
+    settings: dict                               # bucket/prefix/org id/validation the chains belong to
+    batch: tuple[int, datetime] | None = None    # (up-to seq, delivery time) being written now
+    chains: dict[str, ChainState] = field(default_factory=dict)   # "account/region" -> chain
+
+    def to_json(self) -> dict:
+        return {"cursor": self.cursor, "settings": self.settings,
+                "batch": None if self.batch is None else [self.batch[0], self.batch[1].isoformat()],
+                "chains": {k: c.to_json() for k, c in sorted(self.chains.items())}}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "TrailDelivery":
+        batch = data.get("batch")
+        return cls(data["cursor"], data["settings"],
+                   None if batch is None else (batch[0], _time(batch[1])),
+                   {k: ChainState.from_json(c) for k, c in data.get("chains", {}).items()})
+
+
+class DeliveryState:
+    """Every trail's `TrailDelivery`, keyed by trail ARN; saved whole after each change."""
+
+    def __init__(self, state_file: JsonStateFile | None):
+        self._file = state_file
+        self.lock = threading.RLock()
+        document = state_file.load() if state_file is not None else None
+        self.trails: dict[str, TrailDelivery] = {
+            arn: TrailDelivery.from_json(data) for arn, data in (document or {}).get("trails", {}).items()}
+
+    def save(self) -> None:
+        if self._file is not None:
+            self._file.save({"trails": {arn: t.to_json() for arn, t in sorted(self.trails.items())}})
+
+    def clear(self) -> None:
+        with self.lock:
+            self.trails.clear()
+            self.save()
