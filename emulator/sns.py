@@ -36,6 +36,7 @@ from emulator.config import Clock
 from emulator.errors import AwsError
 from emulator.persistence import JsonStateFile
 from emulator.sns_signing import SnsSigner
+from generators.errors import GeneratorError
 
 log = logging.getLogger(__name__)
 NAMESPACE = "http://sns.amazonaws.com/doc/2010-03-31/"
@@ -348,10 +349,13 @@ class SnsService:
 
     def _load(self) -> None:
         document = self._file.load() if self._file is not None else None
-        for item in (document or {}).get("topics", []):
-            self.topics[item["arn"]] = Topic(**item)
-        for item in (document or {}).get("subscriptions", []):
-            self.subscriptions[item["arn"]] = Subscription(**item)
+        try:
+            for item in (document or {}).get("topics", []):
+                self.topics[item["arn"]] = Topic(**item)
+            for item in (document or {}).get("subscriptions", []):
+                self.subscriptions[item["arn"]] = Subscription(**item)
+        except (TypeError, KeyError, AttributeError) as exc:
+            raise GeneratorError(f"state file {self._file.path} does not hold SNS topics: {exc}") from None
 
     def _save(self) -> None:
         if self._file is not None:
