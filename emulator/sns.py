@@ -320,7 +320,7 @@ class SnsService:
 
     IMPLEMENTED = ("CreateTopic", "DeleteTopic", "ListTopics", "GetTopicAttributes", "SetTopicAttributes",
                    "Subscribe", "Unsubscribe", "ListSubscriptions", "ListSubscriptionsByTopic",
-                   "ConfirmSubscription", "Publish")
+                   "ConfirmSubscription", "Publish", "TagResource", "UntagResource", "ListTagsForResource")
 
     def __init__(self, *, clock: Clock, rng: random.Random, state_dir: Path | None = None,
                  delivery: HttpDelivery | None = None):
@@ -490,6 +490,30 @@ class SnsService:
         topic.attributes[name] = _checked_attribute(name, value, topic.fifo)
         self._save()
         return {}
+
+    def _tagged(self, arn: str, account: str, action: str) -> Topic:
+        if arn not in self.topics:
+            raise AwsError("Resource does not exist", code="ResourceNotFound", status=404)
+        return self._topic(arn, account, action)
+
+    def _op_tag_resource(self, p: dict, region: str, account: str) -> dict:
+        topic = self._tagged(p["ResourceArn"], account, "TagResource")
+        tags = {**topic.tags, **{t["Key"]: t["Value"] for t in p["Tags"]}}
+        if len(tags) > 50:
+            raise AwsError("Could not complete request: tag quota of per resource exceeded", code="TagLimitExceeded")
+        topic.tags = tags
+        self._save()
+        return {}
+
+    def _op_untag_resource(self, p: dict, region: str, account: str) -> dict:
+        topic = self._tagged(p["ResourceArn"], account, "UntagResource")
+        topic.tags = {k: v for k, v in topic.tags.items() if k not in p["TagKeys"]}
+        self._save()
+        return {}
+
+    def _op_list_tags_for_resource(self, p: dict, region: str, account: str) -> dict:
+        topic = self._tagged(p["ResourceArn"], account, "ListTagsForResource")
+        return {"Tags": [{"Key": k, "Value": v} for k, v in topic.tags.items()]}
 
     def _op_subscribe(self, p: dict, region: str, account: str) -> dict:
         topic = self._topic(p["TopicArn"], account, "Subscribe")

@@ -185,6 +185,18 @@ def test_delete_topic_drops_its_subscriptions_and_is_idempotent(emulator_server,
         sns.list_subscriptions_by_topic(TopicArn=arn)
 
 
+def test_topic_tags(emulator_server):
+    sns = emulator_server.client("sns")
+    arn = sns.create_topic(Name="tagged", Tags=[{"Key": "team", "Value": "qa"}])["TopicArn"]
+    sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "env", "Value": "dev"}, {"Key": "team", "Value": "ops"}])
+    sns.untag_resource(ResourceArn=arn, TagKeys=["env"])
+    assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "ops"}]
+    with pytest.raises(sns.exceptions.ResourceNotFoundException):
+        sns.list_tags_for_resource(ResourceArn=arn + "-missing")
+    with pytest.raises(sns.exceptions.TagLimitExceededException):
+        sns.tag_resource(ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
+
+
 # --- subscriptions and delivery -----------------------------------------------------------------
 
 def test_subscribe_confirm_publish_and_cloudtrail_notification_are_signed(emulator_server, subscriber):
