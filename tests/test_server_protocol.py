@@ -136,7 +136,7 @@ def test_public_keys_are_base64_and_epoch_seconds_on_the_wire(emulator_server):
 
 
 def test_non_json_requests_get_xml_errors(emulator_server):
-    status, headers, body = send(emulator_server, "POST", "/", b"Action=ListTopics&Version=2010-03-31", {
+    status, headers, body = send(emulator_server, "POST", "/", b"Action=NoSuchAction&Version=2010-03-31", {
         "Content-Type": "application/x-www-form-urlencoded",
         "Authorization": AUTH.format(region="us-east-1", service="sns")})
     assert 400 <= status < 500 and b"<ErrorResponse" in body
