@@ -1,0 +1,252 @@
+"""Test helpers usable without pytest: an in-process emulator with ready clients, trail buckets with
+the policy CloudTrail needs, exact record injection, and signed log files written on demand.
+
+    with start_emulator() as emulator:
+        emulator.create_trail("audit", "audit-logs")
+        emulator.client("cloudtrail").describe_trails()
+        subprocess.run(["aws", "cloudtrail", "describe-trails"], env={**os.environ, **emulator.aws_env})
+
+The pytest plugin (`emulator.pytest_plugin`) wraps these in fixtures.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from emulator.app import state_of
+from emulator.config import EmulatorConfig
+from emulator.server import RunningServer, start_in_thread
+from emulator.state import EmulatorState
+from generators.errors import GeneratorError
+from generators.keyring import Keyring
+from generators.pipeline import TrailSummary, TrailTarget, generate_trail, plan_run, write_trail
+from generators.scenarios.plan import ScenarioSpec
+
+ACCESS_KEY = "testing"
+SECRET_KEY = "testing"
+DEFAULT_REGION = "us-east-1"
+#: generated logs cover [LOGS_START, LOGS_START + LOGS_SPAN) unless told otherwise: fixed, so output is reproducible
+LOGS_START = datetime(2024, 5, 1, tzinfo=timezone.utc)
+LOGS_SPAN = timedelta(hours=1)
+_CLIENT_CONFIG = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"},
+                        connect_timeout=5, read_timeout=30)
+
+
+def cloudtrail_bucket_policy(bucket: str, account_ids: Sequence[str], prefix: str | None = None,
+                             org_id: str | None = None) -> str:
+    """The bucket policy AWS documents for CloudTrail: GetBucketAcl on the bucket, PutObject (with
+    bucket-owner-full-control) on `[prefix/]AWSLogs/<account>/*` per account (and `AWSLogs/<org id>/*`)."""
+    head = f"arn:aws:s3:::{bucket}/{prefix.strip('/') + '/' if prefix and prefix.strip('/') else ''}AWSLogs"
+    owners = [*account_ids, *([org_id] if org_id else [])]
+    service = {"Service": "cloudtrail.amazonaws.com"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": service,
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": service, "Action": "s3:PutObject",
+         "Resource": [f"{head}/{owner}/*" for owner in owners],
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
+    ]})
+
+
+@dataclass
+class WrittenLogs:
+    """What a logs factory call wrote: where, which keys, the run summary and the records back."""
+
+    bucket: str
+    prefix: str
+    keys: list[str]                 # every object written (log files, digests, labels), ascending
+    summary: TrailSummary
+    directory: Path | None          # local target: objects are files under it; None for a bucket
+    keyring: Keyring                # signed the digests (validate with it)
+    _read: Any = field(repr=False)  # key -> object bytes
+
+    @property
+    def log_keys(self) -> list[str]:
+        return [k for k in self.keys if "/CloudTrail/" in k and k.endswith(".json.gz")]
+
+    @property
+    def digest_keys(self) -> list[str]:
+        return [k for k in self.keys if "/CloudTrail-Digest/" in k]
+
+    @property
+    def paths(self) -> list[Path]:
+        """The log files as local paths (local targets only)."""
+        if self.directory is None:
+            raise GeneratorError(f"logs were written to bucket {self.bucket!r}, not to a directory")
+        return [self.directory / key for key in self.log_keys]
+
+    def read(self, key: str) -> bytes:
+        return self._read(key)
+
+    def records(self) -> Iterator[dict]:
+        """Every record of every log file, file by file in key order."""
+        for key in self.log_keys:
+            yield from json.loads(gzip.decompress(self._read(key)))["Records"]
+
+
+@dataclass
+class Emulator:
+    """A running in-process emulator: its URL, boto3 clients and `aws` CLI environment pointed at it."""
+
+    running: RunningServer
+    region: str = DEFAULT_REGION
+    session: boto3.session.Session = field(default_factory=boto3.session.Session, repr=False)
+    _clients: dict[tuple, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def url(self) -> str:
+        return self.running.url
+
+    endpoint_url = url
+
+    @property
+    def port(self) -> int:
+        return self.running.port
+
+    @property
+    def app(self):
+        return self.running.app
+
+    @property
+    def state(self) -> EmulatorState:
+        return state_of(self.running.app)
+
+    @property
+    def config(self) -> EmulatorConfig:
+        return self.running.config
+
+    @property
+    def account_id(self) -> str:
+        return self.config.default_account
+
+    def client(self, service: str, region: str | None = None, account_id: str | None = None):
+        """A boto3 client (cached per service, region, account) with dummy credentials and path-style S3;
+        `account_id` (12 digits) acts as that account, the default account otherwise."""
+        key = (service, region or self.region, account_id)
+        if key not in self._clients:
+            self._clients[key] = self.session.client(
+                service, endpoint_url=self.url, region_name=key[1],
+                aws_access_key_id=account_id or ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                config=_CLIENT_CONFIG)
+        return self._clients[key]
+
+    @property
+    def aws_env(self) -> dict[str, str]:
+        """Variables that point the `aws` CLI (and any SDK) here: merge over `os.environ`."""
+        return {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region, "AWS_PAGER": "", "AWS_EC2_METADATA_DISABLED": "true",
+                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+
+    def put_records(self, records: Iterable[dict]) -> int:
+        """Store exact records in the event index (LookupEvents, live delivery); returns how many were
+        new (a record whose eventID is already stored is skipped)."""
+        first, last = self.state.events.add(list(records))
+        return last - first + 1
+
+    def create_trail_bucket(self, bucket: str, prefix: str | None = None,
+                            account_ids: Sequence[str] | None = None, org_id: str | None = None) -> str:
+        """Create `bucket` (if missing) with the policy CloudTrail needs for `account_ids` (default: the
+        emulator's default account) and `org_id`; returns the policy text."""
+        s3 = self.client("s3")
+        if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+            s3.create_bucket(Bucket=bucket)
+        policy = cloudtrail_bucket_policy(bucket, account_ids or [self.account_id], prefix, org_id)
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+        return policy
+
+    def create_trail(self, name: str, bucket: str | None = None, *, prefix: str | None = None,
+                     start_logging: bool = True, **create_args) -> dict:
+        """Create a trail delivering to `bucket` (default `<name>-logs`; created with CloudTrail's policy),
+        start logging it unless told not to; returns CreateTrail's response. `create_args` go to
+        CreateTrail as is (IsMultiRegionTrail=True, ...)."""
+        bucket = bucket or f"{name}-logs"
+        org_id = self.config.organization if create_args.get("IsOrganizationTrail") else None
+        self.create_trail_bucket(bucket, prefix, org_id=org_id)
+        cloudtrail = self.client("cloudtrail")
+        args = {"Name": name, "S3BucketName": bucket, **({"S3KeyPrefix": prefix} if prefix else {}), **create_args}
+        created = cloudtrail.create_trail(**args)
+        created.pop("ResponseMetadata", None)
+        if start_logging:
+            cloudtrail.start_logging(Name=created["TrailARN"])
+        return created
+
+    def write_logs(self, bucket: str, **options) -> WrittenLogs:
+        """Generate signed log files into `bucket` of this emulator's object store, signed with its keyring
+        (so ListPublicKeys and `aws cloudtrail validate-logs` accept them); options as `write_logs`."""
+        return _write_to_store(self.state, bucket, **options)
+
+    def stop(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+        self.running.stop()
+
+    def __enter__(self) -> "Emulator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start_emulator(config: EmulatorConfig | None = None, *, region: str = DEFAULT_REGION,
+                   session: boto3.session.Session | None = None) -> Emulator:
+    """Start an emulator on a free 127.0.0.1 port (default: `:memory:` state); `stop()` it when done."""
+    running = start_in_thread(config or EmulatorConfig(), "127.0.0.1", 0)
+    return Emulator(running, region, session or boto3.session.Session())
+
+
+def _window(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+    start = start or (end - LOGS_SPAN if end else LOGS_START)
+    return start, end or start + LOGS_SPAN
+
+
+def write_logs(directory: Path | str, *, data_dir: Path | str | None = None, count: int = 100, seed: int = 0,
+               accounts: int | Sequence[str] = 1, regions: Sequence[str] = (DEFAULT_REGION,),
+               start: datetime | None = None, end: datetime | None = None,
+               scenarios: Sequence[str | ScenarioSpec] = (), prefix: str = "",
+               trail_name: str = "management-events", bucket: str = "cloudtrail-emulator-logs",
+               digests: bool = True) -> WrittenLogs:
+    """Generate `count` records as signed log files under `directory` (keys = relative paths); the keyring
+    lives in `data_dir` (default `<directory>/../<directory name>-keys`). Default window: one hour
+    from 2024-05-01T00:00Z."""
+    directory = Path(directory)
+    data_dir = Path(data_dir) if data_dir is not None else directory.parent / f"{directory.name}-keys"
+    start, end = _window(start, end)
+    summary = generate_trail(str(directory), data_dir=data_dir, bucket=bucket, prefix=prefix,
+                             trail_name=trail_name, count=count, start=start, end=end, seed=seed,
+                             accounts=accounts, regions=regions, workers=1, validation=digests,
+                             scenarios=scenarios)
+    keys = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*")
+                  if p.is_file() and ".ctemu" not in p.relative_to(directory).parts)
+    return WrittenLogs(bucket, prefix, keys, summary, directory, Keyring(data_dir),
+                       lambda key: (directory / key).read_bytes())
+
+
+def _write_to_store(state: EmulatorState, bucket: str, *, count: int = 100, seed: int = 0,
+                    accounts: int | Sequence[str] = 1, regions: Sequence[str] = (DEFAULT_REGION,),
+                    start: datetime | None = None, end: datetime | None = None,
+                    scenarios: Sequence[str | ScenarioSpec] = (), prefix: str = "",
+                    trail_name: str = "management-events", digests: bool = True) -> WrittenLogs:
+    """`write_logs` into an emulator's own object store, signed with its keyring."""
+    start, end = _window(start, end)
+    options, population = plan_run(count=count, start=start, end=end, seed=seed, accounts=accounts,
+                                   regions=regions, scenarios=scenarios)
+    target = TrailTarget(bucket=bucket, prefix=prefix.strip("/"), trail_name=trail_name,
+                         home_region=options.plan.regions[0])
+    store = state.store
+    before = set(store.list(bucket)) if store.bucket_exists(bucket) else set()
+    summary = write_trail(store, target, options, keyring=state.keyring, population=population, workers=1,
+                          validation=digests)
+    keys = sorted(set(store.list(bucket, target.prefix)) - before)
+    return WrittenLogs(bucket, target.prefix, keys, summary, None, state.keyring,
+                       lambda key: store.get(bucket, key).body)
