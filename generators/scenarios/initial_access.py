@@ -31,7 +31,7 @@ def console_login_without_mfa(attack: Attack) -> None:
 
 @scenario("leaked-access-key",
           "A long-term key found in a leak is checked with TruffleHog, then used from a new address and tool.",
-          VALID_CLOUD_ACCOUNTS, CLOUD_ACCOUNT_DISCOVERY, actor=("user",))
+          VALID_CLOUD_ACCOUNTS, CLOUD_ACCOUNT_DISCOVERY, CLOUD_STORAGE_DISCOVERY, actor=("user",))
 def leaked_access_key(attack: Attack) -> None:
     attack.uses(CLOUD_ACCOUNT_DISCOVERY)
     attack.call("sts.amazonaws.com", "GetCallerIdentity", agent=TRUFFLEHOG_AGENT)

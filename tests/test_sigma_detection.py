@@ -1,0 +1,202 @@
+"""SigmaHQ's CloudTrail rules, run by pySigma's SQLite backend over generated records, see the scenarios.
+
+Every rule is converted to an SQL query and run over the records loaded into an in-memory SQLite
+table with one column per dotted field path (nested objects also kept whole as JSON text, as the
+rules match ``requestParameters|contains``). Columns use NOCASE collation and LIKE is ASCII
+case-insensitive, so comparisons are case-insensitive as Sigma specifies.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sigma.backends.sqlite", reason="pySigma and pysigma-backend-sqlite are test extras")
+
+from sigma.backends.sqlite import sqliteBackend  # noqa: E402
+from sigma.collection import SigmaCollection  # noqa: E402
+from sigma.rule import SigmaDetection, SigmaDetectionItem  # noqa: E402
+
+from generators.pipeline import generate, plan_run, scenario_runs  # noqa: E402
+from generators.scenarios import all_scenarios  # noqa: E402
+
+RULES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sigma-cloudtrail"
+START = datetime(2024, 5, 6, tzinfo=timezone.utc)
+END = datetime(2024, 5, 7, tzinfo=timezone.utc)
+BASELINE = dict(count=6000, start=START, end=END, seed=11)
+
+#: scenarios whose technique is in some rule's tags but none of those rules watches their API calls
+KNOWN_GAPS = {
+    "ami-shared-externally": "the t1537 rules watch EBS snapshot sharing and bucket settings, not AMI launch permissions",
+    "rds-snapshot-shared-externally": "no rule watches ModifyDBSnapshotAttribute",
+    "s3-bucket-exposed": "no rule watches PutBucketPolicy/PutBucketAcl/DeleteBucketPublicAccessBlock",
+    "kms-key-deletion": "the t1485 rules watch EFS and EKS deletions, not KMS ScheduleKeyDeletion",
+}
+#: high rules that fire on ordinary activity the baseline rightly holds (not attack indicators)
+BASELINE_FALSE_POSITIVES = {
+    "aws_cloudtrail_ssm_malicious_usage": "any successful SSM SendCommand: routine Run Command administration",
+    "aws_securityhub_finding_evasion": "any Security Hub UpdateFindings/BatchUpdateFindings: analysts' triage",
+}
+#: rules a scenario must fire (the rule's name without .yml)
+EXPECTED = {
+    "console-login-without-mfa": {"aws_cloudtrail_console_login_success_without_mfa",
+                                  "aws_cloudtrail_console_login_failed_authentication"},
+    "leaked-access-key": {"aws_sts_getcalleridentity_trufflehog", "aws_cloudtrail_pua_trufflehog"},
+    "root-console-login": {"aws_root_account_usage", "aws_cloudtrail_console_login_success_without_mfa"},
+    "discovery-burst": {"aws_enum_buckets"},
+    "create-access-key-for-other-user": {"aws_iam_backdoor_users_keys"},
+    "update-login-profile-for-other-user": {"aws_update_login_profile"},
+    "s3-browser-iam-backdoor": {"aws_iam_s3browser_user_or_accesskey_creation",
+                                "aws_iam_s3browser_loginprofile_creation"},
+    "lambda-backdoor-function": {"aws_lambda_function_url"},
+    "ec2-userdata-backdoor": {"aws_ec2_startup_script_change"},
+    "ec2-attacker-instance": {"aws_ec2_import_key_pair_activity", "aws_cloudtrail_security_group_change_ingress_egress"},
+    "stop-cloudtrail-logging": {"aws_cloudtrail_disable_logging"},
+    "delete-cloudtrail-trail": {"aws_cloudtrail_disable_logging"},
+    "cloudtrail-selector-tampering": {"aws_cloudtrail_disable_logging"},
+    "disable-guardduty": {"aws_cloudtrail_guardduty_detector_deleted_or_updated"},
+    "guardduty-trusted-ipset": {"aws_guardduty_disruption"},
+    "delete-vpc-flow-logs": {"aws_cloudtrail_vpc_flow_logs_deleted"},
+    "disable-aws-config": {"aws_config_disable_recording"},
+    "securityhub-suppress-findings": {"aws_securityhub_finding_evasion"},
+    "ebs-snapshot-shared-externally": {"aws_snapshot_backup_exfiltration"},
+    "kms-imported-key-ransomware": {"aws_kms_import_key_material"},
+    "s3-ransomware-foreign-kms": {"aws_disable_bucket_versioning"},
+    "s3-mass-deletion": {"aws_cloudtrail_bucket_deleted", "aws_disable_bucket_versioning"},
+    "destroy-compute-and-databases": {"aws_efs_fileshare_modified_or_deleted",
+                                      "aws_efs_fileshare_mount_modified_or_deleted"},
+    "ssm-send-command": {"aws_cloudtrail_ssm_malicious_usage"},
+}
+
+
+class Rules:
+    """The rule set: per rule its name, level, ATT&CK technique tags, SQL queries and fields."""
+
+    def __init__(self, folder: Path):
+        backend = sqliteBackend()
+        self.rules = []
+        self.fields: set[str] = set()
+        for path in sorted(folder.glob("*.yml")):
+            collection = SigmaCollection.from_yaml(path.read_text())
+            rule = collection.rules[0]
+            techniques = {f"t{t.name}".lower() for t in rule.tags if t.namespace == "attack" and t.name.startswith("t")}
+            queries = backend.convert(collection)
+            for detection in rule.detection.detections.values():
+                self.fields |= set(_fields(detection))
+            self.rules.append((path.stem, str(rule.level.name).lower() if rule.level else "", techniques, queries))
+
+
+def _fields(node) -> list[str]:
+    if isinstance(node, SigmaDetectionItem):
+        found = [node.field] if node.field else []
+        found += [v.field for v in node.value if hasattr(v, "field") and isinstance(getattr(v, "field"), str)]
+        return found
+    if isinstance(node, SigmaDetection):
+        return [f for item in node.detection_items for f in _fields(item)]
+    return []
+
+
+def _flatten(value, path: str, out: dict) -> None:
+    if isinstance(value, dict):
+        if path:
+            out[path] = json.dumps(value)
+        for key, item in value.items():
+            _flatten(item, f"{path}.{key}" if path else key, out)
+    elif isinstance(value, list):
+        out[path] = json.dumps(value)
+    elif isinstance(value, bool):
+        out[path] = "true" if value else "false"
+    elif value is not None:
+        out[path] = str(value)
+
+
+def matches(rules: Rules, records: list[dict]) -> dict[str, set[str]]:
+    """rule name -> eventIDs of the records it matches."""
+    rows = []
+    for record in records:
+        row: dict = {}
+        _flatten(record, "", row)
+        rows.append(row)
+    # SQLite column names are case-insensitive: requestParameters.resourceArn and ...resourceARN share one
+    columns = list({c.lower(): c for c in sorted(rules.fields | {c for row in rows for c in row})}.values())
+    db = sqlite3.connect(":memory:")
+    db.create_function("REGEXP", 2, lambda pattern, value: value is not None and re.search(pattern, value) is not None)
+    db.execute("CREATE TABLE logs (" + ", ".join(f'"{c}" TEXT COLLATE NOCASE' for c in columns) + ")")
+    index = {c.lower(): i for i, c in enumerate(columns)}
+    placeholders = ", ".join("?" * len(columns))
+    for row in rows:
+        values = [None] * len(columns)
+        for key, value in row.items():
+            if values[index[key.lower()]] is None:
+                values[index[key.lower()]] = value
+        db.execute(f"INSERT INTO logs VALUES ({placeholders})", values)
+    found: dict[str, set[str]] = defaultdict(set)
+    for name, _, _, queries in rules.rules:
+        for query in queries:
+            for (event_id,) in db.execute(query.replace("SELECT *", "SELECT eventID", 1)):
+                found[name].add(event_id)
+    return found
+
+
+def _covers(rule_tags: set[str], technique: str) -> bool:
+    """A rule tag names the technique or its parent technique."""
+    technique = technique.lower()
+    return technique in rule_tags or technique.split(".")[0] in rule_tags
+
+
+@pytest.fixture(scope="module")
+def detection():
+    rules = Rules(RULES)
+    names = [s.name for s in all_scenarios()]
+    baseline = list(generate(**BASELINE))
+    mixed = list(generate(**BASELINE, scenarios=names))
+    options, population = plan_run(**BASELINE, scenarios=names)
+    runs = scenario_runs(options, population)
+    return rules, baseline, mixed, runs, matches(rules, baseline), matches(rules, mixed)
+
+
+def test_the_rules_convert():
+    rules = Rules(RULES)
+    assert len(rules.rules) == len(list(RULES.glob("*.yml"))) >= 50
+
+
+def test_scenarios_leave_the_baseline_unchanged(detection):
+    _, baseline, mixed, runs, _, _ = detection
+    injected = {label["eventID"] for run in runs for label in run.labels}
+    assert [r for r in mixed if r["eventID"] not in injected] == baseline
+    assert len(mixed) == len(baseline) + len(injected)
+
+
+def test_the_baseline_alone_fires_no_high_or_critical_rule(detection):
+    rules, baseline, _, _, base_hits, _ = detection
+    by_id = {r["eventID"]: r for r in baseline}
+    fired = {name: sorted(base_hits[name]) for name, level, _, _ in rules.rules
+             if level in ("high", "critical") and base_hits.get(name) and name not in BASELINE_FALSE_POSITIVES}
+    assert not fired, {n: [f'{by_id[i]["eventSource"]} {by_id[i]["eventName"]}' for i in ids[:3]]
+                       for n, ids in fired.items()}
+
+
+def test_each_scenario_fires_the_rules_for_its_technique(detection):
+    rules, _, _, runs, _, hits = detection
+    table = []
+    failures = []
+    for run in runs:
+        ids = {label["eventID"] for label in run.labels}
+        fired = sorted(name for name, found in hits.items() if found & ids)  # ids are new: the baseline has none
+        techniques = [t.id for t in run.scenario.techniques]
+        tagged = {name for name, _, tags, _ in rules.rules if any(_covers(tags, t) for t in techniques)}
+        table.append((run.scenario.name, ", ".join(techniques), ", ".join(fired) or "-"))
+        if tagged and not (tagged & set(fired)) and not KNOWN_GAPS.get(run.scenario.name):
+            failures.append(f"{run.scenario.name}: none of {sorted(tagged)} fires")
+        missing = EXPECTED.get(run.scenario.name, set()) - set(fired)
+        if missing:
+            failures.append(f"{run.scenario.name}: expected {sorted(missing)} to fire")
+    print("\n| scenario | ATT&CK | SigmaHQ rules that fire on its records |\n|---|---|---|")
+    for row in table:
+        print("| " + " | ".join(row) + " |")
+    assert not failures, failures
