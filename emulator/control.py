@@ -1,13 +1,31 @@
-"""The `/_emulator/` control API (health now; reset, records, history, deliver come later)."""
+"""The `/_emulator/` control API (docs/control-api.md) and the same operations for Python callers.
+
+`reset`, `add_records`, `seed_history` and `deliver_now` take the Flask app made by `create_app`;
+the endpoints wrap them. Errors are JSON `{"__type": code, "message": ...}` like the JSON services.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import metadata
+from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, request
+from jsonschema import ValidationError
 
-from emulator.state import EXTENSION_KEY
+import schemas
+from emulator.cloudtrail.models import Trail
+from emulator.delivery import HistoryConflict
+from emulator.errors import AwsError
+from emulator.state import EXTENSION_KEY, EmulatorState
+from generators.digests import Digest, digest_key, load_digest
+from generators.errors import GeneratorError
+from generators.pipeline import TrailTarget, generate, plan_run, write_trail
 
 control = Blueprint("control", __name__, url_prefix="/_emulator")
+#: seeded history stops this long before the live chain starts, so its last files are delivered by then
+HISTORY_MARGIN = timedelta(minutes=6, seconds=1)
+INDEX_CHUNK = 5000
 
 
 def _version() -> str:
@@ -17,9 +35,175 @@ def _version() -> str:
         return "unknown"
 
 
+def _state(app: Flask) -> EmulatorState:
+    return app.extensions[EXTENSION_KEY]
+
+
+def _bad(message: str, code: str = "ValidationException", status: int = 400) -> AwsError:
+    return AwsError(message, code=code, status=status)
+
+
+# -- operations ----------------------------------------------------------------------------------
+
+def reset(app: Flask) -> dict:
+    """Delete every trail (no final digests), forget every event and all delivery state.
+    Buckets and their objects, SNS topics and the keyring stay."""
+    state = _state(app)
+    with state.delivery.lock:
+        trails = state.cloudtrail.trails()
+        for trail in trails:
+            state.cloudtrail.delete_trail(trail.account_id, trail.home_region, trail.arn)
+        state.delivery.reset()
+        state.events.clear()
+    return {"trails_deleted": len(trails)}
+
+
+def add_records(app: Flask, records: Any) -> dict:
+    """Check records against the record schema, then index them for LookupEvents and delivery."""
+    if isinstance(records, dict):
+        records = records.get("Records")
+    if not isinstance(records, list):
+        raise _bad('expected {"Records": [...]} or a JSON list of records')
+    for i, record in enumerate(records):
+        try:
+            schemas.validate_record(record)
+        except ValidationError as exc:
+            where = "/".join(str(p) for p in exc.absolute_path) or "(record)"
+            raise _bad(f"record {i}: {where}: {exc.message}") from None
+    first, last = _state(app).events.add(records, deliver=True)
+    return {"received": len(records), "added": max(last - first + 1, 0),
+            "first_seq": first if last >= first else None, "last_seq": last if last >= first else None}
+
+
+@dataclass(frozen=True)
+class HistoryRequest:
+    """What `seed_history` makes; `accounts` are extra member accounts (organization trails only)."""
+
+    trail: str
+    days: float = 1.0
+    count: int | None = None
+    seed: int = 0
+    regions: tuple[str, ...] | None = None
+    accounts: tuple[str, ...] = ()
+    account_id: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> "HistoryRequest":
+        if not isinstance(data, dict) or not isinstance(data.get("trail"), str):
+            raise _bad('expected a JSON object with "trail" (name or ARN)')
+        unknown = set(data) - {"trail", "days", "count", "seed", "regions", "accounts", "account_id"}
+        if unknown:
+            raise _bad(f"unknown history field(s): {', '.join(sorted(unknown))}")
+        try:
+            days = float(data.get("days", 1))
+            count = None if data.get("count") is None else int(data["count"])
+            seed = int(data.get("seed", 0))
+        except (TypeError, ValueError):
+            raise _bad("days must be a number, count and seed integers") from None
+        if not 0 < days <= 90:
+            raise _bad(f"days must be more than 0 and at most 90, not {days}")
+        regions = data.get("regions")
+        return cls(data["trail"], days, count, seed, None if regions is None else tuple(regions),
+                   tuple(data.get("accounts") or ()), data.get("account_id"))
+
+
+def _find_trail(state: EmulatorState, name_or_arn: str, account_id: str | None) -> Trail:
+    account = account_id or state.config.default_account
+    for trail in state.cloudtrail.trails():
+        if trail.arn == name_or_arn or (trail.name == name_or_arn and trail.account_id == account):
+            return trail
+    raise _bad(f"no trail {name_or_arn} in account {account}", "TrailNotFoundException", 404)
+
+
+def seed_history(app: Flask, ask: HistoryRequest) -> dict:
+    """Write `ask.days` of generated history for a trail, ending where its live chains start (now
+    when it is not logging), index the records (deliver=False), and link the live chains to it."""
+    state = _state(app)
+    trail = _find_trail(state, ask.trail, ask.account_id)
+    regions = ask.regions or (trail.home_region,)
+    if not trail.is_multi_region and set(regions) != {trail.home_region}:
+        raise _bad(f"trail {trail.name} is single-region: history regions must be {trail.home_region}")
+    if ask.accounts and not trail.is_organization:
+        raise _bad(f"trail {trail.name} is not an organization trail: it takes no other accounts")
+    accounts = [trail.account_id, *(a for a in ask.accounts if a != trail.account_id)]
+    org_id = state.config.organization if trail.is_organization else None
+    with state.delivery.lock:
+        close_at = state.delivery.history_end(trail, state.config.clock.now())
+        end = close_at - HISTORY_MARGIN
+        start = end - timedelta(days=ask.days)
+        options, population = plan_run(count=ask.count, start=start, end=end, seed=ask.seed,
+                                       accounts=accounts, regions=regions, now=close_at)
+        target = TrailTarget(bucket=trail.s3_bucket, prefix=trail.s3_prefix or "",
+                             trail_name=trail.name, home_region=trail.home_region)
+        summary = write_trail(state.store, target, options, keyring=state.keyring, population=population,
+                              workers=1, validation=trail.log_file_validation, org_id=org_id,
+                              close_at=close_at)
+        _index(state, options.plan.start, options.plan.end, ask, accounts, regions)
+        if trail.log_file_validation:
+            state.delivery.adopt_history(trail, _last_digests(state, trail, target, summary.accounts,
+                                                               summary.regions, org_id, close_at))
+    return {"trail": trail.arn, "records": summary.records, "log_files": summary.log_files,
+            "digests": summary.digests, "start": _iso(options.plan.start), "end": _iso(close_at),
+            "accounts": list(summary.accounts), "regions": list(summary.regions),
+            "organization_id": org_id}
+
+
+def _index(state: EmulatorState, start: datetime, end: datetime, ask: HistoryRequest,
+           accounts: list[str], regions: tuple[str, ...]) -> None:
+    """The same records write_trail delivered (same seed and plan), indexed without re-delivery."""
+    chunk: list[dict] = []
+    for record in generate(count=ask.count, start=start, end=end, seed=ask.seed, accounts=accounts,
+                           regions=regions):
+        chunk.append(record)
+        if len(chunk) >= INDEX_CHUNK:
+            state.events.add(chunk, deliver=False)
+            chunk = []
+    state.events.add(chunk, deliver=False)
+
+
+def _last_digests(state: EmulatorState, trail: Trail, target: TrailTarget, accounts, regions,
+                  org_id: str | None, end: datetime) -> dict[tuple[str, str], Digest]:
+    """Every history chain's final digest (they all end at `end`)."""
+    return {(account, region): load_digest(state.store, target.bucket, digest_key(
+                target.prefix, account, region, trail.name, trail.home_region, end, org_id))
+            for account in accounts for region in regions}
+
+
+def deliver_now(app: Flask) -> dict:
+    """Deliver pending log files and close every logging trail's open digest period now."""
+    delivery = _state(app).delivery
+    delivery.deliver_now()
+    with delivery.lock:
+        return {"trails": {arn: {"cursor": td.cursor,
+                                 "chains": {key: _iso(c.period_start) for key, c in td.chains.items()}}
+                           for arn, td in sorted(delivery.state.trails.items())}}
+
+
+def _iso(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- endpoints -----------------------------------------------------------------------------------
+
+def _json_body() -> Any:
+    data = request.get_json(silent=True)
+    if data is None and request.get_data():
+        raise _bad("the body is not valid JSON")
+    return data
+
+
+def _run(operation, *args) -> Any:
+    try:
+        return jsonify(operation(current_app, *args))
+    except GeneratorError as exc:
+        conflict = isinstance(exc, HistoryConflict)
+        raise _bad(str(exc), "ConflictException" if conflict else "InvalidRequest",
+                   409 if conflict else 400) from None
+
+
 @control.get("/health")
 def health():
-    state = current_app.extensions[EXTENSION_KEY]
+    state = _state(current_app)
     return jsonify({
         "status": "ok",
         "version": _version(),
@@ -28,3 +212,23 @@ def health():
                      "organizations": sorted(state.organizations_api.implemented),
                      "s3": state.s3_api is not None},
     })
+
+
+@control.post("/reset")
+def reset_endpoint():
+    return _run(reset)
+
+
+@control.post("/records")
+def records_endpoint():
+    return _run(add_records, _json_body())
+
+
+@control.post("/history")
+def history_endpoint():
+    return _run(seed_history, HistoryRequest.from_json(_json_body() or {}))
+
+
+@control.post("/deliver")
+def deliver_endpoint():
+    return _run(deliver_now)

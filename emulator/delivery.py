@@ -43,6 +43,10 @@ Publisher = Callable[[str, str, list[str]], None]     # (topic ARN, bucket, [key
 
 # -- which records a trail takes ---------------------------------------------------------------
 
+class HistoryConflict(GeneratorError):
+    """Seeded history cannot go in front of a chain that already delivered digests."""
+
+
 def _is_management(record: dict) -> bool:
     return record.get("managementEvent", True) is not False and record.get("eventCategory") != "Data"
 
@@ -179,7 +183,8 @@ class Delivery:
         """Model listener (called under the model's lock): queue the change with the event cursor."""
         with self._changes_lock:
             self._changes.append((change, self.events.max_seq()))
-        self._wake.set()
+        if change.kind == "started":      # a stop waits for the next run: its own record comes after
+            self._wake.set()
 
     def start(self) -> None:
         """Catch up (missed digests after a restart) and run the scheduler thread."""
@@ -265,11 +270,11 @@ class Delivery:
             if change.kind == "started":
                 self._start(trail, seq, at)
             elif change.kind in ("stopped", "deleted") and td is not None:
-                self._finish(trail.arn, td, seq, at)
+                self._finish(trail.arn, td, at)
                 del self.state.trails[trail.arn]
             elif change.kind == "updated" and td is not None and \
                     td.settings != trail_settings(trail, self.organization_id):
-                self._finish(trail.arn, td, seq, at)
+                self._finish(trail.arn, td, at)
                 self._start(trail, td.cursor, at)
             self.state.save()
 
@@ -281,9 +286,10 @@ class Delivery:
             td.chains[chain_key(trail.account_id, trail.home_region)] = ChainState(at)
         self.state.trails[trail.arn] = td
 
-    def _finish(self, arn: str, td: TrailDelivery, seq: int, at: datetime) -> None:
-        """StopLogging / DeleteTrail / a new destination: deliver up to `seq`, then final digests."""
-        self._deliver_logs(arn, td, at, upto=seq)
+    def _finish(self, arn: str, td: TrailDelivery, at: datetime) -> None:
+        """StopLogging / DeleteTrail / a new destination: deliver the events up to `at` (the call's
+        own record included), then final digests."""
+        self._deliver_logs(arn, td, at, until=at)
         end = self._closing_end(td, at)
         for key, chain in td.chains.items():
             self._close(arn, td, key, chain, min(end, chain.period_start + PERIOD), at)
@@ -297,9 +303,11 @@ class Delivery:
 
     # -- log files -----------------------------------------------------------------------------
 
-    def _deliver_logs(self, arn: str, td: TrailDelivery, now: datetime, upto: int | None = None) -> None:
+    def _deliver_logs(self, arn: str, td: TrailDelivery, now: datetime,
+                      until: datetime | None = None) -> None:
+        """Write the events after the cursor (only those up to `until` when given) as log files."""
         if td.batch is None:
-            last = self.events.max_seq() if upto is None else upto
+            last = self.events.max_seq()
             if last <= td.cursor:
                 return
             at = max([now, *(c.period_start for c in td.chains.values())])
@@ -308,7 +316,7 @@ class Delivery:
         last, at = td.batch
         trail = self._trail_for(arn, td)
         try:
-            files = self._write_batch(arn, trail, td, last, at)
+            files = self._write_batch(arn, trail, td, last, at, until)
         except GeneratorError as exc:
             self.backend.record_delivery(arn, at, error=str(exc))
             return
@@ -328,8 +336,9 @@ class Delivery:
                      s3_bucket=s["bucket"], s3_prefix=s["prefix"] or None,
                      is_organization=s["org_id"] is not None, log_file_validation=s["validation"])
 
-    def _write_batch(self, arn: str, trail: Trail, td: TrailDelivery, last: int,
-                     at: datetime) -> list[str]:
+    def _write_batch(self, arn: str, trail: Trail, td: TrailDelivery, last: int, at: datetime,
+                     until: datetime | None) -> list[str]:
+        latest = None if until is None else until.strftime("%Y-%m-%dT%H:%M:%SZ")
         groups: dict[tuple[str, str], list[tuple[int, dict]]] = defaultdict(list)
         keys: list[str] = []
         cursor = td.cursor
@@ -339,7 +348,7 @@ class Delivery:
                 break
             for seq, body in rows:
                 record = orjson.loads(body)
-                if trail_selects(trail, record):
+                if trail_selects(trail, record) and (latest is None or record["eventTime"] <= latest):
                     group = groups[(record["recipientAccountId"], record["awsRegion"])]
                     group.append((seq, record))
                     if len(group) >= MAX_RECORDS_PER_FILE:
@@ -423,7 +432,7 @@ class Delivery:
         if td is None or not td.chains:
             return _second(now)
         if any(c.previous is not None for c in td.chains.values()):
-            raise GeneratorError(f"trail {trail.name} already delivered digests; seed history before "
+            raise HistoryConflict(f"trail {trail.name} already delivered digests; seed history before "
                                  "its first digest (or reset and start again)")
         return min(c.period_start for c in td.chains.values())
 

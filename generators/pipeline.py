@@ -324,12 +324,13 @@ def write_trail(
         summary.log_bytes += size
         if progress is not None:
             progress(count)
-    if chains is not None and close_at is not None:
-        chains.close_until(close_at)
-        chains.close_early(close_at)
-    elif chains is not None:
-        chains.close_until(plan.end)
-        chains.close_all()
+    if chains is not None:
+        if close_at is not None:
+            chains.close_until(close_at)
+            chains.close_early(close_at)
+        else:
+            chains.close_until(plan.end)
+            chains.close_all()
         summary.digests = chains.digests
     if options.scenarios:
         labels = [label for run in scenario_runs(options, population) for label in run.labels]
