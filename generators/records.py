@@ -18,7 +18,9 @@ Records share constant sub-objects of the templates: treat records as read-only.
 from __future__ import annotations
 
 import base64
+import functools
 import random
+import time
 from bisect import bisect
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate
@@ -34,11 +36,15 @@ if TYPE_CHECKING:
 GLOBAL_REGION = "us-east-1"
 MAX_SESSION_SECONDS = 12 * 3600
 TLS_SHARE = 0.99          # of calls that can carry tlsDetails (not invoked by a service, not console-internal)
+#: entries at least this likely get generated code for their templates; the long tail gets closures
+CODEGEN_WEIGHT = 0.005
+ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _HEX = "0123456789abcdef"
 _UPPER_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LOWER_ALNUM = "0123456789abcdefghijklmnopqrstuvwxyz"
 _MIXED = _LOWER_ALNUM + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _UUID_CLEAR = ~((0xF << 76) | (0x3 << 62))
 _UUID_SET = (0x4 << 76) | (0x2 << 62)
 WORDS = ("app", "api", "web", "data", "billing", "orders", "auth", "payments", "analytics", "etl",
@@ -198,14 +204,16 @@ class _Compiled:
                  "errors", "error_cum")
 
     def __init__(self, entry: CatalogEntry):
-        self.request = compile_template(entry.request)
-        self.response = compile_template(entry.response)
-        self.additional = compile_template(entry.additional) if entry.additional is not None else None
-        self.resources = compile_template(entry.resources) if entry.resources is not None else None
-        self.details = compile_template(entry.details) if entry.details is not None else None
-        self.host = compile_template(entry.host) if entry.host else None
-        self.resource_arn = compile_template(entry.resource_arn)
-        self.errors = [(e.code, compile_template(e.message) if e.message else None) for e in entry.errors]
+        # generated code fills fastest but is costly to build: only for the entries drawn often
+        build = functools.partial(compile_template, codegen=entry.weight >= CODEGEN_WEIGHT)
+        self.request = build(entry.request)
+        self.response = build(entry.response)
+        self.additional = build(entry.additional) if entry.additional is not None else None
+        self.resources = build(entry.resources) if entry.resources is not None else None
+        self.details = build(entry.details) if entry.details is not None else None
+        self.host = build(entry.host) if entry.host else None
+        self.resource_arn = build(entry.resource_arn)
+        self.errors = [(e.code, build(e.message) if e.message else None) for e in entry.errors]
         self.error_cum = list(accumulate(e.weight for e in entry.errors))
 
 
@@ -224,6 +232,8 @@ class RecordFactory:
         self._brief_list: list[EntryBrief] | None = None
         self._agents: dict[tuple[str, int], str] = {}
         self._versions: dict[tuple[str, str], str] = {}
+        self._identities: dict[tuple[str, bool], tuple[dict, bool]] = {}
+        self._moment: tuple[datetime, int, str] | None = None  # the last event time, as epoch and text
 
     # --- drawing -------------------------------------------------------------------------------
     def pick_principal(self, rng: random.Random, account_id: str) -> Principal:
@@ -295,6 +305,18 @@ class RecordFactory:
             v = self._versions[key] = self.catalog.event_version(source, day)
         return v
 
+    def _identity(self, principal: Principal, epoch: int, rng: random.Random, console: bool) -> dict:
+        """The principal's userIdentity for this event (session creation time resolved)."""
+        key = (principal.key, console)
+        base = self._identities.get(key)
+        if base is None:
+            base = self._identities[key] = _base_identity(principal, console)
+        ui, session = base
+        if not session:
+            return ui
+        created = epoch - int(rng.random() * MAX_SESSION_SECONDS)
+        return _with_session_created(ui, time.strftime(ISO_SECONDS, time.gmtime(created)))
+
     def _agent(self, template: str, entry: CatalogEntry) -> str:
         """A user agent with its per-call parts filled for this entry (memoised)."""
         key = (template, entry.index)
@@ -314,6 +336,12 @@ class RecordFactory:
             when = when.astimezone(timezone.utc)
         if when.microsecond:
             when = when.replace(microsecond=0)
+        # records come in time order, many to the same second: format each second once
+        moment = self._moment
+        if moment is None or moment[0] != when:
+            epoch = int(when.timestamp())
+            moment = self._moment = (when, epoch, time.strftime(ISO_SECONDS, time.gmtime(epoch)))
+        _, epoch, event_time = moment
         if entry is None:
             if principal is None:
                 principal = self.pick_principal(rng, account_id)
@@ -335,7 +363,7 @@ class RecordFactory:
             invoked_by: str | None = host
             principal = None
         else:
-            user_identity = _identity(principal, when, rng, identity == "console")
+            user_identity = self._identity(principal, epoch, rng, identity == "console")
             invoked_by = principal.invoked_by
             source_ips, agents = principal.source_ips, principal.user_agents
             source_ip = source_ips[int(rng.random() * len(source_ips))]
@@ -359,13 +387,13 @@ class RecordFactory:
         if style == "uuid":
             rec.request_id = uuid4(rng)
         elif style == "s3":
-            rec.request_id = base64.b32encode(rng.randbytes(10)).decode()  # 16 of [A-Z2-7], as S3's look
+            rec.request_id = _chars(rng, _BASE32, 16)  # 16 of [A-Z2-7], as S3's look
 
-        day = f"{when.year:04d}-{when.month:02d}-{when.day:02d}"
+        day = event_time[:10]
         record: dict[str, Any] = {
             "eventVersion": self._event_version(entry.event_source, day),
             "userIdentity": user_identity,
-            "eventTime": f"{day}T{when.hour:02d}:{when.minute:02d}:{when.second:02d}Z",
+            "eventTime": event_time,
             "eventSource": entry.event_source,
             "eventName": entry.event_name,
             "awsRegion": region,
@@ -420,20 +448,22 @@ def _caller_class(principal: Principal | None) -> str:
     return "console" if principal.console else "api"
 
 
-def _identity(principal: Principal, when: datetime, rng: random.Random, console: bool) -> dict:
-    """The principal's userIdentity for this event (session creation time resolved)."""
+def _base_identity(principal: Principal, console: bool) -> tuple[dict, bool]:
+    """The principal's userIdentity as written for this kind of call, and whether it holds a session."""
     ui = principal.user_identity
     if console:
         ui = {k: v for k, v in ui.items() if k not in ("accessKeyId", "invokedBy")
               and not (k == "sessionContext" and ui.get("type") != "AssumedRole")}
     context = ui.get("sessionContext")
-    if context and "attributes" in context:
-        created = when - timedelta(seconds=int(rng.random() * MAX_SESSION_SECONDS))
-        attributes = dict(context["attributes"])
-        attributes["creationDate"] = (f"{created.year:04d}-{created.month:02d}-{created.day:02d}T"
-                                      f"{created.hour:02d}:{created.minute:02d}:{created.second:02d}Z")
-        context = dict(context)
-        context["attributes"] = attributes
-        ui = dict(ui)
-        ui["sessionContext"] = context
+    return ui, bool(context and "attributes" in context)
+
+
+def _with_session_created(ui: dict, created: str) -> dict:
+    """A copy of ``ui`` with sessionContext.attributes.creationDate set (the rest stays shared)."""
+    context = dict(ui["sessionContext"])
+    attributes = dict(context["attributes"])
+    attributes["creationDate"] = created
+    context["attributes"] = attributes
+    ui = dict(ui)
+    ui["sessionContext"] = context
     return ui
