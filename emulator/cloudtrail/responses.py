@@ -1,7 +1,6 @@
 """Thin JSON 1.1 layer: parsed CloudTrail input -> model calls -> output dicts (botocore shapes)."""
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 
 from emulator.awsjson import Handler, RequestContext
@@ -199,8 +198,8 @@ class CloudTrailResponses:
         if start <= now <= end + timedelta(seconds=1):
             self.keyring.key_for(ctx.region, now)      # AWS always has a current key
         keys = self.keyring.public_keys(start, end, ctx.region)
-        # AWS's Value is the base64 text of the PKCS#1 DER, base64-encoded again as a blob on the wire:
-        # SDKs hand back that text, and validate-logs base64-decodes it once more before loading it.
-        return {"PublicKeyList": [{"Value": base64.b64encode(k.public_der), "ValidityStartTime": k.valid_from,
+        # Value is the PKCS#1 DER, base64 once on the wire (a blob). The AWS CLI leaves blobs undecoded,
+        # which is why validate-logs base64-decodes Value itself.
+        return {"PublicKeyList": [{"Value": k.public_der, "ValidityStartTime": k.valid_from,
                                    "ValidityEndTime": k.valid_to, "Fingerprint": k.fingerprint}
                                   for k in keys]}
