@@ -15,15 +15,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from sigma.backends.sqlite import sqliteBackend
+from sigma.collection import SigmaCollection
+from sigma.rule import SigmaDetection, SigmaDetectionItem
 
-pytest.importorskip("sigma.backends.sqlite", reason="pySigma and pysigma-backend-sqlite are test extras")
-
-from sigma.backends.sqlite import sqliteBackend  # noqa: E402
-from sigma.collection import SigmaCollection  # noqa: E402
-from sigma.rule import SigmaDetection, SigmaDetectionItem  # noqa: E402
-
-from generators.pipeline import generate, plan_run, scenario_runs  # noqa: E402
-from generators.scenarios import all_scenarios  # noqa: E402
+from generators.pipeline import generate, plan_run, scenario_runs
+from generators.scenarios import all_scenarios
 
 RULES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sigma-cloudtrail"
 START = datetime(2024, 5, 6, tzinfo=timezone.utc)
