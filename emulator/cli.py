@@ -121,7 +121,27 @@ def build_parser() -> argparse.ArgumentParser:
                      "CloudTrail write (the bucket must still exist)")
     srv.add_argument("--throttle-lookup", action="store_true",
                      help="apply AWS's LookupEvents limit of 2 requests per second per account and region")
+    srv.add_argument("--delivery-interval", type=_positive_seconds, default=300.0, metavar="SECONDS",
+                     help="seconds between live log-file deliveries (default: %(default)s, as AWS)")
+    srv.add_argument("--digest-interval", type=_digest_seconds, default=3600, metavar="SECONDS",
+                     help="seconds per digest period, 1-3600 (default: %(default)s, as AWS; shorter for demos)")
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text!r}")
+    return value
+
+
+def _digest_seconds(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 3600:
+        raise argparse.ArgumentTypeError(f"expected whole seconds from 1 to 3600, not {text!r}")
+    return int(text)
 
 
 def _run_generate(args: argparse.Namespace) -> int:
@@ -200,6 +220,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     config = EmulatorConfig.from_data_dir(
         args.data_dir, default_account=args.default_account,
         relax_bucket_policy=args.relax_bucket_policy, throttle_lookup=args.throttle_lookup,
+        delivery_interval=args.delivery_interval, digest_interval=args.digest_interval,
     )
     print(f"cloudtrail-emulator serving on http://{args.host}:{args.port} (data: {args.data_dir})",
           file=sys.stderr, flush=True)
