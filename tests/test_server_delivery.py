@@ -276,3 +276,18 @@ def test_selector_rules(when):
     data = {**base, "managementEvent": False, "eventCategory": "Data",
             "resources": [{"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{BUCKET}/logs/x"}]}
     assert trail_selects(trail, data) and not trail_selects(trail, base)
+
+
+def test_sns_notification_per_log_file(tmp_path):
+    server = start(tmp_path)
+    try:
+        topic = server.client("sns").create_topic(Name="trail-topic")["TopicArn"]
+        make_trail(server)
+        ct = server.cloudtrail()
+        ct.update_trail(Name="live", SnsTopicName=topic)
+        ct.describe_trails()
+        control(server, "deliver")
+        status = ct.get_trail_status(Name="live")
+        assert status.get("LatestNotificationTime") and not status.get("LatestNotificationError")
+    finally:
+        server.running.stop()
