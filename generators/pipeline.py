@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import heapq
 import multiprocessing
 import os
 import random
@@ -24,7 +25,7 @@ from generators.digests import DigestChain
 from generators.errors import GeneratorError
 from generators.keyring import Keyring
 from generators.labels import write_labels
-from generators.logfiles import DEFAULT_COMPRESSLEVEL, LogFile, iter_log_files
+from generators.logfiles import DEFAULT_COMPRESSLEVEL, LogFile, LogFileBatcher
 from generators.naming import trail_name_problem
 from generators.population import Population, build_population
 from generators.records import RecordFactory
@@ -133,23 +134,29 @@ class _UnitGenerator:
                 hour = int((_parse_time(record["eventTime"]) - options.plan.start) / UNIT)
                 self.injected[(run.account_id, hour)].append(record)
 
-    def records(self, unit: Unit) -> dict[str, list[dict]]:
-        """The unit's records grouped by the region they are logged in, each group in time order."""
-        by_region: dict[str, list[dict]] = defaultdict(list)
+    def stream(self, unit: Unit) -> Iterator[dict]:
+        """The unit's records in time order, made as they are consumed (memory holds a few records).
+
+        Each region's records come from its own rng in time order and are merged by eventTime; at
+        equal times, the run's region order first, then the scenarios' records.
+        """
+        injected = self.injected.get((unit.account_id, int((unit.start - self.options.plan.start) / UNIT)), [])
+        sources = [self._region_records(unit, region, n) for region, n in unit.counts]
+        return heapq.merge(*sources, sorted(injected, key=_event_time), key=_event_time)
+
+    def _region_records(self, unit: Unit, region: str, n: int) -> Iterator[dict]:
+        rng = random.Random(f"{self.options.seed}:{unit.index}:{region}")
         span = int((unit.end - unit.start).total_seconds())
-        for region, n in unit.counts:
-            rng = random.Random(f"{self.options.seed}:{unit.index}:{region}")
-            offsets = sorted(rng.randrange(span) for _ in range(n))
-            for offset in offsets:
-                record = self.factory.make(
-                    rng, unit.start + timedelta(seconds=offset), unit.account_id, region
-                )
-                by_region[record["awsRegion"]].append(record)
-        for record in self.injected.get((unit.account_id, int((unit.start - self.options.plan.start) / UNIT)), ()):
-            by_region[record["awsRegion"]].append(record)
-        for group in by_region.values():
-            group.sort(key=lambda r: r["eventTime"])
-        return by_region
+        offsets = sorted(rng.randrange(span) for _ in range(n))
+        last, when = -1, unit.start
+        for offset in offsets:
+            if offset != last:  # many records share a second: one datetime each
+                last, when = offset, unit.start + timedelta(seconds=offset)
+            yield self.factory.make(rng, when, unit.account_id, region)
+
+
+def _event_time(record: dict) -> str:
+    return record["eventTime"]
 
 
 def generate(
@@ -175,10 +182,7 @@ def generate(
     )
     generator = _UnitGenerator(options, population)
     for unit in options.plan.units:
-        groups = generator.records(unit)
-        merged = [r for group in groups.values() for r in group]
-        merged.sort(key=lambda r: r["eventTime"])
-        yield from merged
+        yield from generator.stream(unit)
 
 
 # --- delivery ---------------------------------------------------------------------------------
@@ -199,18 +203,36 @@ def _run_unit_in_worker(unit: Unit) -> tuple[int, int, list[LogFile]]:
 
 def _deliver_unit(generator: _UnitGenerator, store: ObjectStore, target: TrailTarget,
                   org_id: str | None, unit: Unit) -> tuple[int, int, list[LogFile]]:
-    """Makes a unit's records and writes its log files; returns (records, bytes, files without bodies)."""
-    delivered: list[LogFile] = []
+    """Makes a unit's records and writes its log files; returns (records, bytes, files without bodies).
+
+    Records stream into one batcher per logged region and each file is written as its window
+    closes, so memory holds a few 5-minute windows, not the hour. Files are listed by region, then
+    in delivery order.
+    """
+    batchers: dict[str, LogFileBatcher] = {}
+    delivered: dict[str, list[LogFile]] = {}
     count = size = 0
-    for region, records in sorted(generator.records(unit).items()):
-        count += len(records)
-        rng = random.Random(f"{generator.options.seed}:{unit.index}:{region}:files")
-        for log_file in iter_log_files(records, unit.account_id, region, rng, target.prefix, org_id,
-                                       compresslevel=target.compresslevel):
+
+    def write(region: str, files: list[LogFile]) -> None:
+        nonlocal size
+        for log_file in files:
             store.put(target.bucket, log_file.key, log_file.body)
             size += len(log_file.body)
-            delivered.append(dataclasses.replace(log_file, body=b""))
-    return count, size, delivered
+            delivered[region].append(dataclasses.replace(log_file, body=b""))
+
+    for record in generator.stream(unit):
+        count += 1
+        region = record["awsRegion"]
+        batcher = batchers.get(region)
+        if batcher is None:
+            rng = random.Random(f"{generator.options.seed}:{unit.index}:{region}:files")
+            batcher = batchers[region] = LogFileBatcher(unit.account_id, region, rng, target.prefix, org_id,
+                                                        compresslevel=target.compresslevel)
+            delivered[region] = []
+        write(region, batcher.add(record))
+    for region, batcher in batchers.items():
+        write(region, batcher.flush())
+    return count, size, [f for region in sorted(delivered) for f in delivered[region]]
 
 
 class _Chains:
