@@ -1,11 +1,15 @@
-"""Generates a trail into the local store and prints records/s and peak RSS of all processes.
+"""Generates a trail into the local store and prints records/s, CPU time and peak RSS of all processes.
 
     .venv/bin/python bench/generate_bench.py [--count 1000000] [--workers N] [--regions us-east-1]
+
+CPU seconds (this process plus its finished workers) divided into the records give a rate that
+other load on the machine disturbs less than the wall clock does. Results: bench/RESULTS.md.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import tempfile
 import threading
@@ -13,6 +17,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from generators.logfiles import DEFAULT_COMPRESSLEVEL
 from generators.pipeline import generate_trail
 
 
@@ -24,6 +29,12 @@ def _rss_kb(pid: int) -> int:
     except (FileNotFoundError, ProcessLookupError):
         pass
     return 0
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and of its waited-for children (the pool's workers)."""
+    mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _descendants(pid: int) -> list[int]:
@@ -71,13 +82,14 @@ def main() -> None:
     parser.add_argument("--regions", default="us-east-1")
     parser.add_argument("--accounts", type=int, default=1)
     parser.add_argument("--hours", type=int, default=24)
-    parser.add_argument("--gzip-level", type=int, default=6)
+    parser.add_argument("--gzip-level", type=int, default=DEFAULT_COMPRESSLEVEL)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ct-bench-"))
     end = datetime(2024, 6, 1, tzinfo=timezone.utc)
     try:
         with PeakRss() as rss:
             began = time.perf_counter()
+            cpu_began = _cpu_seconds()
             summary = generate_trail(
                 str(work / "out"), data_dir=work / "data", count=args.count,
                 start=end - timedelta(hours=args.hours), end=end, seed=1,
@@ -85,11 +97,15 @@ def main() -> None:
                 compresslevel=args.gzip_level,
             )
             wall = time.perf_counter() - began
+            cpu = _cpu_seconds() - cpu_began
         print(f"records        {summary.records}")
         print(f"log files      {summary.log_files} ({summary.log_bytes / 1e6:.1f} MB gzip)")
         print(f"digests        {summary.digests}")
         print(f"wall seconds   {wall:.2f}")
         print(f"records/s      {summary.records / wall:,.0f}")
+        print(f"CPU seconds    {cpu:.2f} (all processes; {summary.records / cpu:,.0f} records per CPU-second)")
+        print(f"gzip level     {args.gzip_level}")
+        print(f"load average   {os.getloadavg()[0]:.2f} (1 min, at the end)")
         print(f"peak RSS (MB)  {rss.peak_kb / 1024:.0f}  (this process and all workers, summed)")
         print(f"cores          {os.cpu_count()}")
     finally:
