@@ -9,15 +9,18 @@ Fixtures:
   dummy credentials, us-east-1, path-style S3; `client(service, region=, account_id=)`), `.aws_env`
   (merge over `os.environ` for the `aws` CLI), `.create_trail(name, bucket=None, prefix=None,
   start_logging=True, **CreateTrail args)`, `.create_trail_bucket(bucket, prefix=None)` (the bucket
-  policy CloudTrail needs), `.put_records(records)` (exact records into the event index that
-  LookupEvents and delivery read), `.write_logs(bucket, ...)`, `.state` (the in-process state).
+  policy CloudTrail needs), `.write_logs(bucket, ...)`, `.state` (the in-process state), and the
+  control API (docs/control-api.md): `.put_records(records)` (exact records, schema-checked, into the
+  event index that LookupEvents and live delivery read), `.seed_history(trail, days=..., ...)`,
+  `.deliver()`, `.reset()`, `.control(operation, body)`.
 - `cloudtrail_emulator_config` (function scope): the `EmulatorConfig` the fixture above starts with
   (default `EmulatorConfig()`: `:memory:`, account 123456789012, wall clock). Override it in a
   conftest.py or test module to pin the clock (`FixedClock`), relax the bucket-policy check, etc.;
   keep `data_dir=None` (or a `tmp_path` directory) so tests stay isolated.
 - `cloudtrail_emulator_session` (session scope): one emulator shared by every test of the session
-  (per xdist worker) that asks for it. Cheaper when many tests only read, but state leaks between tests:
-  use unique trail and bucket names. Never the same instance as `cloudtrail_emulator`.
+  (per xdist worker) that asks for it, default `EmulatorConfig()`. State carries over between tests:
+  use unique trail and bucket names, or call `.reset()` (trails and events go; buckets, topics and
+  keys stay). Never the same instance as `cloudtrail_emulator`.
 - `cloudtrail_logs` (function scope): a factory `cloudtrail_logs(count=100, seed=0, accounts=1,
   regions=("us-east-1",), start=None, end=None, scenarios=(), prefix="", trail_name=...,
   digests=True, bucket=None)` writing signed log files (and hourly digests) into a new directory

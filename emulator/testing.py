@@ -13,6 +13,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import urllib.error
+import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -39,6 +41,14 @@ LOGS_START = datetime(2024, 5, 1, tzinfo=timezone.utc)
 LOGS_SPAN = timedelta(hours=1)
 _CLIENT_CONFIG = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"},
                         connect_timeout=5, read_timeout=30)
+
+
+class ControlApiError(GeneratorError):
+    """A 4xx answer of the control API."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
 
 
 def cloudtrail_bucket_policy(bucket: str, account_ids: Sequence[str], prefix: str | None = None,
@@ -147,11 +157,35 @@ class Emulator:
                 "AWS_REGION": self.region, "AWS_PAGER": "", "AWS_EC2_METADATA_DISABLED": "true",
                 "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
 
+    def control(self, operation: str, body: Any = None) -> dict:
+        """POST to the control API (`/_emulator/<operation>`, docs/control-api.md); its JSON answer.
+        A 4xx answer raises ControlApiError with the server's code and message."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.url}/_emulator/{operation}", data=data, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as answer:
+                return json.loads(answer.read())
+        except urllib.error.HTTPError as exc:
+            error = json.loads(exc.read() or b"{}")
+            raise ControlApiError(error.get("__type", str(exc.code)), error.get("message", exc.reason)) from None
+
     def put_records(self, records: Iterable[dict]) -> int:
-        """Store exact records in the event index (LookupEvents, live delivery); returns how many were
-        new (a record whose eventID is already stored is skipped)."""
-        first, last = self.state.events.add(list(records))
-        return last - first + 1
+        """Add exact records (schema-checked) to the event index that LookupEvents and live delivery
+        read (`POST /_emulator/records`); returns how many were new (a known eventID is skipped)."""
+        return self.control("records", {"Records": list(records)})["added"]
+
+    def reset(self) -> dict:
+        """Delete every trail, forget every event and delivery state (buckets, topics, keys stay)."""
+        return self.control("reset")
+
+    def seed_history(self, trail: str, **fields) -> dict:
+        """Generated history for a trail (`POST /_emulator/history`: days, count, seed, regions, accounts)."""
+        return self.control("history", {"trail": trail, **fields})
+
+    def deliver(self) -> dict:
+        """Deliver pending log files and close every open digest period now (`POST /_emulator/deliver`)."""
+        return self.control("deliver")
 
     def create_trail_bucket(self, bucket: str, prefix: str | None = None,
                             account_ids: Sequence[str] | None = None, org_id: str | None = None) -> str:
