@@ -45,8 +45,7 @@ _UPPER_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LOWER_ALNUM = "0123456789abcdefghijklmnopqrstuvwxyz"
 _MIXED = _LOWER_ALNUM + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_UUID_CLEAR = ~((0xF << 76) | (0x3 << 62))
-_UUID_SET = (0x4 << 76) | (0x2 << 62)
+_UUID_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in _HEX}  # a hex digit -> RFC 4122 variant digit
 WORDS = ("app", "api", "web", "data", "billing", "orders", "auth", "payments", "analytics", "etl",
          "reports", "search", "users", "inventory", "media", "notify", "ingest", "backup", "ml", "ops",
          "build", "deploy", "monitoring", "frontend", "backend", "batch", "events", "audit", "cache")
@@ -55,14 +54,20 @@ ENVS = ("prod", "staging", "dev", "test", "shared")
 
 def uuid4(rng: random.Random) -> str:
     """A random (version 4) UUID string drawn from ``rng``."""
-    h = "%032x" % ((rng.getrandbits(128) & _UUID_CLEAR) | _UUID_SET)
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    # version and variant set on the text: masking a 128-bit int costs twice as much
+    h = "%032x" % rng.getrandbits(128)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_UUID_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 def _chars(rng: random.Random, alphabet: str, n: int) -> str:
-    """n characters of ``alphabet`` (from random bytes: a slight bias is irrelevant here)."""
-    size = len(alphabet)
-    return "".join([alphabet[b % size] for b in rng.randbytes(n)])
+    """n characters of ``alphabet`` (random byte b -> alphabet[b % size]: a slight bias is irrelevant here)."""
+    return rng.randbytes(n).translate(_byte_table(alphabet)).decode()
+
+
+@functools.cache
+def _byte_table(alphabet: str) -> bytes:
+    """The bytes.translate table mapping each byte value b to alphabet[b % len(alphabet)] (ASCII)."""
+    return bytes(ord(alphabet[b % len(alphabet)]) for b in range(256))
 
 
 def _hexid(prefix: str, n: int = 17) -> Callable[[random.Random, str], str]:
@@ -117,13 +122,13 @@ class _Record:
         cache = self.cache
         if name in cache:
             return cache[name]
-        fn, args = _parse(name)
+        fn, args = _PARSED.get(name) or _parse(name)
         value = cache[name] = fn(self, args)
         return value
 
 
 def _pool(rec: _Record, kind: str) -> str:
-    pool = rec.factory.pool(rec.account, kind)
+    pool = rec.factory._pools.get((rec.account, kind)) or rec.factory.pool(rec.account, kind)
     return pool[int(len(pool) * rec.rng.random() ** 2)]  # skewed: a few resources get most calls
 
 
