@@ -76,18 +76,12 @@ def digests(server: EmulatorServer, bucket: str = BUCKET) -> list[tuple[str, dic
         raw = gzip.decompress(obj["Body"].read())
         data = json.loads(raw)
         meta = obj["Metadata"]
-        public = serialization.load_der_public_key(_der(keys[data["digestPublicKeyFingerprint"]]))
+        public = serialization.load_der_public_key(keys[data["digestPublicKeyFingerprint"]])  # PKCS#1 DER
         message = "\n".join([data["digestEndTime"], f"{bucket}/{key}", hashlib.sha256(raw).hexdigest(),
                              data["previousDigestSignature"] or "null"]).encode()
         public.verify(bytes.fromhex(meta["signature"]), message, padding.PKCS1v15(), hashes.SHA256())
         out.append((key, data, {"sha": hashlib.sha256(raw).hexdigest(), **meta}))
     return sorted(out, key=lambda d: d[1]["digestEndTime"])
-
-
-def _der(value: bytes) -> bytes:
-    """ListPublicKeys' Value as boto3 returns it: the PKCS#1 DER (FORMATS.md 3), or its base64 text
-    while emulator/cloudtrail/responses.py still encodes it twice on the wire."""
-    return value if value.startswith(b"\x30") else base64.b64decode(value)
 
 
 def assert_chained(chain: list[tuple[str, dict, dict]]) -> None:

@@ -2,7 +2,6 @@
 an organization trail, a restart, and tampered files it must name."""
 from __future__ import annotations
 
-import base64
 import gzip
 import os
 import subprocess
@@ -10,27 +9,10 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-import requests
-
 from fixtures_server import EmulatorServer
 from test_server_delivery import ACCOUNT, BUCKET, control, make_trail, start
 
 AWS = Path(sys.executable).parent / "aws"
-
-
-def require_single_encoded_keys(server: EmulatorServer) -> None:
-    """validate-logs (awscli 1.46 keeps response blobs as the wire's base64 text) base64-decodes
-    ListPublicKeys' Value once and loads a PKCS#1 DER: the wire must carry base64(DER), as FORMATS.md
-    section 3 says. While emulator/cloudtrail/responses.py encodes it twice, every digest fails with
-    "Unable to load PKCS #1 key": report that as an expected failure rather than a delivery bug."""
-    answer = requests.post(server.url, data=b"{}", timeout=10, headers={
-        "Content-Type": "application/x-amz-json-1.1",
-        "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.ListPublicKeys"})
-    value = base64.b64decode(answer.json()["PublicKeyList"][0]["Value"])
-    if not value.startswith(b"\x30"):
-        pytest.xfail("ListPublicKeys' Value is double-base64-encoded (emulator/cloudtrail/responses.py); "
-                     "validate-logs cannot load the key")
 
 
 def validate_logs(server: EmulatorServer, arn: str, *extra: str) -> subprocess.CompletedProcess:
@@ -66,7 +48,6 @@ def all_valid(result: subprocess.CompletedProcess) -> tuple[int, int]:
 def test_history_plus_live_validates_and_tampering_is_named(tmp_path):
     server = start(tmp_path)
     try:
-        require_single_encoded_keys(server)
         arn = make_trail(server)
         seeded = control(server, "history", {"trail": arn, "days": 0.2, "count": 200, "seed": 3})
         assert seeded.status_code == 200, seeded.text
@@ -102,7 +83,6 @@ def test_organization_trail_validates_per_account(tmp_path):
     server = start(tmp_path)
     member = "210987654321"
     try:
-        require_single_encoded_keys(server)
         arn = make_trail(server, "org-trail", organization=True)
         seeded = control(server, "history", {"trail": arn, "days": 0.1, "count": 120, "seed": 5,
                                              "accounts": [member]})
@@ -123,7 +103,6 @@ def test_organization_trail_validates_per_account(tmp_path):
 def test_chain_validates_across_a_restart(tmp_path):
     server = start(tmp_path, digest_interval=60)
     try:
-        require_single_encoded_keys(server)
         arn = make_trail(server)
         control(server, "history", {"trail": arn, "days": 0.1, "count": 60, "seed": 9})
         server.cloudtrail().describe_trails()
