@@ -5,7 +5,6 @@ with `cryptography` against the key ListPublicKeys returns, following FORMATS.md
 """
 from __future__ import annotations
 
-import base64
 import gzip
 import hashlib
 import json
