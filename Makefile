@@ -27,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/cloudtrail-emulator serve --port $(PORT) --data-dir $(DATA_DIR)
 
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/generate_bench.py

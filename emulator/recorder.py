@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import random
 import re
 import uuid
 from collections.abc import Callable
@@ -123,13 +122,11 @@ class Call:
 class Recorder:
     """Turns answered requests into records and adds them to the event store."""
 
-    def __init__(self, store: EventStore, clock: Clock, default_account: str, default_region: str,
-                 rng: random.Random):
+    def __init__(self, store: EventStore, clock: Clock, default_account: str, default_region: str):
         self.store = store
         self.clock = clock
         self.default_account = default_account
         self.default_region = default_region
-        self._rng = rng
         self._readers: dict[Protocol, Callable[[Request, Response, str], Call | None]] = {
             Protocol.CLOUDTRAIL: self._json_call, Protocol.ORGANIZATIONS: self._json_call,
             Protocol.S3: self._s3_call, Protocol.QUERY: self._query_call,
@@ -165,7 +162,9 @@ class Recorder:
         if call.additional:
             record["additionalEventData"] = call.additional
         record["requestID"] = call.request_id
-        record["eventID"] = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        # from the OS, never from the configured seed: a seeded sequence would start over after a
+        # restart, and the event index drops a repeated eventID (the call would be lost)
+        record["eventID"] = str(uuid.uuid4())
         record["readOnly"] = call.read_only
         if call.resources:
             record["resources"] = call.resources

@@ -115,8 +115,7 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
     events = EventStore(None if config.state_dir is None else config.state_dir / "events.sqlite")
     throttle = Throttle(2) if config.throttle_lookup else None
     cloudtrail_api.register("LookupEvents", LookupEvents(events, config.clock, throttle=throttle))
-    event_rng = random.Random(None if config.seed is None else f"{config.seed}:events")
-    recorder = Recorder(events, config.clock, config.default_account, config.region, event_rng)
+    recorder = Recorder(events, config.clock, config.default_account, config.region)
     state = EmulatorState(config=config, store=store, keyring=keyring, buckets=buckets, topics=topics,
                           cloudtrail=backend, cloudtrail_api=cloudtrail_api,
                           organizations_api=organizations_api, s3_api=s3_api,
