@@ -218,7 +218,11 @@ def _string_closure(value: str) -> Filler | None:
     if len(parts) == 3 and parts[0] == "" and parts[2] == "":
         name = parts[1]
         return lambda g: g(name)
-    head, pairs = parts[0], tuple(zip(parts[1::2], parts[2::2]))  # pairs: (placeholder, text after it)
+    head = parts[0]
+    if len(parts) == 3:  # the usual shape ("{{bucket}}.s3.amazonaws.com"): no join needed
+        name, tail = parts[1], parts[2]
+        return lambda g: head + str(g(name)) + tail
+    pairs = tuple(zip(parts[1::2], parts[2::2]))  # (placeholder, text after it)
     return lambda g: head + "".join([str(g(name)) + tail for name, tail in pairs])
 
 
