@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     scen_commands = scen.add_subparsers(dest="scenarios_command", required=True, parser_class=_Parser)
     scen_commands.add_parser("list", help="name, ATT&CK tactic and technique, description of each scenario")
 
+    _add_seed_parser(commands)
+
     srv = commands.add_parser("serve", help="run the emulator server",
                               description="Serve CloudTrail's API, an S3-compatible endpoint and the "
                               "control API on one port.")
@@ -126,6 +128,31 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--digest-interval", type=_digest_seconds, default=3600, metavar="SECONDS",
                      help="seconds per digest period, 1-3600 (default: %(default)s, as AWS; shorter for demos)")
     return parser
+
+
+def _add_seed_parser(commands) -> None:
+    sd = commands.add_parser("seed", help="make a demo organization: trails, buckets, topics, signed history",
+                             description="Create an organization of accounts with an organization trail, a "
+                             "trail per member account (multi-region, log-file validation), buckets with "
+                             "CloudTrail's bucket policy, an SNS topic per trail and days of signed history "
+                             "with attack scenarios, in --data-dir for `serve`. Running it again leaves what "
+                             "exists alone.")
+    sd.add_argument("--accounts", type=int, default=3, help="accounts in the organization (default: %(default)s)")
+    sd.add_argument("--days", type=float, default=2.0, help="days of history (default: %(default)s)")
+    sd.add_argument("--count", type=_count, default=20_000,
+                    help="records in the organization's history (default: %(default)s)")
+    sd.add_argument("--regions", type=_regions, default=["us-east-1"],
+                    help="comma-separated regions; the first is the trails' home region")
+    sd.add_argument("--scenarios", type=_count, default=3, metavar="N",
+                    help="random attack scenarios from the library (default: %(default)s)")
+    sd.add_argument("--scenario", action="append", default=[], metavar="NAME",
+                    help="a named scenario instead (repeatable; see `scenarios list`)")
+    sd.add_argument("--seed", type=int, default=0, help="same seed, same accounts and history")
+    sd.add_argument("--data-dir", type=Path, default=Path(".cloudtrail-emulator"),
+                    help="state directory that `serve` uses (default: %(default)s)")
+    sd.add_argument("--endpoint-url", help="write the history to --bucket at this S3-compatible endpoint "
+                    "instead (one prefix per trail; no trails or live delivery there)")
+    sd.add_argument("--bucket", help="the bucket at --endpoint-url")
 
 
 def _positive_seconds(text: str) -> float:
@@ -213,6 +240,17 @@ def _run_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_seed(args: argparse.Namespace) -> int:
+    from emulator.seed import SeedOptions, seed
+
+    summary = seed(SeedOptions(
+        data_dir=args.data_dir, accounts=args.accounts, days=args.days, regions=tuple(args.regions),
+        seed=args.seed, count=args.count, scenarios=args.scenarios, scenario_names=tuple(args.scenario),
+        endpoint_url=args.endpoint_url, bucket=args.bucket))
+    print(summary.render())
+    return 0
+
+
 def _run_serve(args: argparse.Namespace) -> int:
     from emulator.config import EmulatorConfig
     from emulator.server import serve
@@ -231,7 +269,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     runners = {"generate": _run_generate, "validate": _run_validate, "serve": _run_serve,
-               "scenarios": _run_scenarios}
+               "scenarios": _run_scenarios, "seed": _run_seed}
     try:
         return runners[args.command](args)
     except GeneratorError as exc:
