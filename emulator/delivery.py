@@ -222,7 +222,9 @@ class Delivery:
         """Apply queued trail changes, deliver log files when due (or forced), close due digests."""
         with self.lock:
             now = _second(self.clock.now())
+            self._finish_interrupted_closes(now)
             self._apply_changes()
+            self._finish_stopped_trails(now)
             self._adopt_logging_trails(now)
             deliver = force_logs or self._last_delivery is None or \
                 now >= self._last_delivery + self.delivery_interval
@@ -260,6 +262,18 @@ class Delivery:
         for trail in self.backend.trails():
             if trail.status.is_logging and trail.arn not in self.state.trails:
                 self._start(trail, self.events.max_seq(), now)
+
+    def _finish_stopped_trails(self, now: datetime) -> None:
+        """Trails that stopped logging while their change was lost (queued in memory when the process
+        died): deliver up to the stop, write the final digests, stop following them."""
+        with self._changes_lock:
+            queued = {change.trail.arn for change, _ in self._changes}
+        for trail in self.backend.trails():
+            td = self.state.trails.get(trail.arn)
+            if td is not None and not trail.status.is_logging and trail.arn not in queued:
+                self._finish(trail.arn, td, _second(trail.status.stop_logging_time or now))
+                del self.state.trails[trail.arn]
+                self.state.save()
 
     def _apply_changes(self) -> None:
         with self._changes_lock:
@@ -391,6 +405,13 @@ class Delivery:
 
     # -- digests -------------------------------------------------------------------------------
 
+    def _finish_interrupted_closes(self, now: datetime) -> None:
+        """Digests whose write a crash interrupted: write them again with the journalled end."""
+        for arn, td in self.state.trails.items():
+            for key, chain in td.chains.items():
+                if chain.closing is not None:
+                    self._close(arn, td, key, chain, chain.closing, now)
+
     def _close_due(self, arn: str, td: TrailDelivery, now: datetime) -> None:
         for key, chain in td.chains.items():
             while chain.period_start + self.digest_interval <= now:
@@ -401,7 +422,11 @@ class Delivery:
                now: datetime) -> bool:
         """Write the digest for [period start, end) and move the chain on; False if it failed."""
         if end <= chain.period_start:
+            chain.closing = None
             return True
+        if chain.closing != end:
+            chain.closing = end             # journal the end first: an early end is not re-derivable
+            self.state.save()
         s = td.settings
         account, region = key.split("/")
         digests = DigestChain(bucket=s["bucket"], prefix=s["prefix"], account_id=account, region=region,
@@ -418,7 +443,7 @@ class Delivery:
         chain.previous = Digest(digest.key, b"", digest.raw_sha256, digest.signature, {},
                                 digest.start, digest.end)
         chain.files = [f for f in chain.files if f.delivered_at >= end]
-        chain.period_start = end
+        chain.period_start, chain.closing = end, None
         self.state.save()
         self.backend.record_digest_delivery(arn, now)
         return True

@@ -3,8 +3,10 @@
 Per trail: the event cursor (last sequence number written to log files), an intent journal for the
 batch being written (so a crash re-writes the same objects under the same keys), the settings the
 chains were started with, and per (account, region) the digest chain position: the open period's
-start, the previous digest (key, hash, signature, period) and the log files delivered in the open
-period (without bodies). A chain is rebuilt from this for each period it closes.
+start, the previous digest (key, hash, signature, period), the log files delivered in the open
+period (without bodies) and the end of a digest being written (so that a crash while writing an
+early-ended digest re-writes that digest instead of forking the chain). A chain is rebuilt from this
+for each period it closes.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ class ChainState:
     period_start: datetime
     previous: Digest | None = None      # body b"" and no metadata: only key/hash/signature/times matter
     files: list[LogFile] = field(default_factory=list)
+    closing: datetime | None = None     # end of the digest being written (intent): redone after a crash
 
     def to_json(self) -> dict:
         prev = None if self.previous is None else {
@@ -35,7 +38,8 @@ class ChainState:
             "signature": self.previous.signature, "start": self.previous.start.isoformat(),
             "end": self.previous.end.isoformat()}
         files = [{**asdict(f), "body": None, "delivered_at": f.delivered_at.isoformat()} for f in self.files]
-        return {"period_start": self.period_start.isoformat(), "previous": prev, "files": files}
+        return {"period_start": self.period_start.isoformat(), "previous": prev, "files": files,
+                "closing": None if self.closing is None else self.closing.isoformat()}
 
     @classmethod
     def from_json(cls, data: dict) -> "ChainState":
@@ -45,7 +49,8 @@ class ChainState:
             _time(prev["end"]))
         files = [LogFile(**{**f, "body": b"", "delivered_at": _time(f["delivered_at"])})
                  for f in data.get("files", [])]
-        return cls(_time(data["period_start"]), previous, files)
+        closing = data.get("closing")
+        return cls(_time(data["period_start"]), previous, files, None if closing is None else _time(closing))
 
 
 @dataclass

@@ -1,0 +1,412 @@
+"""Crash safety: SIGKILL `cloudtrail-emulator serve` and `generate` at seeded random moments.
+
+The server runs as a real subprocess on its data dir; between kills the test injects records,
+makes API calls and forces deliveries (some kills land right after /_emulator/deliver is called).
+After the last restart: no partial object is visible in the store, every accepted record and every
+answered API call is in exactly one delivered log file, the digest chain is unbroken and
+`aws cloudtrail validate-logs` passes. The long variant is `bench/crash_soak.py`.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import boto3
+import requests
+from botocore.config import Config
+
+from generators.stores import LocalStore
+
+BIN = Path(sys.executable).parent
+CLI = BIN / "cloudtrail-emulator"
+AWS = BIN / "aws"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+BUCKET = "crash-bucket"
+TRAIL = "crash-trail"
+CLIENT_CONFIG = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"},
+                       connect_timeout=2, read_timeout=20)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def utc_now() -> datetime:
+    """The wall clock the server also uses (the test harness is the only caller)."""
+    return datetime.now(timezone.utc)
+
+
+class ServerProcess:
+    """`cloudtrail-emulator serve` as a child process on a data dir; killed by its pid only."""
+
+    def __init__(self, data_dir: Path, *, delivery_interval: float = 1.0, digest_interval: int = 3,
+                 log: Path | None = None):
+        self.data_dir, self.delivery_interval, self.digest_interval = data_dir, delivery_interval, digest_interval
+        self.log = log or data_dir.parent / f"{data_dir.name}-server.log"
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.port = free_port()
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [str(CLI), "serve", "--data-dir", str(self.data_dir), "--port", str(self.port),
+                 "--delivery-interval", str(self.delivery_interval),
+                 "--digest-interval", str(self.digest_interval)],
+                stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited with {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+            try:
+                if requests.get(f"{self.url}/_emulator/health", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                time.sleep(0.05)
+        raise AssertionError("server did not answer /_emulator/health within 20 s")
+
+    def kill(self) -> None:
+        """SIGKILL by pid and reap."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def stop(self) -> None:
+        """SIGINT (clean shutdown), SIGKILL if it hangs."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.proc = None
+
+    def client(self, service: str, access_key: str = ACCOUNT):
+        session = boto3.session.Session()       # one session per caller: sessions are not thread-safe
+        return session.client(service, endpoint_url=self.url, region_name=REGION,
+                              aws_access_key_id=access_key, aws_secret_access_key="testing",
+                              config=CLIENT_CONFIG)
+
+    def control(self, op: str, body=None, timeout: float = 60) -> requests.Response:
+        return requests.post(f"{self.url}/_emulator/{op}", json=body, timeout=timeout)
+
+
+def make_record(rng: random.Random, at: datetime, *, data: bool = False, bucket: str = BUCKET) -> dict:
+    """A schema-valid record of ACCOUNT/REGION: a management call, or an S3 data event on `bucket`."""
+    event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    key = f"injected/{event_id}.txt"
+    identity = {"type": "IAMUser", "principalId": "AIDAEXAMPLESOAKUSER01",
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/soak", "accountId": ACCOUNT,
+                "accessKeyId": "AKIAEXAMPLESOAK00001", "userName": "soak"}
+    head = {"eventVersion": "1.09", "userIdentity": identity, "eventTime": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventSource": "s3.amazonaws.com" if data else "ec2.amazonaws.com",
+            "eventName": "GetObject" if data else "DescribeInstances", "awsRegion": REGION,
+            "sourceIPAddress": "198.51.100.7", "userAgent": "crash-soak",
+            "requestParameters": {"bucketName": bucket, "key": key} if data else None,
+            "responseElements": None, "requestID": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "eventID": event_id, "readOnly": True}
+    resources = {"resources": [{"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{bucket}/{key}"},
+                               {"accountId": ACCOUNT, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"}]}
+    tail = {"eventType": "AwsApiCall", "managementEvent": not data, "recipientAccountId": ACCOUNT,
+            "eventCategory": "Data" if data else "Management"}
+    return {**head, **(resources if data else {}), **tail}
+
+
+def cloudtrail_policy(bucket: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Sid": "Write", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{ACCOUNT}/*"}]})
+
+
+def make_trail(server: ServerProcess, name: str = TRAIL, bucket: str = BUCKET, *, data_events: bool = False) -> str:
+    """Bucket with CloudTrail's policy, a validating trail (optionally with S3 data events), logging."""
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_policy(bucket))
+    ct = server.client("cloudtrail")
+    arn = ct.create_trail(Name=name, S3BucketName=bucket, EnableLogFileValidation=True)["TrailARN"]
+    if data_events:
+        ct.put_event_selectors(TrailName=name, EventSelectors=[{
+            "ReadWriteType": "All", "IncludeManagementEvents": True,
+            "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}])
+    ct.start_logging(Name=name)
+    return arn
+
+
+# -- what is visible in a store ----------------------------------------------------------------
+
+def check_gzip_json(body: bytes, where: str) -> object:
+    """A complete single-member gzip whose JSON parses."""
+    inflater = zlib.decompressobj(wbits=31)
+    raw = inflater.decompress(body) + inflater.flush()
+    assert inflater.eof, f"{where}: truncated gzip"
+    assert inflater.unused_data == b"", f"{where}: data after the gzip member"
+    return json.loads(raw)
+
+
+def check_visible(store: LocalStore, bucket: str) -> tuple[int, int]:
+    """Every listed object is whole; digests carry their signature metadata. (log files, digests)."""
+    logs = digests = 0
+    for key in store.list(bucket):
+        if not key.endswith(".json.gz"):
+            continue
+        obj = store.get(bucket, key)
+        data = check_gzip_json(obj.body, key)
+        if "/CloudTrail-Digest/" in key:
+            assert obj.metadata.get("signature") and obj.metadata.get("signature-algorithm") == "SHA256withRSA", key
+            assert {"digestStartTime", "digestEndTime", "logFiles"} <= set(data), key
+            digests += 1
+        else:
+            assert isinstance(data, dict) and isinstance(data.get("Records"), list), key
+            logs += 1
+    return logs, digests
+
+
+def check_visible_files(directory: Path) -> int:
+    """Every *.json.gz a file-system walk finds outside .ctemu/ is whole (what gunzip would see)."""
+    seen = 0
+    for path in directory.rglob("*.json.gz"):
+        if ".ctemu" in path.relative_to(directory).parts:
+            continue
+        check_gzip_json(path.read_bytes(), str(path))
+        seen += 1
+    return seen
+
+
+def delivered(store: LocalStore, bucket: str) -> tuple[list[dict], list[dict]]:
+    """(records of every log file, digests sorted by end time) of a bucket."""
+    records, digests = [], []
+    for key in store.list(bucket):
+        data = json.loads(gzip.decompress(store.get(bucket, key).body))
+        if "/CloudTrail-Digest/" in key:
+            digests.append({**data, "_key": key})
+        elif "/CloudTrail/" in key:
+            records.extend(data["Records"])
+    return records, sorted(digests, key=lambda d: d["digestEndTime"])
+
+
+def assert_one_chain(digests: list[dict]) -> None:
+    """One chain from a starting digest to the end: each period starts where the last ended."""
+    assert digests and digests[0]["previousDigestSignature"] is None
+    for prev, cur in zip(digests, digests[1:]):
+        assert cur["digestStartTime"] == prev["digestEndTime"], (prev["_key"], cur["_key"])
+        assert cur["previousDigestS3Object"] == prev["_key"]
+
+
+def validate_logs(url: str, arn: str, start: datetime) -> tuple[str, str]:
+    """Run `aws cloudtrail validate-logs`; assert exit 0 and everything valid; the two count lines."""
+    env = {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": ACCOUNT,
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
+           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    result = subprocess.run(
+        [str(AWS), "cloudtrail", "validate-logs", "--trail-arn", arn, "--verbose",
+         "--start-time", (start - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")],
+        env=env, capture_output=True, text=True, timeout=300)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert "INVALID" not in out and "No log files were delivered" not in out, out[-4000:]
+    lines = result.stdout.splitlines()
+    digest_line = next(line for line in lines if "digest files valid" in line)
+    log_line = next(line for line in lines if "log files valid" in line)
+    for line in (digest_line, log_line):
+        good, total = line.split()[0].split("/")
+        assert good == total and int(total) > 0, line
+    return digest_line, log_line
+
+
+# -- the server soak -----------------------------------------------------------------------------
+
+@dataclass
+class Ledger:
+    """What the clients know got in: injected eventIDs answered 200, requestIDs of answered calls."""
+
+    accepted: set[str] = field(default_factory=set)
+    calls: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def traffic(server: ServerProcess, ledger: Ledger, rng: random.Random, stop: threading.Event) -> None:
+    """Inject records and make CloudTrail calls until `stop` or the server dies."""
+    ct = server.client("cloudtrail")
+    session = requests.Session()
+    calls = [lambda: ct.describe_trails(), lambda: ct.get_trail_status(Name=TRAIL), lambda: ct.list_trails(),
+             lambda: ct.lookup_events(MaxResults=5)]
+    while not stop.is_set():
+        try:
+            if rng.random() < 0.6:
+                batch = [make_record(rng, utc_now()) for _ in range(rng.randint(1, 20))]
+                answer = session.post(f"{server.url}/_emulator/records", json=batch, timeout=20)
+                assert answer.status_code == 200, answer.text
+                with ledger.lock:
+                    ledger.accepted.update(r["eventID"] for r in batch)
+            else:
+                response = rng.choice(calls)()
+                with ledger.lock:
+                    ledger.calls.add(response["ResponseMetadata"]["RequestId"])
+        except (requests.RequestException, OSError, Exception) as exc:   # the kill lands mid-call
+            if isinstance(exc, AssertionError):
+                raise
+            return
+
+
+@dataclass
+class SoakResult:
+    kills: int
+    accepted: int
+    calls: int
+    log_files: int
+    digests: int
+    delivered_records: int
+    seconds: float
+    validate: tuple[str, str]
+
+
+def crash_soak(tmp: Path, seed: int, kills: int, *, max_delay: float = 1.5) -> SoakResult:
+    """Kill/restart the server `kills` times under traffic, then check everything (see module doc)."""
+    began = time.monotonic()
+    rng = random.Random(seed)
+    data_dir = tmp / "data"
+    server = ServerProcess(data_dir)
+    ledger = Ledger()
+    started_at = utc_now()
+    server.start()
+    try:
+        arn = make_trail(server)
+        store = LocalStore(data_dir / "s3")
+        for round_no in range(kills):
+            stop = threading.Event()
+            worker = threading.Thread(target=traffic, args=(server, ledger, random.Random(rng.random()), stop))
+            worker.start()
+            if rng.random() < 0.5:            # kill mid-delivery: right after asking for one
+                time.sleep(rng.uniform(0.1, max_delay))
+                threading.Thread(target=_deliver_quietly, args=(server,), daemon=True).start()
+                time.sleep(rng.uniform(0.0, 0.05))
+            else:
+                time.sleep(rng.uniform(0.1, max_delay))
+            server.kill()
+            stop.set()
+            worker.join(timeout=30)
+            check_visible(store, BUCKET)
+            if rng.random() < 0.3:           # sometimes stay down across a digest period
+                time.sleep(rng.uniform(0.5, 4.0))
+            server.start()
+        server.client("cloudtrail").describe_trails()
+        server.client("cloudtrail").stop_logging(Name=TRAIL)
+        assert server.control("deliver").status_code == 200
+        logs, digest_count = check_visible(store, BUCKET)
+        records, digests = delivered(store, BUCKET)
+        ids = Counter(r["eventID"] for r in records)
+        duplicated = [i for i, n in ids.items() if n > 1]
+        assert not duplicated, f"{len(duplicated)} eventIDs delivered more than once, e.g. {duplicated[:3]}"
+        lost = ledger.accepted - set(ids)
+        assert not lost, f"{len(lost)} accepted records never delivered, e.g. {sorted(lost)[:3]}"
+        request_ids = Counter(r.get("requestID") for r in records if r.get("eventSource") == "cloudtrail.amazonaws.com")
+        missing = ledger.calls - set(request_ids)
+        assert not missing, f"{len(missing)} answered API calls not delivered, e.g. {sorted(missing)[:3]}"
+        assert all(request_ids[i] == 1 for i in ledger.calls), "an answered API call delivered twice"
+        assert_one_chain(digests)
+        assert {r["eventName"] for r in records} >= {"StartLogging", "StopLogging"}
+        verdict = validate_logs(server.url, arn, started_at)
+    finally:
+        server.stop()
+    return SoakResult(kills, len(ledger.accepted), len(ledger.calls), logs, digest_count, len(records),
+                      time.monotonic() - began, verdict)
+
+
+def _deliver_quietly(server: ServerProcess) -> None:
+    try:
+        server.control("deliver", timeout=20)
+    except requests.RequestException:
+        pass
+
+
+# -- generate ----------------------------------------------------------------------------------
+
+def generate_kills(tmp: Path, seed: int, kills: int, count: int = 30000) -> int:
+    """SIGKILL `generate` mid-run `kills` times; every visible object stays whole. Objects checked."""
+    rng = random.Random(seed)
+    out, data_dir = tmp / "out", tmp / "gen-data"
+    checked = 0
+    for n in range(kills):
+        proc = subprocess.Popen(
+            [str(CLI), "generate", "--count", str(count), "--output", str(out), "--data-dir", str(data_dir),
+             "--seed", str(n), "--workers", "1", "--start", "2024-05-01T00:00:00Z", "--end", "2024-05-02T00:00:00Z"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.8, 2.5))
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        store = LocalStore.directory(out)
+        logs, digests = check_visible(store, "cloudtrail-emulator-logs")
+        assert check_visible_files(out) == logs + digests
+        checked += logs + digests
+    return checked
+
+
+def test_sigkill_generate_leaves_no_partial_object(tmp_path: Path) -> None:
+    assert generate_kills(tmp_path, seed=11, kills=3) > 0
+
+
+def test_sigkill_serve_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    result = crash_soak(tmp_path, seed=7, kills=4, max_delay=1.2)
+    assert result.accepted > 0 and result.calls > 0 and result.digests >= 2
+
+
+def iter_summary(result: SoakResult) -> Iterator[str]:
+    """Lines for a report."""
+    yield f"kills {result.kills}, accepted records {result.accepted}, answered calls {result.calls}"
+    yield f"delivered records {result.delivered_records} in {result.log_files} log files, {result.digests} digests"
+    yield f"validate-logs: {result.validate[0].strip()}; {result.validate[1].strip()}"
+    yield f"{result.seconds:.1f} s"
+
+
+def test_sigkill_right_after_stop_logging_still_ends_the_chain(tmp_path: Path) -> None:
+    """The stop is applied after a restart: its record delivered, a final digest, nothing after."""
+    server = ServerProcess(tmp_path / "data", delivery_interval=30, digest_interval=2)
+    started_at = utc_now()
+    server.start()
+    try:
+        arn = make_trail(server)
+        server.client("cloudtrail").describe_trails()
+        assert server.control("deliver").status_code == 200
+        stop_id = server.client("cloudtrail").stop_logging(Name=TRAIL)["ResponseMetadata"]["RequestId"]
+        server.kill()                       # before the scheduler (30 s away) applies the stop
+        time.sleep(2.5)                     # a digest period passes while down
+        server.start()
+        assert server.control("deliver").status_code == 200
+        store = LocalStore(tmp_path / "data" / "s3")
+        records, digests = delivered(store, BUCKET)
+        assert [r["requestID"] for r in records].count(stop_id) == 1
+        assert_one_chain(digests)
+        time.sleep(2.5)
+        assert server.control("deliver").status_code == 200
+        assert delivered(store, BUCKET)[1] == digests       # stopped: no digest after the final one
+        validate_logs(server.url, arn, started_at)
+    finally:
+        server.stop()
