@@ -116,7 +116,7 @@ class _Record:
         self.when, self.principal, self.entry = when, principal, entry
         self.request_id: str | None = None
         self.cipher = "ECDHE-RSA-AES128-GCM-SHA256"
-        self.cache: dict[str, Any] = {}
+        self.cache: dict[str, Any] = {"account": account, "region": region}  # the commonest, up front
 
     def get(self, name: str) -> Any:
         cache = self.cache
@@ -234,6 +234,7 @@ class RecordFactory:
         self._pools: dict[tuple[str, str], tuple[str, ...]] = {}
         self._principals: dict[str, tuple[tuple, list[float]]] = {}
         self._entry_pools: dict[str, tuple[list[int], list[float]]] = {}
+        self._principal_pools: dict[str | None, tuple[list[int], list[float]]] = {}  # by Principal.key
         self._brief_list: list[EntryBrief] | None = None
         self._agents: dict[tuple[str, int], str] = {}
         self._versions: dict[tuple[str, str], str] = {}
@@ -254,10 +255,13 @@ class RecordFactory:
 
     def pick_entry(self, rng: random.Random, principal: Principal | None = None) -> CatalogEntry:
         """A catalog entry this principal plausibly calls, by activity weight (reads dominate)."""
-        key = _caller_class(principal)
-        pool = self._entry_pools.get(key)
+        pool = self._principal_pools.get(principal.key if principal else None)
         if pool is None:
-            pool = self._entry_pools[key] = self._entry_pool(key)
+            key = _caller_class(principal)
+            pool = self._entry_pools.get(key)
+            if pool is None:
+                pool = self._entry_pools[key] = self._entry_pool(key)
+            self._principal_pools[principal.key if principal else None] = pool
         indices, cum = pool
         return self.catalog.entry(indices[bisect(cum, rng.random() * cum[-1])])
 
