@@ -21,10 +21,10 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 DATA_DIR ?= .cloudtrail-emulator
 PORT ?= 4566
 
+# seed is idempotent: a second `make run` keeps the trails and history and serves them again
 run: $(STAMP)
-	$(BIN)/cloudtrail-emulator generate --count 20000 --accounts 3 --regions us-east-1,eu-west-1 \
-		--output s3://demo-cloudtrail-logs --data-dir $(DATA_DIR)
-	$(BIN)/cloudtrail-emulator serve --port $(PORT) --data-dir $(DATA_DIR)
+	$(BIN)/cloudtrail-emulator seed --accounts 3 --days 2 --regions us-east-1,eu-west-1 --data-dir $(DATA_DIR)
+	$(BIN)/cloudtrail-emulator serve --host 127.0.0.1 --port $(PORT) --data-dir $(DATA_DIR)
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q

@@ -39,7 +39,7 @@ from generators.errors import GeneratorError
 from generators.keyring import Keyring
 from generators.pipeline import RunOptions, TrailTarget, generate, plan_run, scenario_runs, write_trail
 from generators.population import Population, build_population
-from generators.scenarios import all_scenarios
+from generators.scenarios import all_scenarios, get_scenario
 from generators.scenarios.plan import ScenarioSpec
 from generators.stores import LocalStore, ObjectStore, open_target
 from generators.timeline import check_regions
@@ -120,6 +120,8 @@ def check_options(options: SeedOptions) -> None:
     if options.scenarios < 0:
         raise GeneratorError(f"--scenarios must be zero or more, not {options.scenarios}")
     check_regions(options.regions)
+    for name in options.scenario_names:
+        get_scenario(name)
     if options.endpoint_url and not options.bucket:
         raise GeneratorError("--endpoint-url needs --bucket: the bucket the history goes to")
 
