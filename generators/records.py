@@ -469,10 +469,5 @@ def _base_identity(principal: Principal, console: bool) -> tuple[dict, bool]:
 
 def _with_session_created(ui: dict, created: str) -> dict:
     """A copy of ``ui`` with sessionContext.attributes.creationDate set (the rest stays shared)."""
-    context = dict(ui["sessionContext"])
-    attributes = dict(context["attributes"])
-    attributes["creationDate"] = created
-    context["attributes"] = attributes
-    ui = dict(ui)
-    ui["sessionContext"] = context
-    return ui
+    context = ui["sessionContext"]  # updating existing keys keeps their places in the copies
+    return {**ui, "sessionContext": {**context, "attributes": {**context["attributes"], "creationDate": created}}}
