@@ -11,6 +11,8 @@ from urllib.parse import quote_plus
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+#: characters XML 1.0 cannot carry, not even as references (a key may hold them; clients' parsers reject them)
+XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class S3Error(Exception):
@@ -48,7 +50,7 @@ def sub(parent: ET.Element, tag: str, text: str | int | bool | None = None) -> E
     if isinstance(text, bool):
         child.text = "true" if text else "false"
     elif text is not None:
-        child.text = str(text)
+        child.text = XML_ILLEGAL.sub("\ufffd", str(text))
     return child
 
 
