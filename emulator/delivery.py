@@ -56,11 +56,21 @@ def _read_write_ok(kind: str, record: dict) -> bool:
     return kind == "All" or (kind == "ReadOnly") == read_only
 
 
+def _data_resource_arns(record: dict) -> list[tuple[str | None, str]]:
+    """(type, ARN) of a record's resources. An S3 data event on a bucket alone (ListObjects) also
+    stands for the bucket's objects, `arn:aws:s3:::<bucket>/`: object selectors covering the whole
+    bucket log it, as AWS does."""
+    arns = [(r.get("type"), r.get("ARN") or "") for r in record.get("resources") or ()]
+    if record.get("eventSource") == "s3.amazonaws.com" and all(t != "AWS::S3::Object" for t, _ in arns):
+        arns += [("AWS::S3::Object", arn + "/") for t, arn in arns if t == "AWS::S3::Bucket"]
+    return arns
+
+
 def _basic_selects(selectors: list[dict], record: dict) -> bool:
     if record.get("eventCategory") in ("Insight", "NetworkActivity"):
         return False
     management = _is_management(record)
-    arns = [(r.get("type"), r.get("ARN") or "") for r in record.get("resources") or ()]
+    arns = _data_resource_arns(record)
     for s in selectors:
         if not _read_write_ok(s.get("ReadWriteType", "All"), record):
             continue

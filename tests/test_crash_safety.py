@@ -105,9 +105,9 @@ class ServerProcess:
                 self.kill()
         self.proc = None
 
-    def client(self, service: str, access_key: str = ACCOUNT):
+    def client(self, service: str, access_key: str = ACCOUNT, region: str = REGION):
         session = boto3.session.Session()       # one session per caller: sessions are not thread-safe
-        return session.client(service, endpoint_url=self.url, region_name=REGION,
+        return session.client(service, endpoint_url=self.url, region_name=region,
                               aws_access_key_id=access_key, aws_secret_access_key="testing",
                               config=CLIENT_CONFIG)
 
@@ -115,13 +115,15 @@ class ServerProcess:
         return requests.post(f"{self.url}/_emulator/{op}", json=body, timeout=timeout)
 
 
-def make_record(rng: random.Random, at: datetime, *, data: bool = False, bucket: str = BUCKET) -> dict:
-    """A schema-valid record of ACCOUNT/REGION: a management call, or an S3 data event on `bucket`."""
+def make_record(rng: random.Random, at: datetime, *, data: bool = False, bucket: str = BUCKET,
+                user: str = "soak") -> dict:
+    """A schema-valid record of ACCOUNT/REGION by IAM user `user`: a management call, or an S3 data
+    event on `bucket`."""
     event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     key = f"injected/{event_id}.txt"
     identity = {"type": "IAMUser", "principalId": "AIDAEXAMPLESOAKUSER01",
-                "arn": f"arn:aws:iam::{ACCOUNT}:user/soak", "accountId": ACCOUNT,
-                "accessKeyId": "AKIAEXAMPLESOAK00001", "userName": "soak"}
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/{user}", "accountId": ACCOUNT,
+                "accessKeyId": "AKIAEXAMPLESOAK00001", "userName": user}
     head = {"eventVersion": "1.09", "userIdentity": identity, "eventTime": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "eventSource": "s3.amazonaws.com" if data else "ec2.amazonaws.com",
             "eventName": "GetObject" if data else "DescribeInstances", "awsRegion": REGION,
@@ -144,13 +146,16 @@ def cloudtrail_policy(bucket: str) -> str:
          "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{ACCOUNT}/*"}]})
 
 
-def make_trail(server: ServerProcess, name: str = TRAIL, bucket: str = BUCKET, *, data_events: bool = False) -> str:
-    """Bucket with CloudTrail's policy, a validating trail (optionally with S3 data events), logging."""
+def make_trail(server: ServerProcess, name: str = TRAIL, bucket: str = BUCKET, *, data_events: bool = False,
+               multi_region: bool = False) -> str:
+    """Bucket with CloudTrail's policy, a validating trail (optionally with S3 data events and in every
+    region), logging."""
     s3 = server.client("s3")
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_policy(bucket))
     ct = server.client("cloudtrail")
-    arn = ct.create_trail(Name=name, S3BucketName=bucket, EnableLogFileValidation=True)["TrailARN"]
+    arn = ct.create_trail(Name=name, S3BucketName=bucket, EnableLogFileValidation=True,
+                          IsMultiRegionTrail=multi_region)["TrailARN"]
     if data_events:
         ct.put_event_selectors(TrailName=name, EventSelectors=[{
             "ReadWriteType": "All", "IncludeManagementEvents": True,
@@ -211,12 +216,19 @@ def delivered(store: LocalStore, bucket: str) -> tuple[list[dict], list[dict]]:
     return records, sorted(digests, key=lambda d: d["digestEndTime"])
 
 
-def assert_one_chain(digests: list[dict]) -> None:
-    """One chain from a starting digest to the end: each period starts where the last ended."""
-    assert digests and digests[0]["previousDigestSignature"] is None
-    for prev, cur in zip(digests, digests[1:]):
-        assert cur["digestStartTime"] == prev["digestEndTime"], (prev["_key"], cur["_key"])
-        assert cur["previousDigestS3Object"] == prev["_key"]
+def assert_one_chain(digests: list[dict]) -> int:
+    """One chain per account and region, from a starting digest to the end: each period starts where
+    the last ended and names the last digest. The number of chains."""
+    chains: dict[str, list[dict]] = {}
+    for digest in digests:
+        chains.setdefault(digest["_key"].rsplit("/", 4)[0], []).append(digest)
+    assert chains
+    for chain in chains.values():
+        assert chain[0]["previousDigestSignature"] is None, chain[0]["_key"]
+        for prev, cur in zip(chain, chain[1:]):
+            assert cur["digestStartTime"] == prev["digestEndTime"], (prev["_key"], cur["_key"])
+            assert cur["previousDigestS3Object"] == prev["_key"]
+    return len(chains)
 
 
 def validate_logs(url: str, arn: str, start: datetime) -> tuple[str, str]:
