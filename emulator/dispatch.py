@@ -16,6 +16,8 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 CLOUDTRAIL_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
 ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128."
 CONTROL_PREFIX = "/_emulator/"
+#: characters XML 1.0 cannot carry, not even as references: written as U+FFFD
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class Protocol(Enum):
@@ -69,6 +71,11 @@ def context_of(request: Request, default_account: str, default_region: str, requ
     return RequestContext(account_id=account, region=cred.region or default_region, request_id=request_id)
 
 
+def xml_text(value: str) -> str:
+    """`value` escaped for XML character data; characters XML cannot carry become U+FFFD."""
+    return escape(_XML_ILLEGAL.sub("\ufffd", value))
+
+
 def to_flask(response: JsonResponse) -> Response:
     return Response(response.body, status=response.status, headers=response.headers)
 
@@ -80,7 +87,7 @@ def json_error(error: AwsError, request_id: str) -> Response:
 def xml_error(error: AwsError, request_id: str) -> Response:
     """S3's REST error document."""
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Error><Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>"
+            f"<Error><Code>{xml_text(error.code)}</Code><Message>{xml_text(error.message)}</Message>"
             f"<RequestId>{request_id}</RequestId></Error>")
     return Response(body, status=error.status, headers={"Content-Type": "application/xml",
                                                         "x-amz-request-id": request_id})
@@ -89,8 +96,8 @@ def xml_error(error: AwsError, request_id: str) -> Response:
 def query_error(error: AwsError, request_id: str) -> Response:
     """The Query protocol's (SNS) error document."""
     body = ('<?xml version="1.0"?>\n<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
-            f"<Error><Type>Sender</Type><Code>{escape(error.code)}</Code>"
-            f"<Message>{escape(error.message)}</Message></Error>"
+            f"<Error><Type>Sender</Type><Code>{xml_text(error.code)}</Code>"
+            f"<Message>{xml_text(error.message)}</Message></Error>"
             f"<RequestId>{request_id}</RequestId></ErrorResponse>")
     return Response(body, status=error.status, headers={"Content-Type": "text/xml",
                                                         "x-amzn-RequestId": request_id})

@@ -26,13 +26,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from xml.sax.saxutils import escape
 
 from botocore.model import OperationModel, ServiceModel, Shape
 from flask import Blueprint, Request, Response, current_app
 
 from emulator.awsjson import load_service_model
 from emulator.config import Clock
+from emulator.dispatch import xml_text
 from emulator.errors import AwsError
 from emulator.persistence import JsonStateFile
 from emulator.sns_signing import SnsSigner
@@ -160,7 +160,7 @@ def _xml(shape: Shape, value: Any, name: str) -> str:
     elif kind == "boolean":
         inner = "true" if value else "false"
     else:
-        inner = escape(str(value))
+        inner = xml_text(str(value))
     return f"<{name}>{inner}</{name}>"
 
 
