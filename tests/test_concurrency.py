@@ -42,6 +42,7 @@ class Tally:
     calls: dict[str, str] = field(default_factory=dict)      # requestID -> operation, answered AWS calls
     server_errors: list[str] = field(default_factory=list)   # every 5xx (or unexpected failure)
     operations: Counter = field(default_factory=Counter)
+    slowest_deliver: float = 0.0                             # seconds, the longest /_emulator/deliver
 
 
 class Worker:
@@ -72,7 +73,7 @@ class Worker:
         self.s3.put_bucket_policy(Bucket=self.bucket, Policy=cloudtrail_policy(self.bucket))
 
     def run(self, deadline: float) -> Tally:
-        ops = [(self.trail_op, 3), (self.lookup, 2), (self.s3_op, 4), (self.inject, 4), (self.deliver, 1)]
+        ops = [(self.trail_op, 6), (self.lookup, 4), (self.s3_op, 8), (self.inject, 8), (self.deliver, 1)]
         funcs, weights = zip(*ops)
         while time.monotonic() < deadline:
             op = self.rng.choices(funcs, weights)[0]
@@ -139,7 +140,9 @@ class Worker:
         self.tally.management.update(r["eventID"] for r in batch if r["managementEvent"])
 
     def deliver(self) -> None:
-        answer = self.http.post(f"{self.server.url}/_emulator/deliver", timeout=60)
+        began = time.monotonic()
+        answer = self.http.post(f"{self.server.url}/_emulator/deliver", timeout=120)
+        self.tally.slowest_deliver = max(self.tally.slowest_deliver, time.monotonic() - began)
         if answer.status_code != 200:
             self.tally.server_errors.append(f"deliver: {answer.status_code} {answer.text[:200]}")
 
@@ -155,6 +158,7 @@ class ConcurrencyResult:
     log_files: int
     digests: int
     validate: tuple[str, str]
+    slowest_deliver: float
 
 
 def looked_up(server: ServerProcess, user: str) -> set[str]:
@@ -214,7 +218,7 @@ def concurrency_soak(tmp: Path, seed: int, workers: int, seconds: float) -> Conc
         server.stop()
     operations = sum((w.tally.operations for w in crew), Counter())
     return ConcurrencyResult(workers, elapsed, operations, len(injected), len(calls), len(records), logs,
-                             digest_count, verdict)
+                             digest_count, verdict, max(w.tally.slowest_deliver for w in crew))
 
 
 def test_concurrent_clients_lose_and_duplicate_nothing(tmp_path: Path) -> None:
