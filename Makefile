@@ -23,7 +23,7 @@ PORT ?= 4566
 
 # seed is idempotent: a second `make run` keeps the trails and history and serves them again
 run: $(STAMP)
-	$(BIN)/cloudtrail-emulator seed --accounts 3 --days 2 --regions us-east-1,eu-west-1 --data-dir $(DATA_DIR)
+	$(BIN)/cloudtrail-emulator seed --accounts 3 --days 2 --data-dir $(DATA_DIR)
 	$(BIN)/cloudtrail-emulator serve --host 127.0.0.1 --port $(PORT) --data-dir $(DATA_DIR)
 
 test: $(TEST_STAMP)
