@@ -218,9 +218,9 @@ class _Seeder:
             self.write_history(fresh, population, specs)
         self.state.delivery.run(force_logs=True)   # the recorded setup calls: nothing left pending
         summary = SeedSummary(org_id, accounts, list(options.regions), [s.name for s in specs])
-        for p, t in zip(plans, trails):
+        for t in trails:
             history = self.manifest["history"][t.arn]
-            summary.trails.append(dataclasses.replace(t, records=history["records"], created=t.created,
+            summary.trails.append(dataclasses.replace(t, records=history["records"],
                                                       log_files=history["log_files"], digests=history["digests"]))
         summary.objects = {t.bucket: _count_objects(self.state.store, t.bucket) for t in trails}
         return summary
