@@ -27,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/cloudtrail-emulator serve --host 127.0.0.1 --port $(PORT) --data-dir $(DATA_DIR)
 
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/generate_bench.py
