@@ -4,7 +4,9 @@ Run by a developer (``.venv/bin/python tools/build_catalog.py``); the output is 
 loads botocore models at run time. Each model operation becomes an entry: eventName = operation name,
 eventSource = endpointPrefix + ".amazonaws.com", requestParameters from the input shape's members in
 lowerCamelCase (EC2 in its ``xxxSet: {items: [...]}`` style), readOnly from the verb, errors from the
-operation's modelled NotFound errors plus the protocol's AccessDenied and throttling errors.
+operation's modelled NotFound errors plus the protocol's AccessDenied and throttling errors. Where
+the logged shape of a pair is known (``tail_shapes``), its requestParameters/responseElements replace
+the model's guess.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from generators.catalog import DATA, READ_ONLY  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from catalog_templates import (ACCESS_DENIED_MSG, SERVICES, THROTTLE, VERSIONS,  # noqa: E402
-                               hand_entries)
+                               hand_entries, tail_shapes)
 
 MODELS = Path(botocore.__file__).resolve().parent / "data"
 OUT = Path(__file__).resolve().parents[1] / "generators" / "data" / "catalog.json.gz"
@@ -171,12 +173,15 @@ class ShapeWriter:
         return None
 
 
-def model_entries(known: set[tuple[str, str]], services: dict[str, dict]) -> dict[str, list[list]]:
+def model_entries(known: set[tuple[str, str]], services: dict[str, dict],
+                  shapes: dict[tuple[str, str], dict] | None = None) -> dict[str, list[list]]:
     """Long-tail rows from every botocore model by eventSource (skipping pairs in ``known``).
 
     A row is ``[eventName, flags, requestParameters, responseElements, notFoundErrorCode]``; the
-    protocol's AccessDenied and throttling errors go to ``services``.
+    protocol's AccessDenied and throttling errors go to ``services``; ``shapes`` gives the logged
+    ``req``/``resp`` of some pairs (every one must be a model pair).
     """
+    shapes = dict(shapes or {})
     tail: dict[str, list[list]] = {}
     for service_dir in sorted(MODELS.iterdir()):
         if not service_dir.is_dir():
@@ -206,6 +211,9 @@ def model_entries(known: set[tuple[str, str]], services: dict[str, dict]) -> dic
             if not read_only:
                 response = ({"requestId": "{{requestId}}", "_return": True} if ec2 else
                             writer.members(op.get("output", {}).get("shape"), required_only=True))
+            shape = shapes.pop((source, name), {})
+            request = shape.get("req", request)
+            response = shape.get("resp", response)
             not_found = next((e["shape"] for e in op.get("errors", []) if "NotFound" in e["shape"]), None)
             flags = (READ_ONLY if read_only else 0) | (DATA if data_event else 0)
             tail.setdefault(source, []).append([name, flags, request, response, not_found])
@@ -213,6 +221,8 @@ def model_entries(known: set[tuple[str, str]], services: dict[str, dict]) -> dic
                 services[source] = {"errors": [["AccessDenied" if query_style else "AccessDeniedException",
                                                 ACCESS_DENIED_MSG, 2],
                                                ["Throttling" if query_style else THROTTLE[0], "Rate exceeded", 1]]}
+    if shapes:
+        raise SystemExit(f"tail shapes for pairs no model has (or hand-tuned ones): {sorted(shapes)}")
     return tail
 
 
@@ -220,7 +230,7 @@ def build() -> dict:
     hand = hand_entries()
     known = {(e["s"], e["n"]) for e in hand}
     services = {source: dict(settings) for source, settings in SERVICES.items()}
-    tail = model_entries(set(known), services)
+    tail = model_entries(set(known), services, tail_shapes())
     return {"format": 1, "versions": VERSIONS, "services": services, "entries": hand, "tail": tail}
 
 

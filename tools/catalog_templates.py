@@ -641,3 +641,191 @@ def hand_entries() -> list[dict]:
     """Every hand-tuned entry."""
     return (s3_entries() + ec2_entries() + iam_entries() + sts_entries() + kms_entries() + ssm_entries()
             + secrets_entries() + lambda_entries() + misc_entries())
+
+
+def _tag_spec(resource_type: str) -> dict:
+    """EC2's tagSpecificationSet as CloudTrail writes it."""
+    return {"items": [{"resourceType": resource_type, "tags": [{"key": "Name", "value": "{{word}}"}]}]}
+
+
+def _wrapped(name: str, **members) -> dict:
+    """The request of EC2's newer APIs: one ``<Operation>Request`` object with the model's member names."""
+    return {f"{name}Request": members}
+
+
+def _tagged(content: str) -> dict:
+    """A list member of a wrapped EC2 request as CloudTrail writes it (``tag`` is the 1-based index)."""
+    return {"tag": 1, "content": content}
+
+
+_TAGS = [{"key": "Name", "value": "{{word}}"}]
+_EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+_TRUST_ANCHOR = {"createdAt": "{{isoms}}", "enabled": True, "name": "{{word}}", "notificationSettings": [
+    {"channel": "ALL", "configuredBy": "rolesanywhere.amazonaws.com", "enabled": True, "event": "CA_CERTIFICATE_EXPIRY",
+     "threshold": 45}], "source": {"sourceData": {"x509CertificateData": "{{b64:48}}"}, "sourceType": "CERTIFICATE_BUNDLE"},
+    "trustAnchorArn": "arn:aws:rolesanywhere:{{region}}:{{account}}:trust-anchor/{{uuid}}", "trustAnchorId": "{{uuid}}",
+    "updatedAt": "{{isoms}}"}
+
+
+def tail_shapes() -> dict[tuple[str, str], dict]:
+    """requestParameters (``req``) and responseElements (``resp``) of long-tail pairs as CloudTrail writes them.
+
+    The botocore-derived rows guess a request from the model's required members; for these pairs the
+    logged shape is known (which optional members clients send, EC2's wrapped ``<Op>Request`` style,
+    the model's UpperCamel names some services keep), so it replaces the guess.
+    """
+    ec2 = "ec2.amazonaws.com"
+    rds = "rds.amazonaws.com"
+    ra = "rolesanywhere.amazonaws.com"
+    ok = {"requestId": "{{requestId}}", "_return": True}
+    return {
+        ("autoscaling.amazonaws.com", "DescribeAutoScalingGroups"): {"req": {"maxRecords": 100}},
+        ("ce.amazonaws.com", "GetCostForecast"): {"req": {
+            "Filter": {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": ["Credit", "Refund"]}}},
+            "Granularity": "MONTHLY", "Metric": "NET_UNBLENDED_COST", "TimePeriod": {"End": "{{time}}", "Start": "{{time}}"}}},
+        ("devops-guru.amazonaws.com", "GetResourceCollection"): {"req": {"ResourceCollectionType": "AWS_TAGS"}},
+        ("devops-guru.amazonaws.com", "SearchInsights"): {"req": {
+            "StartTimeRange": {"FromTime": "{{epochms}}", "ToTime": "{{epochms}}"}, "Type": "REACTIVE",
+            "Filters": {"Statuses": ["ONGOING"]}, "MaxResults": 100}},
+        (ec2, "AllocateAddress"): {"req": {"domain": "vpc", "tagSpecificationSet": _tag_spec("elastic-ip")},
+                                   "resp": {"requestId": "{{requestId}}", "publicIp": "{{pubip}}", "domain": "vpc",
+                                            "allocationId": "{{eipalloc}}", "publicIpv4Pool": "amazon",
+                                            "networkBorderGroup": "{{region}}"}},
+        (ec2, "AuthorizeSecurityGroupEgress"): {"req": {"groupId": "{{sg}}", "ipPermissions": {"items": [
+            {"ipProtocol": "-1", "groups": {}, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}, "ipv6Ranges": {},
+             "prefixListIds": {}}]}}, "resp": {"requestId": "{{requestId}}", "_return": True, "securityGroupRuleSet": {
+                 "items": [{"groupOwnerId": "{{account}}", "groupId": "{{sg}}", "securityGroupRuleId": "{{sgr}}",
+                            "isEgress": True, "ipProtocol": "-1", "fromPort": -1, "toPort": -1,
+                            "cidrIpv4": "0.0.0.0/0"}]}}},
+        (ec2, "CreateFlowLogs"): {"req": _wrapped(
+            "CreateFlowLogs", ResourceId=_tagged("{{vpc}}"), MaxAggregationInterval=600, ResourceType="VPC",
+            LogDestination="arn:aws:logs:{{region}}:{{account}}:log-group:{{loggroup}}",
+            DeliverLogsPermissionArn="arn:aws:iam::{{account}}:role/{{role}}", LogDestinationType="cloud-watch-logs",
+            TrafficType="ALL"),
+            "resp": {"CreateFlowLogsResponse": {"xmlns": _EC2_NS, "requestId": "{{requestId}}", "clientToken": "{{b64:32}}",
+                                                "unsuccessful": "", "flowLogIdSet": {"item": "fl-{{hex:17}}"}}}},
+        (ec2, "CreateInternetGateway"): {"req": {"tagSpecificationSet": _tag_spec("internet-gateway")},
+                                         "resp": {"requestId": "{{requestId}}", "internetGateway": {
+                                             "internetGatewayId": "{{igw}}", "ownerId": "{{account}}",
+                                             "attachmentSet": {}, "tagSet": {"items": _TAGS}}}},
+        (ec2, "CreateNatGateway"): {"req": _wrapped(
+            "CreateNatGateway", ConnectivityType="public", AllocationId="{{eipalloc}}", SubnetId="{{subnet}}",
+            ClientToken="{{uuid}}"),
+            "resp": {"CreateNatGatewayResponse": {"xmlns": _EC2_NS, "natGateway": {
+                "connectivityType": "public", "subnetId": "{{subnet}}", "natGatewayAddressSet": {"item": {
+                    "isPrimary": True, "allocationId": "{{eipalloc}}", "status": "associating"}},
+                "createTime": "{{isoms}}", "vpcId": "{{vpc}}", "natGatewayId": "{{nat}}", "state": "pending"},
+                "requestId": "{{requestId}}", "clientToken": "{{uuid}}"}}},
+        (ec2, "CreateRoute"): {"req": {"routeTableId": "{{rtb}}", "destinationCidrBlock": "0.0.0.0/0",
+                                       "gatewayId": "{{igw}}"}, "resp": ok},
+        (ec2, "CreateRouteTable"): {"req": {"vpcId": "{{vpc}}", "tagSpecificationSet": _tag_spec("route-table")},
+                                    "resp": {"requestId": "{{requestId}}", "routeTable": {
+                                        "routeTableId": "{{rtb}}", "vpcId": "{{vpc}}", "ownerId": "{{account}}",
+                                        "routeSet": {"items": [{"destinationCidrBlock": "10.0.0.0/16",
+                                                                "gatewayId": "local", "state": "active",
+                                                                "origin": "CreateRouteTable"}]},
+                                        "associationSet": {}, "propagatingVgwSet": {}, "tagSet": {"items": _TAGS}}}},
+        (ec2, "CreateVolume"): {"req": {"size": "{{int:8:100}}", "zone": "{{az}}", "tagSpecificationSet": _tag_spec("volume"),
+                                        "clientToken": "{{uuid}}"},
+                                "resp": {"requestId": "{{requestId}}", "volumeId": "{{vol}}", "size": "{{int:8:100}}",
+                                         "zone": "{{az}}", "status": "creating", "createTime": "{{epochms}}",
+                                         "volumeType": "gp3", "iops": 3000, "encrypted": False,
+                                         "tagSet": {"items": _TAGS}, "multiAttachEnabled": False}},
+        (ec2, "DeleteFlowLogs"): {"req": _wrapped("DeleteFlowLogs", FlowLogId=_tagged("fl-{{hex:17}}")),
+                                  "resp": {"DeleteFlowLogsResponse": {"xmlns": _EC2_NS, "requestId": "{{requestId}}",
+                                                                      "unsuccessful": ""}}},
+        (ec2, "DeleteNatGateway"): {"req": _wrapped("DeleteNatGateway", NatGatewayId="{{nat}}"),
+                                    "resp": {"DeleteNatGatewayResponse": {"xmlns": _EC2_NS, "requestId": "{{requestId}}",
+                                                                          "natGatewayId": "{{nat}}"}}},
+        (ec2, "DeleteRoute"): {"req": {"routeTableId": "{{rtb}}", "destinationCidrBlock": "0.0.0.0/0"}, "resp": ok},
+        (ec2, "DeleteSnapshot"): {"req": {"snapshotId": "{{snap}}", "force": False}, "resp": ok},
+        (ec2, "DeleteVolume"): {"req": {"volumeId": "{{vol}}", "reportVolumeFailure": False}, "resp": ok},
+        (ec2, "DescribeAddressTransfers"): {"req": _wrapped("DescribeAddressTransfers", MaxResults=10)},
+        (ec2, "DescribeAddressesAttribute"): {"req": _wrapped("DescribeAddressesAttribute", Attribute="domain-name",
+                                                              MaxResults=100)},
+        (ec2, "DescribeCustomerGateways"): {"req": {"customerGatewaySet": {}, "filterSet": {}}},
+        (ec2, "DescribeDhcpOptions"): {"req": {"maxResults": 1000, "dhcpOptionsSet": {}, "filterSet": {}}},
+        (ec2, "DescribeEgressOnlyInternetGateways"): {"req": _wrapped("DescribeEgressOnlyInternetGateways",
+                                                                      MaxResults=255)},
+        (ec2, "DescribeFlowLogs"): {"req": _wrapped("DescribeFlowLogs", FlowLogId=_tagged("fl-{{hex:17}}"))},
+        (ec2, "DescribeHosts"): {"req": _wrapped("DescribeHosts", MaxResults=500)},
+        (ec2, "DescribeInstanceCreditSpecifications"): {"req": _wrapped("DescribeInstanceCreditSpecifications",
+                                                                        InstanceId=_tagged("{{instance}}"))},
+        (ec2, "DescribePlacementGroups"): {"req": {"placementGroupSet": {}, "placementGroupIdSet": {}, "filterSet": {}}},
+        (ec2, "DescribeVolumeStatus"): {"req": {"volumeSet": {}, "filterSet": {}, "maxResults": 1000}},
+        (ec2, "DescribeVpcEndpointServiceConfigurations"): {"req": _wrapped("DescribeVpcEndpointServiceConfigurations",
+                                                                            MaxResults=1000)},
+        (ec2, "DescribeVpcEndpoints"): {"req": _wrapped("DescribeVpcEndpoints", Filter={
+            "Value": _tagged("{{vpc}}"), "tag": 1, "Name": "vpc-id"})},
+        (ec2, "DescribeVpcPeeringConnections"): {"req": {"maxResults": 1000, "vpcPeeringConnectionIdSet": {},
+                                                         "filterSet": {}}},
+        (ec2, "DescribeVpnConnections"): {"req": {"vpnConnectionSet": {}, "filterSet": {}}},
+        (ec2, "DescribeVpnGateways"): {"req": {"vpnGatewaySet": {}, "filterSet": {}}},
+        (ec2, "DetachNetworkInterface"): {"req": {"attachmentId": "eni-attach-{{hex:17}}", "force": False}, "resp": ok},
+        (ec2, "ModifyImageAttribute"): {"req": {"imageId": "{{ami}}", "launchPermission": {"add": _items(
+            "userId", "{{digits:12}}")}, "attributeType": "launchPermission"}, "resp": ok},
+        (ec2, "RegisterImage"): {"req": {"name": "{{word}}-{{int:1:99}}", "architecture": "x86_64",
+                                         "rootDeviceName": "/dev/xvda", "blockDeviceMapping": {"items": [{
+                                             "deviceName": "/dev/xvda", "ebs": {"snapshotId": "{{snap}}", "volumeSize": 8,
+                                                                                "deleteOnTermination": True,
+                                                                                "volumeType": "gp3"}}]},
+                                         "sriovNetSupport": "simple", "enaSupport": True},
+                                 "resp": {"requestId": "{{requestId}}", "imageId": "{{ami}}"}},
+        (ec2, "ReleaseAddress"): {"req": {"allocationId": "{{eipalloc}}", "networkBorderGroup": "{{region}}"}, "resp": ok},
+        (ec2, "RevokeSecurityGroupEgress"): {"req": {"groupId": "{{sg}}", "ipPermissions": {"items": [
+            {"ipProtocol": "-1", "fromPort": 0, "toPort": 0, "groups": {}, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]},
+             "ipv6Ranges": {}, "prefixListIds": {}}]}}, "resp": ok},
+        (ec2, "RevokeSecurityGroupIngress"): {"req": {"groupId": "{{sg}}", "ipPermissions": {}, "ipProtocol": "tcp",
+                                                      "fromPort": 22, "toPort": 22, "cidrIp": "0.0.0.0/0"}, "resp": ok},
+        ("guardduty.amazonaws.com", "GetFindings"): {"req": {"findingIds": ["{{hex:32}}"], "detectorId": "{{detector}}"}},
+        ("iam.amazonaws.com", "CreateInstanceProfile"): {
+            "req": {"instanceProfileName": "{{profile}}", "path": "/", "tags": _TAGS},
+            "resp": {"instanceProfile": {"path": "/", "instanceProfileName": "{{profile}}",
+                                         "instanceProfileId": "AIPA{{ALNUM:17}}",
+                                         "arn": "arn:aws:iam::{{account}}:instance-profile/{{profile}}",
+                                         "createDate": "{{ctime}}", "roles": [], "tags": _TAGS}}},
+        ("iam.amazonaws.com", "DetachUserPolicy"): {"req": {"policyArn": "arn:aws:iam::{{account}}:policy/{{policy}}",
+                                                            "userName": "{{user}}"}},
+        ("iam.amazonaws.com", "ListVirtualMFADevices"): {"req": {"assignmentStatus": "Assigned"}},
+        ("iam.amazonaws.com", "RemoveRoleFromInstanceProfile"): {"req": {"roleName": "{{role}}",
+                                                                         "instanceProfileName": "{{profile}}"}},
+        ("organizations.amazonaws.com", "ListDelegatedAdministrators"): {"req": {
+            "servicePrincipal": "cloudtrail.amazonaws.com"}},
+        ("ram.amazonaws.com", "ListResources"): {"req": {"maxResults": 100, "resourceOwner": "SELF",
+                                                         "resourceType": "ec2:Subnet"}},
+        (rds, "CreateDBInstance"): {"req": {
+            "dBInstanceIdentifier": "{{db}}", "deletionProtection": False, "dBSubnetGroupName": "{{word}}",
+            "engine": "postgres", "publiclyAccessible": False, "masterUsername": "postgres", "allocatedStorage": 20,
+            "backupRetentionPeriod": 7, "dBName": "{{word}}", "copyTagsToSnapshot": True, "storageEncrypted": True,
+            "engineVersion": "16.3", "tags": [{"value": "{{word}}", "key": "Name"}], "dBInstanceClass": "db.t3.micro",
+            "masterUserPassword": "HIDDEN_DUE_TO_SECURITY_REASONS", "autoMinorVersionUpgrade": True}},
+        (rds, "CreateDBSnapshot"): {"req": {"dBInstanceIdentifier": "{{db}}", "tags": [{"value": "{{word}}", "key": "Name"}],
+                                            "dBSnapshotIdentifier": "{{db}}-{{hex:8}}"}},
+        (rds, "CreateDBSubnetGroup"): {"req": {"dBSubnetGroupName": "{{word}}", "dBSubnetGroupDescription": "{{word}}",
+                                               "subnetIds": ["{{subnet}}", "{{subnet.2}}"], "tags": _TAGS}},
+        (rds, "DeleteDBInstance"): {"req": {"dBInstanceIdentifier": "{{db}}", "skipFinalSnapshot": True,
+                                            "deleteAutomatedBackups": True}},
+        (rds, "DescribeDBClusterSnapshots"): {"req": {"includePublic": False, "includeShared": False}},
+        (rds, "DescribeDBClusters"): {"req": {"includeShared": False}},
+        (rds, "DescribeDBSubnetGroups"): {"req": {"dBSubnetGroupName": "{{word}}"}},
+        (rds, "DescribeEvents"): {"req": {"duration": 1440}},
+        ("resource-explorer-2.amazonaws.com", "ListIndexes"): {"req": {"Type": "AGGREGATOR"}},
+        (ra, "CreateProfile"): {"req": {"durationSeconds": 3600, "enabled": True, "name": "{{word}}",
+                                        "roleArns": [ROLE_ARN], "tags": [{"key": "HIDDEN_DUE_TO_SECURITY_REASONS",
+                                                                          "value": "HIDDEN_DUE_TO_SECURITY_REASONS"}]},
+                                "resp": {"profile": {"createdAt": "{{isoms}}", "createdBy": "{{callerArn}}",
+                                                     "durationSeconds": 3600, "enabled": True, "name": "{{word}}",
+                                                     "profileArn": "arn:aws:rolesanywhere:{{region}}:{{account}}:profile/{{uuid}}",
+                                                     "profileId": "{{uuid}}", "roleArns": [ROLE_ARN],
+                                                     "updatedAt": "{{isoms}}"}}},
+        (ra, "CreateTrustAnchor"): {"req": {"enabled": True, "name": "{{word}}", "source": _TRUST_ANCHOR["source"],
+                                            "tags": [{"key": "HIDDEN_DUE_TO_SECURITY_REASONS",
+                                                      "value": "HIDDEN_DUE_TO_SECURITY_REASONS"}]},
+                                    "resp": {"trustAnchor": _TRUST_ANCHOR}},
+        (ra, "DeleteTrustAnchor"): {"req": {"trustAnchorId": "{{uuid}}"}, "resp": {"trustAnchor": _TRUST_ANCHOR}},
+        (ra, "ListProfiles"): {"req": {"pageSize": 500}},
+        (ra, "ListTrustAnchors"): {"req": {"pageSize": 500}},
+        ("route53resolver.amazonaws.com", "ListFirewallRuleGroupAssociations"): {"req": {"vpcId": "{{vpc}}",
+                                                                                         "maxResults": 100}},
+        ("servicecatalog-appregistry.amazonaws.com", "ListApplications"): {"req": {"maxResults": "100"}},
+    }
