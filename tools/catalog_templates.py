@@ -71,11 +71,29 @@ S3_BY = ["cloudtrail.amazonaws.com", "config.amazonaws.com", "elasticloadbalanci
          "logs.amazonaws.com", "cloudformation.amazonaws.com"]
 
 
+#: where CloudTrail writes a bucket sub-resource key among bucketName and Host (the rest: after Host)
+_SUB_FIRST = {"lifecycle", "accelerate", "logging", "publicAccessBlock", "replication", "tagging"}
+_SUB_MIDDLE = {"location", "object-lock", "website"}
+#: request keys in CloudTrail's order for bucket writes with a body (the real records' order)
+_S3_ORDER = {"PutBucketLifecycle": ("lifecycle", "bucketName", "LifecycleConfiguration", "Host"),
+             "PutBucketTagging": ("Tagging", "tagging", "bucketName", "Host"),
+             "PutBucketPolicy": ("bucketPolicy", "bucketName", "Host", "policy")}
+
+
+def _s3_request(name: str, sub: str | None, extra: dict | None) -> dict:
+    """requestParameters of a bucket call: bucketName, Host and the sub-resource key where S3 puts it."""
+    if sub in _SUB_FIRST:
+        req = {sub: "", "bucketName": "{{bucket}}", **(extra or {}), "Host": S3_HOST}
+    elif sub in _SUB_MIDDLE:
+        req = {"bucketName": "{{bucket}}", sub: "", "Host": S3_HOST, **(extra or {})}
+    else:
+        req = {"bucketName": "{{bucket}}", "Host": S3_HOST, **({sub: ""} if sub else {}), **(extra or {})}
+    order = _S3_ORDER.get(name)
+    return {key: req[key] for key in order} if order else req
+
+
 def _s3_bucket(name: str, sub: str | None, ro: bool, w: float, errors=(), req_extra=None, add=None, by=()) -> dict:
-    req = {"bucketName": "{{bucket}}", "Host": S3_HOST}
-    if sub:
-        req[sub] = ""
-    req.update(req_extra or {})
+    req = _s3_request(name, sub, req_extra)
     entry = {"s": "s3.amazonaws.com", "n": name, "ro": ro, "w": w, "req": req, "resp": None,
              "add": add or (S3_ADD if ro else S3_ADD_IN), "res": S3_BUCKET_RES}
     if errors:
@@ -109,7 +127,10 @@ _S3_GETS = [("GetBucketAcl", "acl", 3.0), ("GetBucketPolicy", "policy", 1.0), ("
             ("GetBucketNotification", "notification", 0.3), ("GetBucketOwnershipControls", "ownershipControls", 0.4)]
 _S3_WRITES = [("PutBucketTagging", "tagging", {"Tagging": {"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/",
                                                           "TagSet": {"Tag": [{"Key": "env", "Value": "prod"}]}}}),
-              ("PutBucketLifecycle", "lifecycle", None), ("DeleteBucketLifecycle", "lifecycle", None),
+              ("PutBucketLifecycle", "lifecycle", {"LifecycleConfiguration": {
+                  "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/", "Rule": {
+                      "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 30}, "ID": "expire-tmp"}}}),
+              ("DeleteBucketLifecycle", "lifecycle", None),
               ("DeleteBucketPolicy", "policy", None), ("PutBucketVersioning", "versioning",
                                                       {"VersioningConfiguration": {"Status": "Enabled"}}),
               ("PutBucketEncryption", "encryption", None), ("PutBucketPublicAccessBlock", "publicAccessBlock",
@@ -119,12 +140,12 @@ _S3_WRITES = [("PutBucketTagging", "tagging", {"Tagging": {"xmlns": "http://s3.a
               ("PutBucketAcl", "acl", None), ("PutBucketLogging", "logging", None), ("PutBucketCors", "cors", None),
               ("DeleteBucketCors", "cors", None), ("PutBucketOwnershipControls", "ownershipControls", None)]
 
-S3_POLICY = {"Version": "2012-10-17", "Statement": [
-    {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-     "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::{{bucket}}"},
-    {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-     "Action": "s3:PutObject", "Resource": "arn:aws:s3:::{{bucket}}/AWSLogs/{{account}}/*",
-     "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]}
+S3_POLICY = {"Version": "2012-10-17", "Statement": [   # statement keys as clients that sort them send them
+    {"Action": "s3:GetBucketAcl", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+     "Resource": "arn:aws:s3:::{{bucket}}", "Sid": "AWSCloudTrailAclCheck"},
+    {"Action": "s3:PutObject", "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+     "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+     "Resource": "arn:aws:s3:::{{bucket}}/AWSLogs/{{account}}/*", "Sid": "AWSCloudTrailWrite"}]}
 
 
 def s3_entries() -> list[dict]:
@@ -142,11 +163,13 @@ def s3_entries() -> list[dict]:
     out.append({"s": "s3.amazonaws.com", "n": "ListBuckets", "ro": True, "w": 1.5, "req": {"Host": "s3.amazonaws.com"},
                 "resp": None, "add": S3_ADD, "host": "s3.amazonaws.com"})
     control_host = "{{account}}.s3-control.{{region}}.amazonaws.com"
+    control_requests = {   # the console's calls; the dashboard's internal one names its configuration only
+        "ListAccessPoints": {"bucket": "{{bucket}}", "Host": control_host, "maxResults": "1000"},
+        "GetStorageLensDashboardDataInternal": {
+            "configurationARN": "arn:aws:s3:{{region}}:{{account}}:storage-lens/default-account-dashboard"}}
     for name, w in (("GetAccountPublicAccessBlock", 0.2), ("ListAccessPoints", 0.4),
                     ("GetStorageLensConfiguration", 0.1), ("GetStorageLensDashboardDataInternal", 0.1)):
-        req = {"Host": control_host}
-        if name == "GetStorageLensConfiguration":
-            req["configId"] = "default-account-dashboard"
+        req = control_requests.get(name, {"Host": control_host})
         out.append({"s": "s3.amazonaws.com", "n": name, "ro": True, "w": w, "req": req, "resp": None,
                     "add": S3_ADD, "host": control_host, "rid": "uuid",
                     "act": f"s3:{name.replace('Internal', '')}"})
@@ -164,6 +187,23 @@ def s3_entries() -> list[dict]:
     return out
 
 
+def _tag_spec(resource_type: str) -> dict:
+    """EC2's tagSpecificationSet as CloudTrail writes it."""
+    return {"items": [{"resourceType": resource_type, "tags": [{"key": "Name", "value": "{{word}}"}]}]}
+
+
+def _wrapped(name: str, **members) -> dict:
+    """The request of EC2's newer APIs: one ``<Operation>Request`` object with the model's member names."""
+    return {f"{name}Request": members}
+
+
+def _tagged(content: str) -> dict:
+    """A list member of a wrapped EC2 request as CloudTrail writes it (``tag`` is the 1-based index)."""
+    return {"tag": 1, "content": content}
+
+
+_TAGS = [{"key": "Name", "value": "{{word}}"}]
+_EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 def _ec2(name: str, ro: bool, w: float, req, resp=None, errors=None, **extra) -> dict:
     entry = {"s": "ec2.amazonaws.com", "n": name, "ro": ro, "w": w, "req": req, "resp": resp}
     if errors:
@@ -206,9 +246,9 @@ def ec2_entries() -> list[dict]:
                      "metadataOptions": {"state": "pending", "httpTokens": "required", "httpPutResponseHopLimit": 2,
                                          "httpEndpoint": "enabled", "httpProtocolIpv6": "disabled",
                                          "instanceMetadataTags": "disabled"},
+                     "maintenanceOptions": {"autoRecovery": "default"},
                      "privateDnsNameOptions": {"hostnameType": "ip-name", "enableResourceNameDnsARecord": False,
-                                               "enableResourceNameDnsAAAARecord": False}, "maintenanceOptions":
-                         {"autoRecovery": "default"}}
+                                               "enableResourceNameDnsAAAARecord": False}}
     return [
         _ec2("DescribeInstances", True, 3.0, {"instancesSet": _items("instanceId", "{{instance}}"),
                                                "filterSet": _filters("instance-state-name", "running")}, by=by_scan),
@@ -221,8 +261,7 @@ def ec2_entries() -> list[dict]:
         _ec2("DescribeSecurityGroups", True, 2.0, {"securityGroupSet": {}, "securityGroupIdSet":
                                                      _items("groupId", "{{sg}}"), "filterSet": {}},
              errors=[_not_found("Group", "security group", "sg")], by=by_scan),
-        _ec2("DescribeNatGateways", True, 1.0, {"DescribeNatGatewaysRequest": {"NatGatewayId": {"content": "{{nat}}",
-                                                                                                "tag": 1}}}),
+        _ec2("DescribeNatGateways", True, 1.0, _wrapped("DescribeNatGateways", NatGatewayId=_tagged("{{nat}}"))),
         _ec2("DescribeAccountAttributes", True, 1.5, {"accountAttributeNameSet": _items("attributeName", "supported-platforms"),
                                                        "filterSet": {}}),
         _ec2("DescribeAvailabilityZones", True, 1.5, {"availabilityZoneSet": {}, "availabilityZoneIdSet": {},
@@ -231,10 +270,10 @@ def ec2_entries() -> list[dict]:
         _ec2("DescribeInternetGateways", True, 1.0, {"internetGatewayIdSet": _items("internetGatewayId", "{{igw}}"),
                                                       "filterSet": {}},
              errors=[_not_found("InternetGatewayID", "internetGateway ID", "igw")]),
-        _ec2("DescribeVpcAttribute", True, 1.2, {"vpcId": "{{vpc}}", "attribute": "enableDnsSupport"}),
+        _ec2("DescribeVpcAttribute", True, 1.2, {"vpcId": "{{vpc}}"}),
         _ec2("DescribeInstanceAttribute", True, 1.0, {"instanceId": "{{instance}}", "attribute": "disableApiTermination"}),
         _ec2("DescribeImages", True, 1.0, {"executableBySet": {}, "imagesSet": _items("imageId", "{{ami}}"),
-                                            "ownersSet": {}, "includeDeprecated": False, "filterSet": {}}),
+                                            "ownersSet": {}, "filterSet": {}, "includeDeprecated": False}),
         _ec2("DescribeAddresses", True, 0.8, {"publicIpsSet": {}, "filterSet": {},
                                                "allocationIdsSet": _items("allocationId", "{{eipalloc}}")},
              errors=[_not_found("AllocationID", "allocation ID", "eipalloc")]),
@@ -243,12 +282,12 @@ def ec2_entries() -> list[dict]:
         _ec2("DescribeNetworkInterfaces", True, 1.0, {"networkInterfaceIdSet": _items("networkInterfaceId", "{{eni}}"),
                                                        "filterSet": {}}, by=by_scan),
         _ec2("DescribeSnapshots", True, 0.6, {"snapshotSet": _items("snapshotId", "{{snap}}"), "ownersSet": {},
-                                               "restorableBySet": {}, "filterSet": {}, "maxResults": 1000}),
+                                               "sharedUsersSet": {}, "filterSet": {}}),
         _ec2("DescribeVpcClassicLink", True, 0.4, {"vpcSet": _items("vpcId", "{{vpc}}"), "filterSet": {}}),
-        _ec2("DescribeVpcClassicLinkDnsSupport", True, 0.4, {"vpcIds": _items("vpcId", "{{vpc}}")}),
+        _ec2("DescribeVpcClassicLinkDnsSupport", True, 0.4, _wrapped("DescribeVpcClassicLinkDnsSupport", VpcIds=_tagged("{{vpc}}"))),
         _ec2("DescribeRegions", True, 0.8, {"regionSet": {}, "allRegions": False}),
         _ec2("DescribeTags", True, 0.5, {"filterSet": _filters("resource-id", "{{instance}}")}),
-        _ec2("DescribeKeyPairs", True, 0.3, {"keySet": {}, "keyPairIdSet": {}, "filterSet": {}}),
+        _ec2("DescribeKeyPairs", True, 0.3, {"keySet": {}, "filterSet": {}, "keyPairIdSet": {}, "includePublicKey": False}),
         _ec2("DescribeInstanceStatus", True, 0.8, {"instancesSet": _items("instanceId", "{{instance}}"),
                                                     "filterSet": {}, "includeAllInstances": False}),
         _ec2("DescribeLaunchTemplates", True, 0.3, {"DescribeLaunchTemplatesRequest": {"LaunchTemplateId":
@@ -257,8 +296,8 @@ def ec2_entries() -> list[dict]:
         _ec2("RunInstances", False, 0.2, {
             "instancesSet": {"items": [{"imageId": "{{ami}}", "minCount": 1, "maxCount": 1}]},
             "instanceType": "t3.micro", "blockDeviceMapping": {}, "monitoring": {"enabled": False},
-            "disableApiTermination": False, "disableApiStop": False, "clientToken": "{{UUID}}",
-            "subnetId": "{{subnet}}", "ebsOptimized": False, "creditSpecification": {"cpuCredits": "unlimited"}},
+            "subnetId": "{{subnet}}", "disableApiTermination": False, "disableApiStop": False,
+            "clientToken": "{{UUID}}", "ebsOptimized": False, "creditSpecification": {"cpuCredits": "unlimited"}},
             {"requestId": "{{requestId}}", "reservationId": "r-{{hex:17}}", "ownerId": "{{account}}", "groupSet": {},
              "instancesSet": {"items": [instance_item]}, "requesterId": None},
             errors=[["Client.VcpuLimitExceeded", "You have requested more vCPU capacity than your current vCPU limit of "
@@ -278,25 +317,29 @@ def ec2_entries() -> list[dict]:
                  "instanceId": "{{instance}}", "currentState": {"code": 64, "name": "stopping"},
                  "previousState": {"code": 16, "name": "running"}}]}}),
         _ec2("CreateVpc", False, 0.03, {"cidrBlock": "10.0.0.0/16", "instanceTenancy": "default",
-                                        "amazonProvidedIpv6CidrBlock": False},
+                                        "amazonProvidedIpv6CidrBlock": False, "tagSpecificationSet": _tag_spec("vpc")},
              {"requestId": "{{requestId}}", "vpc": {"vpcId": "{{vpc}}", "state": "pending", "ownerId": "{{account}}",
                                                     "cidrBlock": "10.0.0.0/16", "cidrBlockAssociationSet": {"items": [
                                                         {"cidrBlock": "10.0.0.0/16", "associationId": "vpc-cidr-assoc-{{hex:17}}",
                                                          "cidrBlockState": {"state": "associated"}}]},
                                                     "ipv6CidrBlockAssociationSet": {}, "dhcpOptionsId": "{{dopt}}",
-                                                    "instanceTenancy": "default", "isDefault": False}},
+                                                    "instanceTenancy": "default", "tagSet": {"items": _TAGS},
+                                                    "isDefault": False}},
              errors=[["Client.VpcLimitExceeded", "The maximum number of VPCs has been reached.", 1]]),
         _ec2("CreateSubnet", False, 0.03, {"vpcId": "{{vpc}}", "cidrBlock": "10.0.{{int:0:255}}.0/24",
-                                           "availabilityZone": "{{az}}"},
-             {"requestId": "{{requestId}}", "subnet": {"subnetId": "{{subnet}}", "state": "available", "vpcId": "{{vpc}}",
-                                                       "cidrBlock": "10.0.{{int:0:255}}.0/24",
-                                                       "availableIpAddressCount": 251, "availabilityZone": "{{az}}",
-                                                       "defaultForAz": False, "mapPublicIpOnLaunch": False,
-                                                       "ownerId": "{{account}}",
-                                                       "subnetArn": "arn:aws:ec2:{{region}}:{{account}}:subnet/{{subnet}}"}}),
+                                           "availabilityZone": "{{az}}", "tagSpecificationSet": _tag_spec("subnet")},
+             {"requestId": "{{requestId}}", "subnet": {
+                 "subnetId": "{{subnet}}", "subnetArn": "arn:aws:ec2:{{region}}:{{account}}:subnet/{{subnet}}",
+                 "state": "available", "vpcId": "{{vpc}}", "cidrBlock": "10.0.{{int:0:255}}.0/24",
+                 "ipv6CidrBlockAssociationSet": {}, "availableIpAddressCount": 251, "availabilityZone": "{{az}}",
+                 "availabilityZoneId": "use1-az{{int:1:6}}", "ownerId": "{{account}}", "defaultForAz": False,
+                 "mapPublicIpOnLaunch": False, "assignIpv6AddressOnCreation": False, "tagSet": {"items": _TAGS},
+                 "privateDnsNameOptionsOnLaunch": {"hostnameType": "ip-name", "enableResourceNameDnsARecord": False,
+                                                   "enableResourceNameDnsAAAARecord": False},
+                 "ipv6Native": False, "enableDns64": False}}),
         _ec2("CreateSecurityGroup", False, 0.05, {"groupName": "{{word}}-sg", "groupDescription": "Managed by Terraform",
-                                                  "vpcId": "{{vpc}}"},
-             {"requestId": "{{requestId}}", "_return": True, "groupId": "{{sg}}"}),
+                                                  "vpcId": "{{vpc}}", "tagSpecificationSet": _tag_spec("security-group")},
+             {"requestId": "{{requestId}}", "_return": True, "groupId": "{{sg}}", "tagSet": {"items": _TAGS}}),
         _ec2("DeleteSecurityGroup", False, 0.03, {"groupId": "{{sg}}"}, _ok()),
         _ec2("AuthorizeSecurityGroupIngress", False, 0.06, {"groupId": "{{sg}}", "ipPermissions": {"items": [
             {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "groups": {},
@@ -307,15 +350,18 @@ def ec2_entries() -> list[dict]:
         _ec2("CreateTags", False, 0.15, {"resourcesSet": _items("resourceId", "{{instance}}"),
                                          "tagSet": {"items": [{"key": "Name", "value": "{{word}}"}]}}, _ok(),
              by=["autoscaling.amazonaws.com", "cloudformation.amazonaws.com"]),
-        _ec2("CreateSnapshot", False, 0.05, {"volumeId": "{{vol}}", "description": "{{word}} backup"},
+        _ec2("CreateSnapshot", False, 0.05, {"volumeId": "{{vol}}", "tagSpecificationSet": _tag_spec("snapshot")},
              {"requestId": "{{requestId}}", "snapshotId": "{{snap}}", "volumeId": "{{vol}}", "status": "pending",
-              "startTime": "{{epochms}}", "progress": "", "ownerId": "{{account}}", "volumeSize": 8,
-              "encrypted": False}),
+              "startTime": "{{epochms}}", "ownerId": "{{account}}", "volumeSize": "8",
+              "encrypted": False, "tagSet": {"items": _TAGS}}),
         _ec2("ModifySnapshotAttribute", False, 0.02, {"snapshotId": "{{snap}}", "createVolumePermission": {
             "add": _items("userId", "{{digits:12}}")}, "attributeType": "CREATE_VOLUME_PERMISSION"}, _ok()),
         _ec2("ModifyInstanceAttribute", False, 0.03, {"instanceId": "{{instance}}", "disableApiTermination":
                                                       {"value": False}}, _ok()),
-        _ec2("CreateNetworkInterface", False, 0.05, {"subnetId": "{{subnet}}", "groupSet": _items("groupId", "{{sg}}")},
+        _ec2("CreateNetworkInterface", False, 0.05, {"subnetId": "{{subnet}}", "groupSet": _items("groupId", "{{sg}}"),
+                                                     "privateIpAddressesSet": {"items": [{"privateIpAddress": "{{ip}}",
+                                                                                          "primary": True}]},
+                                                     "clientToken": "{{uuid}}"},
              {"requestId": "{{requestId}}", "networkInterface": {"networkInterfaceId": "{{eni}}", "subnetId": "{{subnet}}",
                                                                  "vpcId": "{{vpc}}", "availabilityZone": "{{az}}",
                                                                  "ownerId": "{{account}}", "status": "pending",
@@ -643,23 +689,6 @@ def hand_entries() -> list[dict]:
             + secrets_entries() + lambda_entries() + misc_entries())
 
 
-def _tag_spec(resource_type: str) -> dict:
-    """EC2's tagSpecificationSet as CloudTrail writes it."""
-    return {"items": [{"resourceType": resource_type, "tags": [{"key": "Name", "value": "{{word}}"}]}]}
-
-
-def _wrapped(name: str, **members) -> dict:
-    """The request of EC2's newer APIs: one ``<Operation>Request`` object with the model's member names."""
-    return {f"{name}Request": members}
-
-
-def _tagged(content: str) -> dict:
-    """A list member of a wrapped EC2 request as CloudTrail writes it (``tag`` is the 1-based index)."""
-    return {"tag": 1, "content": content}
-
-
-_TAGS = [{"key": "Name", "value": "{{word}}"}]
-_EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 _TRUST_ANCHOR = {"createdAt": "{{isoms}}", "enabled": True, "name": "{{word}}", "notificationSettings": [
     {"channel": "ALL", "configuredBy": "rolesanywhere.amazonaws.com", "enabled": True, "event": "CA_CERTIFICATE_EXPIRY",
      "threshold": 45}], "source": {"sourceData": {"x509CertificateData": "{{b64:48}}"}, "sourceType": "CERTIFICATE_BUNDLE"},
