@@ -688,6 +688,13 @@ def misc_entries() -> list[dict]:
                                                                                       "engineVersion": "16.3"}),
         _entry("rds.amazonaws.com", "DescribeDBSnapshots", True, 0.4, {"dBSnapshotIdentifier": "{{db}}-{{hex:8}}",
                                                                         "includeShared": False, "includePublic": False}),
+        # the RDS console's recommendation calls (no public API model, so not in the long tail)
+        _entry("rds.amazonaws.com", "DescribeRecommendations", True, 0.05, {"filters": [
+            {"name": "recommendation-status", "values": ["ACTIVE"]},
+            {"name": "recommendation-code", "values": ["AUTOMATED_BACKUPS"]}]}),
+        _entry("rds.amazonaws.com", "DescribeRecommendationGroups", True, 0.03, {"filters": [
+            {"name": "recommendation-status", "values": ["ACTIVE"]},
+            {"name": "recommendation-api-version", "values": ["v2"]}]}),
         _entry("organizations.amazonaws.com", "DescribeOrganization", True, 0.3, None),
         _entry("monitoring.amazonaws.com", "DescribeAlarms", True, 0.8, {"maxRecords": 100}),
         _entry("monitoring.amazonaws.com", "GetMetricData", True, 1.0, {"startTime": "{{time}}", "endTime": "{{time}}"}),
