@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from generators.errors import GeneratorError
+from generators.logfiles import DEFAULT_COMPRESSLEVEL
 
 PROG = "cloudtrail-emulator"
 
@@ -89,8 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "ground-truth labels go to labels.jsonl beside AWSLogs/")
     gen.add_argument("--scenario-time", action="append", default=[], type=_timestamp, metavar="TIME",
                      help="start of the n-th --scenario (repeatable, in order; default: drawn from the seed)")
-    gen.add_argument("--gzip-level", type=int, choices=range(0, 10), default=6, metavar="0-9",
-                     help="log-file compression (default: %(default)s; 1 is fastest, AWS writes 9)")
+    gen.add_argument("--gzip-level", type=int, choices=range(0, 10), default=DEFAULT_COMPRESSLEVEL,
+                     metavar="0-9", help="log-file compression (default: %(default)s, the fastest; AWS writes 9)")
     _add_store_options(gen)
 
     val = commands.add_parser("validate", help="check a trail's digests and log files",

@@ -31,10 +31,11 @@ SECONDARY_REGION_FACTOR = 0.3
 
 @functools.cache
 def known_regions() -> frozenset[str]:
-    """The commercial AWS regions where CloudTrail runs, from botocore's endpoint data."""
-    import botocore.session
+    """The commercial AWS regions, from botocore's endpoint data (read directly: a session costs more)."""
+    from botocore.loaders import Loader
 
-    return frozenset(botocore.session.get_session().get_available_regions("cloudtrail"))
+    partitions = Loader().load_data("endpoints")["partitions"]
+    return frozenset(region for p in partitions if p["partition"] == "aws" for region in p["regions"])
 
 
 def check_regions(regions: list[str] | tuple[str, ...]) -> tuple[str, ...]:
