@@ -46,8 +46,10 @@ class ValidationFailure(AwsError):
         self.member = member
 
 
+@lru_cache(maxsize=None)
 def load_service_model(service: str) -> ServiceModel:
-    """botocore's model of `service` as shipped with the installed botocore."""
+    """botocore's model of `service` as shipped with the installed botocore (read once a process:
+    models are immutable, and every emulator started in a test process shares them)."""
     return botocore.session.get_session().get_service_model(service)
 
 
@@ -245,7 +247,7 @@ class JsonService:
         else:
             try:
                 raw = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 raise AwsError("Start of structure or map found where not expected, or the body "
                                "is not valid JSON", code="SerializationException") from None
         if not isinstance(raw, dict):
