@@ -102,9 +102,14 @@ class HistoryRequest:
             raise _bad("days must be a number, count and seed integers") from None
         if not 0 < days <= 90:
             raise _bad(f"days must be more than 0 and at most 90, not {days}")
-        regions = data.get("regions")
+        regions, accounts, account_id = data.get("regions"), data.get("accounts"), data.get("account_id")
+        for name, value in (("regions", regions), ("accounts", accounts)):
+            if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise _bad(f"{name} must be a list of strings")
+        if account_id is not None and not isinstance(account_id, str):
+            raise _bad("account_id must be a string")
         return cls(data["trail"], days, count, seed, None if regions is None else tuple(regions),
-                   tuple(data.get("accounts") or ()), data.get("account_id"))
+                   tuple(accounts or ()), account_id)
 
 
 def _find_trail(state: EmulatorState, name_or_arn: str, account_id: str | None) -> Trail:
@@ -186,7 +191,10 @@ def _iso(at: datetime) -> str:
 # -- endpoints -----------------------------------------------------------------------------------
 
 def _json_body() -> Any:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise _bad("the body is not valid JSON: nested too deeply") from None
     if data is None and request.get_data():
         raise _bad("the body is not valid JSON")
     return data

@@ -82,7 +82,7 @@ def check_policy(text: str, bucket: str) -> None:
         raise malformed("Policies must be valid JSON and the first byte must be '{'")
     try:
         policy = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise malformed("This policy contains invalid Json") from None
     if not isinstance(policy, dict):
         raise malformed("Policies must be valid JSON and the first byte must be '{'")

@@ -238,7 +238,7 @@ def _checked_attribute(name: str, value: str, fifo: bool) -> str:
         try:
             if not isinstance(json.loads(value), dict):
                 raise ValueError
-        except ValueError:
+        except (ValueError, RecursionError):
             raise invalid(f"{name}: not a JSON object") from None
     elif name == "SignatureVersion" and value not in ("1", "2"):
         raise invalid("SignatureVersion: must be 1 or 2")
@@ -615,7 +615,7 @@ class SnsService:
     def _structured(message: str) -> dict[str, str]:
         try:
             document = json.loads(message)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise invalid("Message Structure - JSON message body failed to parse") from None
         if not isinstance(document, dict) or not isinstance(document.get("default"), str):
             raise invalid("Message Structure - No default entry in JSON message body")
