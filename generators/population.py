@@ -132,6 +132,11 @@ def _aws_id(prefix: str, account_id: str, rng: random.Random, length: int) -> st
     return prefix + body + "".join(rng.choice(_BASE32) for _ in range(length - 20))
 
 
+def session_key_id(account_id: str, rng: random.Random) -> str:
+    """A fresh temporary (ASIA...) access key id of the account, as STS issues them."""
+    return _aws_id("ASIA", account_id, rng, 20)
+
+
 def _hex(rng: random.Random, n: int) -> str:
     return "".join(rng.choice("0123456789abcdef") for _ in range(n))
 

@@ -336,8 +336,14 @@ class RecordFactory:
 
     # --- records -------------------------------------------------------------------------------
     def make(self, rng: random.Random, event_time: datetime, account_id: str, region: str,
-             principal: Principal | None = None, entry: CatalogEntry | None = None) -> dict:
-        """One record in CloudTrail's key order; principal and entry are drawn when not given."""
+             principal: Principal | None = None, entry: CatalogEntry | None = None, *,
+             values: dict[str, Any] | None = None, fail: str | bool | None = None) -> dict:
+        """One record in CloudTrail's key order; principal and entry are drawn when not given.
+
+        ``values`` pins placeholders (``{"instance": "i-0..."}`` names that instance wherever the
+        templates say ``{{instance}}``); ``fail`` forces the outcome: False succeeds, an error code of
+        the entry fails with it, None draws by the entry's error rate.
+        """
         when = event_time
         if when.tzinfo is not timezone.utc:
             if when.tzinfo is None:
@@ -361,6 +367,8 @@ class RecordFactory:
             region = GLOBAL_REGION
         c = self.compiled(entry)
         rec = _Record(self, rng, account_id, region, when, principal, entry)
+        if values:
+            rec.cache.update(values)
         g = rec.get
 
         # who, from where
@@ -409,9 +417,15 @@ class RecordFactory:
             "sourceIPAddress": source_ip,
             "userAgent": agent,
         }
-        failed = entry.error_rate and rng.random() < entry.error_rate
+        if fail is None:
+            failed = entry.error_rate and rng.random() < entry.error_rate
+        else:
+            failed = isinstance(fail, str)
         if failed:
-            code, message = c.errors[bisect(c.error_cum, rng.random() * c.error_cum[-1])]
+            if isinstance(fail, str):
+                code, message = next(((k, m) for k, m in c.errors if k == fail), (fail, None))
+            else:
+                code, message = c.errors[bisect(c.error_cum, rng.random() * c.error_cum[-1])]
             record["errorCode"] = code
             if message is not None:
                 record["errorMessage"] = message(g)
