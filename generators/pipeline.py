@@ -25,6 +25,7 @@ from pathlib import Path
 from generators.catalog import load_catalog
 from generators.digests import DigestChain
 from generators.errors import GeneratorError
+from generators.insights import InsightDetector, InsightSettings, insight_files
 from generators.keyring import Keyring
 from generators.labels import write_labels
 from generators.logfiles import DEFAULT_COMPRESSLEVEL, LogFile, LogFileBatcher
@@ -82,6 +83,8 @@ class TrailSummary:
     accounts: tuple[str, ...] = ()
     organization_id: str | None = None
     labels_key: str | None = None   # the ground-truth labels object, when the run had scenarios
+    insight_records: int = 0        # CloudTrail Insights records (Start and End), when asked for
+    insight_files: int = 0
 
     def records_per_second(self) -> float:
         return self.records / self.seconds if self.seconds else 0.0
@@ -317,6 +320,7 @@ def write_trail(
     progress: Callable[[int], None] | None = None,
     org_id: str | None = None,
     close_at: datetime | None = None,
+    insights: InsightSettings | None = None,
 ) -> TrailSummary:
     """Delivers a planned run's log files and digests into ``store`` under ``target``.
 
@@ -326,6 +330,8 @@ def write_trail(
     ``org_id`` puts every key under ``AWSLogs/<org_id>/`` (default: the population's organization when
     the run has several accounts). ``close_at`` ends the chains there with an early final period
     (a live chain can continue from it) instead of running on in full hours past the last file.
+    ``insights`` also writes CloudTrail Insights files (``generators.insights``; a second pass over
+    the records, in this process).
     """
     plan = options.plan
     population = population or build_population(
@@ -364,8 +370,27 @@ def write_trail(
     if options.scenarios:
         labels = [label for run in scenario_runs(options, population) for label in run.labels]
         summary.labels_key = write_labels(store, target.bucket, target.prefix, labels)
+    if insights is not None:
+        summary.insight_records, summary.insight_files = _write_insights(store, target, options, population,
+                                                                         org_id, insights)
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+def _write_insights(store: ObjectStore, target: TrailTarget, options: RunOptions, population: Population,
+                    org_id: str | None, settings: InsightSettings) -> tuple[int, int]:
+    """Runs the records through the Insights detector and writes its files; (records, files)."""
+    generator = _UnitGenerator(options, population)
+    detector = InsightDetector(random.Random(f"{options.seed}:insights"), settings)
+    found: list[dict] = []
+    for unit in options.plan.units:
+        for record in generator.stream(unit):
+            found += detector.add(record)
+    found += detector.flush()
+    files = insight_files(found, random.Random(f"{options.seed}:insight-files"), target.prefix, org_id)
+    for insight_file in files:
+        store.put(target.bucket, insight_file.key, insight_file.body)
+    return len(found), len(files)
 
 
 def _unit_results(store: ObjectStore, target: TrailTarget, options: RunOptions, population: Population,
@@ -425,12 +450,14 @@ def generate_trail(
     compresslevel: int = DEFAULT_COMPRESSLEVEL,
     progress: Callable[[int], None] | None = None,
     scenarios: Sequence[str | ScenarioSpec] = (),
+    insights: bool | InsightSettings = False,
 ) -> TrailSummary:
     """Generates a trail's records and delivers them as log files and signed digests to ``target``.
 
     ``target`` is a local directory or ``s3://bucket[/prefix]`` (the S3 endpoint at ``endpoint_url``,
     or the embedded store under ``data_dir`` without one); ``prefix`` goes after the target's own
-    prefix, in front of ``AWSLogs/``. Signing keys are kept in ``data_dir``'s keyring.
+    prefix, in front of ``AWSLogs/``. Signing keys are kept in ``data_dir``'s keyring. ``insights``
+    (True: the default ``InsightSettings``) adds CloudTrail Insights files for unusual API rates.
     """
     data_dir = Path(data_dir)
     problem = trail_name_problem(trail_name)
@@ -455,4 +482,5 @@ def generate_trail(
         workers=workers,
         validation=validation,
         progress=progress,
+        insights=InsightSettings() if insights is True else insights or None,
     )

@@ -1,0 +1,140 @@
+"""CloudTrail Insights: detection over generated trails, the files' layout, and live delivery by the server."""
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import schemas
+from generators.errors import GeneratorError
+from generators.insights import InsightDetector, InsightSettings, detect_insights, insight_file_key
+from generators.keyring import Keyring
+from generators.pipeline import generate, generate_trail
+from generators.scenarios.plan import ScenarioSpec
+from generators.stores import LocalStore
+from generators.validate import validate_trail
+
+START = datetime(2024, 5, 1, tzinfo=timezone.utc)
+ATTACK = datetime(2024, 5, 1, 3, 0, tzinfo=timezone.utc)
+#: an attacker repeating key deletion and discovery: DisableKey/ScheduleKeyDeletion and denied List calls spike
+BURST = [ScenarioSpec("kms-key-deletion", at=ATTACK)] * 5 + [ScenarioSpec("discovery-burst", at=ATTACK)] * 8
+INSIGHT_KEY = re.compile(r"^AWSLogs/(\d{12})/CloudTrail-Insight/([a-z0-9-]+)/(\d{4})/(\d\d)/(\d\d)/"
+                         r"\1_CloudTrail-Insight_\2_(\d{8}T\d{4}Z)_[A-Za-z0-9]{16}\.json\.gz$")
+
+
+def _pairs(records: list[dict]) -> dict[str, dict[str, dict]]:
+    """sharedEventID -> {state: record}; fails on a repeated state."""
+    pairs: dict[str, dict[str, dict]] = {}
+    for record in records:
+        states = pairs.setdefault(record["sharedEventID"], {})
+        assert record["insightDetails"]["state"] not in states
+        states[record["insightDetails"]["state"]] = record
+    return pairs
+
+
+def _insight_records(root: Path) -> tuple[list[str], list[dict]]:
+    keys = sorted(str(p.relative_to(root)) for p in root.rglob("*.json.gz") if "CloudTrail-Insight" in p.parts)
+    records = [r for key in keys for r in json.loads(gzip.decompress((root / key).read_bytes()))["Records"]]
+    return keys, records
+
+
+def test_generated_trail_with_a_burst_has_insight_pairs_in_insight_files(tmp_path):
+    out = tmp_path / "trail"
+    summary = generate_trail(str(out), data_dir=tmp_path / "data", start=START, end=START + timedelta(hours=6),
+                             seed=1, scenarios=BURST, insights=True)
+    keys, records = _insight_records(out)
+    assert summary.insight_records == len(records) >= 4 and summary.insight_files == len(keys)
+    for key in keys:
+        match = INSIGHT_KEY.match(key)
+        assert match, key
+        assert match.group(6)[:8] == "".join(match.group(3, 4, 5))
+        assert int(match.group(6)[11:13]) % 5 == 0
+    for record in records:
+        schemas.validate_record(record)
+        assert list(record) == ["eventVersion", "eventTime", "awsRegion", "eventID", "eventType",
+                                "recipientAccountId", "sharedEventID", "insightDetails", "eventCategory"]
+    pairs = _pairs(records)
+    assert len(pairs) * 2 == len(records)
+    kinds = set()
+    for states in pairs.values():
+        start, end = states["Start"], states["End"]
+        assert start["eventTime"] < end["eventTime"] and start["eventID"] != end["eventID"]
+        details = start["insightDetails"]
+        kinds.add((details["insightType"], details["eventName"]))
+        assert end["insightDetails"]["eventName"] == details["eventName"]
+        stats_start = details["insightContext"]["statistics"]
+        stats_end = end["insightDetails"]["insightContext"]["statistics"]
+        assert "insightDuration" not in stats_start and stats_end["insightDuration"] >= 1
+        assert stats_end["baselineDuration"] >= 60
+        assert stats_start["insight"]["average"] >= 10 * max(stats_start["baseline"]["average"], 1)
+        duration = (datetime.fromisoformat(end["eventTime"]) - datetime.fromisoformat(start["eventTime"]))
+        assert duration == timedelta(minutes=stats_end["insightDuration"])
+        attributes = [a["attribute"] for a in details["insightContext"]["attributions"]]
+        if details["insightType"] == "ApiCallRateInsight":
+            assert start["eventVersion"] == "1.07" and attributes == ["userIdentityArn", "userAgent", "errorCode"]
+        else:
+            assert start["eventVersion"] == "1.08" and attributes == ["userIdentityArn", "userAgent"]
+            assert details["errorCode"] in ("AccessDenied", "Client.UnauthorizedOperation", "AccessDeniedException")
+    assert ("ApiCallRateInsight", "DisableKey") in kinds and ("ApiCallRateInsight", "ScheduleKeyDeletion") in kinds
+    assert any(kind == "ApiErrorRateInsight" for kind, _ in kinds)
+    # insight files are outside the digests: the trail still validates
+    report = validate_trail(LocalStore.directory(out, "cloudtrail-emulator-logs"), "cloudtrail-emulator-logs",
+                            keyring=Keyring(tmp_path / "data"))
+    assert report.ok, report.render()
+
+
+def test_flat_baseline_has_no_insights():
+    records = generate(start=START, end=START + timedelta(days=1), seed=5)
+    assert list(detect_insights(records, random.Random(0))) == []
+
+
+def test_detection_is_deterministic_and_needs_a_baseline():
+    def run(start: datetime) -> list[dict]:
+        return list(detect_insights(generate(start=start, end=START + timedelta(hours=4), seed=1, scenarios=BURST),
+                                    random.Random(7)))
+    first = run(START)
+    assert first and first == run(START)
+    assert run(ATTACK - timedelta(minutes=30)) == []      # half an hour of baseline: under the warm-up
+
+
+def test_an_insight_lasts_while_the_rate_stays_high():
+    detector = InsightDetector(random.Random(0), InsightSettings(warmup=timedelta(minutes=10)))
+
+    def call(at: datetime, name: str = "CreateUser", **extra) -> dict:
+        return {"eventVersion": "1.08", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/a"},
+                "eventTime": f"{at:%Y-%m-%dT%H:%M:%SZ}", "eventSource": "iam.amazonaws.com", "eventName": name,
+                "awsRegion": "us-east-1", "userAgent": "aws-cli/2", "readOnly": False, "eventType": "AwsApiCall",
+                "managementEvent": True, "recipientAccountId": "111122223333", "eventCategory": "Management",
+                **extra}
+    out = [r for m in range(30) for r in detector.add(call(START + timedelta(minutes=m)))]
+    burst = START + timedelta(minutes=30)
+    for m, n in ((0, 20), (1, 12), (2, 3)):        # 20 a minute, then 12 (above half the threshold), then 3
+        out += [r for i in range(n) for r in detector.add(call(burst + timedelta(minutes=m, seconds=i)))]
+    out += detector.add(call(burst + timedelta(minutes=3), "GetUser", readOnly=True))
+    assert [r["insightDetails"]["state"] for r in out] == ["Start"]
+    out += detector.advance(burst + timedelta(minutes=10))
+    start, end = out
+    assert start["eventTime"] == "2024-05-01T00:30:00Z" and end["eventTime"] == "2024-05-01T00:32:00Z"
+    stats = end["insightDetails"]["insightContext"]["statistics"]
+    assert stats == {"baseline": {"average": 1}, "insight": {"average": 16}, "insightDuration": 2,
+                     "baselineDuration": 30}
+    users = end["insightDetails"]["insightContext"]["attributions"][0]
+    assert users == {"attribute": "userIdentityArn",
+                     "insight": [{"value": "arn:aws:iam::111122223333:user/a", "average": 16}],
+                     "baseline": [{"value": "arn:aws:iam::111122223333:user/a", "average": 1}]}
+
+
+def test_insight_key_layout_and_bad_settings():
+    at = datetime(2024, 5, 1, 12, 7, 30, tzinfo=timezone.utc)
+    assert insight_file_key("p", "111122223333", "eu-west-1", at, "A" * 16, "o-abcdefghij") == (
+        "p/AWSLogs/o-abcdefghij/111122223333/CloudTrail-Insight/eu-west-1/2024/05/01/"
+        "111122223333_CloudTrail-Insight_eu-west-1_20240501T1205Z_AAAAAAAAAAAAAAAA.json.gz")
+    with pytest.raises(GeneratorError):
+        InsightSettings(types=("Bogus",))
+    with pytest.raises(GeneratorError):
+        InsightSettings(factor=1)
