@@ -26,6 +26,7 @@ from emulator.cloudtrail.models import CloudTrailBackend, Trail, TrailChange
 from emulator.config import Clock
 from emulator.delivery_state import ChainState, DeliveryState, TrailDelivery
 from emulator.events import EventStore
+from emulator.insights_delivery import InsightDelivery
 from generators.digests import PERIOD, Digest, DigestChain
 from generators.errors import GeneratorError
 from generators.keyring import Keyring
@@ -185,6 +186,8 @@ class Delivery:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_delivery: datetime | None = None
+        self.insights = InsightDelivery(events=events, store=store, organization_id=organization_id,
+                                        selects=trail_selects)
         backend.add_listener(self._on_change)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -239,6 +242,8 @@ class Delivery:
             deliver = force_logs or self._last_delivery is None or \
                 now >= self._last_delivery + self.delivery_interval
             trails = {t.arn: t for t in self.backend.trails()}
+            if deliver:     # Insights first: a new detector starts at the trail's undelivered events
+                self.insights.run(trails.values(), {a: td.cursor for a, td in self.state.trails.items()}, now)
             for arn, td in list(self.state.trails.items()):
                 if deliver or td.batch is not None:
                     self._deliver_logs(arn, td, now)
@@ -266,6 +271,7 @@ class Delivery:
             with self._changes_lock:
                 self._changes.clear()
             self.state.clear()
+            self.insights.reset()
 
     def _adopt_logging_trails(self, now: datetime) -> None:
         """Logging trails without delivery state (a lost state file): start them now."""

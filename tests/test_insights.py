@@ -9,8 +9,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import requests
 
 import schemas
+from emulator.config import EmulatorConfig
+from fixtures_server import start_emulator
 from generators.errors import GeneratorError
 from generators.insights import InsightDetector, InsightSettings, detect_insights, insight_file_key
 from generators.keyring import Keyring
@@ -138,3 +141,92 @@ def test_insight_key_layout_and_bad_settings():
         InsightSettings(types=("Bogus",))
     with pytest.raises(GeneratorError):
         InsightSettings(factor=1)
+
+
+# -- live delivery by the server -------------------------------------------------------------------
+
+ACCOUNT = "123456789012"
+BUCKET = "insight-trail"
+
+
+def _api_call(at: datetime, name: str, n: int, error: str | None = None, read_only: bool = False) -> dict:
+    record = {"eventVersion": "1.09",
+              "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "arn": f"arn:aws:iam::{ACCOUNT}:user/ops",
+                               "accountId": ACCOUNT, "accessKeyId": "AKIAEXAMPLEEXAMPLE12", "userName": "ops"},
+              "eventTime": f"{at:%Y-%m-%dT%H:%M:%SZ}", "eventSource": "iam.amazonaws.com", "eventName": name,
+              "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7", "userAgent": "aws-cli/2.15.30"}
+    if error:
+        record |= {"errorCode": error, "errorMessage": "denied"}
+    return record | {"requestParameters": {"userName": f"u{n}"}, "responseElements": None,
+                     "requestID": f"00000000-0000-4000-8000-{n:012d}", "eventID": f"11111111-0000-4000-8000-{n:012d}",
+                     "readOnly": read_only, "eventType": "AwsApiCall", "managementEvent": True,
+                     "recipientAccountId": ACCOUNT, "eventCategory": "Management"}
+
+
+def test_server_delivers_insights_for_trails_with_insight_selectors():
+    server = start_emulator(EmulatorConfig(relax_bucket_policy=True, delivery_interval=3600))
+    try:
+        server.client("s3").create_bucket(Bucket=BUCKET)
+        ct = server.cloudtrail()
+        ct.create_trail(Name="watched", S3BucketName=BUCKET)
+        ct.put_insight_selectors(TrailName="watched", InsightSelectors=[{"InsightType": "ApiCallRateInsight"},
+                                                                         {"InsightType": "ApiErrorRateInsight"}])
+        ct.start_logging(Name="watched")
+        now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        burst = now - timedelta(minutes=20)
+        baseline = [_api_call(now - timedelta(hours=3) + timedelta(minutes=5 * i), "CreateUser", i) for i in range(30)]
+        spike = [_api_call(burst + timedelta(seconds=2 * i), "CreateUser", 100 + i) for i in range(25)]
+        denied = [_api_call(burst + timedelta(seconds=2 * i + 1), "GetUser", 200 + i, "AccessDenied", True)
+                  for i in range(15)]
+        records = sorted(baseline + spike + denied, key=lambda r: r["eventTime"])
+        answer = requests.post(f"{server.url}/_emulator/records", json={"Records": records}, timeout=30)
+        assert answer.status_code == 200 and answer.json()["added"] == len(records)
+        assert requests.post(f"{server.url}/_emulator/deliver", timeout=60).status_code == 200
+
+        s3 = server.client("s3")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"AWSLogs/{ACCOUNT}/CloudTrail-Insight/")
+                .get("Contents", [])]
+        assert keys and all(INSIGHT_KEY.match(k) for k in keys)
+        delivered = [r for k in keys
+                     for r in json.loads(gzip.decompress(s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()))["Records"]]
+        for record in delivered:
+            schemas.validate_record(record)
+        pairs = _pairs(delivered)
+        found = {(s["Start"]["insightDetails"]["insightType"], s["Start"]["insightDetails"]["eventName"]): s
+                 for s in pairs.values()}
+        assert set(found) == {("ApiCallRateInsight", "CreateUser"), ("ApiErrorRateInsight", "GetUser")}
+        for states in found.values():
+            assert states["Start"]["eventTime"] == f"{burst:%Y-%m-%dT%H:%M:%SZ}"
+            assert states["End"]["eventTime"] > states["Start"]["eventTime"]
+        assert found[("ApiErrorRateInsight", "GetUser")]["Start"]["insightDetails"]["errorCode"] == "AccessDenied"
+
+        insight_ids = {r["eventID"] for r in delivered}
+        looked_up = ct.lookup_events(EventCategory="insight")["Events"]
+        assert {e["EventId"] for e in looked_up} == insight_ids
+        assert all(json.loads(e["CloudTrailEvent"])["eventType"] == "AwsCloudTrailInsight" for e in looked_up)
+        management = ct.lookup_events(MaxResults=50)["Events"]
+        assert management and not insight_ids & {e["EventId"] for e in management}
+        log_records = [r for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"AWSLogs/{ACCOUNT}/CloudTrail/")["Contents"]
+                       for r in json.loads(gzip.decompress(s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read()))[
+                           "Records"]]
+        assert not insight_ids & {r["eventID"] for r in log_records}     # insight records stay out of log files
+    finally:
+        server.running.stop()
+
+
+def test_server_trail_without_insight_selectors_gets_no_insight_files():
+    server = start_emulator(EmulatorConfig(relax_bucket_policy=True, delivery_interval=3600))
+    try:
+        server.client("s3").create_bucket(Bucket=BUCKET)
+        ct = server.cloudtrail()
+        ct.create_trail(Name="plain", S3BucketName=BUCKET)
+        ct.start_logging(Name="plain")
+        now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        records = [_api_call(now - timedelta(hours=2) + timedelta(minutes=5 * i), "CreateUser", i) for i in range(20)]
+        records += [_api_call(now - timedelta(minutes=20, seconds=-i), "CreateUser", 100 + i) for i in range(25)]
+        requests.post(f"{server.url}/_emulator/records", json=sorted(records, key=lambda r: r["eventTime"]), timeout=30)
+        requests.post(f"{server.url}/_emulator/deliver", timeout=60)
+        listed = server.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=f"AWSLogs/{ACCOUNT}/CloudTrail-Insight/")
+        assert listed.get("KeyCount") == 0 and ct.lookup_events(EventCategory="insight")["Events"] == []
+    finally:
+        server.running.stop()
