@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="start of the n-th --scenario (repeatable, in order; default: drawn from the seed)")
     gen.add_argument("--gzip-level", type=int, choices=range(0, 10), default=DEFAULT_COMPRESSLEVEL,
                      metavar="0-9", help="log-file compression (default: %(default)s, the fastest; AWS writes 9)")
+    gen.add_argument("--insights", action="store_true",
+                     help="also write CloudTrail Insights files (CloudTrail-Insight/) for unusual API call "
+                     "and error rates")
     _add_store_options(gen)
 
     val = commands.add_parser("validate", help="check a trail's digests and log files",
@@ -205,6 +208,7 @@ def _run_generate(args: argparse.Namespace) -> int:
             compresslevel=args.gzip_level,
             progress=bar.update,
             scenarios=options.scenarios,
+            insights=args.insights,
         )
     org = f", organization {summary.organization_id}" if summary.organization_id else ""
     print(
@@ -216,6 +220,8 @@ def _run_generate(args: argparse.Namespace) -> int:
     )
     if summary.labels_key:
         print(f"scenarios {', '.join(s.name for s in options.scenarios)}; labels in {summary.labels_key}")
+    if args.insights:
+        print(f"{summary.insight_records} insight records in {summary.insight_files} insight files")
     return 0
 
 
