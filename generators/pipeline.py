@@ -19,9 +19,10 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
+from generators.activity import ActivityModel
 from generators.catalog import load_catalog
 from generators.digests import DigestChain
 from generators.errors import GeneratorError
@@ -136,6 +137,7 @@ class _UnitGenerator:
             options.accounts if isinstance(options.accounts, int) else list(options.accounts),
         )
         self.factory = RecordFactory(self.population, load_catalog())
+        self.activity = ActivityModel(self.factory)
         self.scenario_runs = play_scenarios(options.scenarios, options.plan, options.seed, self.factory)
         self.injected: dict[tuple[str, int], list[dict]] = defaultdict(list)
         for run in self.scenario_runs:
@@ -154,14 +156,9 @@ class _UnitGenerator:
         return heapq.merge(*sources, sorted(injected, key=_event_time), key=_event_time)
 
     def _region_records(self, unit: Unit, region: str, n: int) -> Iterator[dict]:
+        """The region's n records in time order: personas' sessions, see ``generators.activity``."""
         rng = random.Random(f"{self.options.seed}:{unit.index}:{region}")
-        span = int((unit.end - unit.start).total_seconds())
-        offsets = sorted(rng.randrange(span) for _ in range(n))
-        last, when = -1, unit.start
-        for offset in offsets:
-            if offset != last:  # many records share a second: one datetime each
-                last, when = offset, unit.start + timedelta(seconds=offset)
-            yield self.factory.make(rng, when, unit.account_id, region)
+        return self.activity.records(rng, unit.account_id, region, unit.start, unit.end, n)
 
 
 def _event_time(record: dict) -> str:
