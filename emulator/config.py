@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,6 +30,27 @@ class FixedClock:
         return self.at
 
 
+@dataclass(frozen=True)
+class AccessKey:
+    """A configured credential; `account_id` None: the server's default account."""
+
+    access_key_id: str
+    secret_access_key: str
+    account_id: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "AccessKey":
+        """`ID:SECRET[:ACCOUNT]`; ValueError with a one-line message when malformed."""
+        parts = text.split(":")
+        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+            raise ValueError(f"expected ID:SECRET[:ACCOUNT], not {text!r}")
+        account = parts[2] if len(parts) == 3 else None
+        if account is not None and not re.fullmatch(r"\d{12}", account):
+            raise ValueError(f"the account of access key {parts[0]} must be 12 digits, not {account!r}")
+        return cls(parts[0], parts[1], account)
+
+
+
 @dataclass
 class EmulatorConfig:
     """What `create_app` needs; `data_dir=None` means `:memory:` (nothing survives the process)."""
@@ -46,7 +68,10 @@ class EmulatorConfig:
     seed: int | None = None                # request ids; None draws from the OS
     delivery_interval: float = 300.0       # seconds between live log-file deliveries
     digest_interval: int = 3600            # seconds per digest period (1-3600)
+    external_buckets: dict[str, str] = field(default_factory=dict)   # bucket -> outside S3 endpoint URL
     clock: Clock = field(default_factory=SystemClock)
+    auth: str = "none"                     # "sigv4": verify signatures against access_keys
+    access_keys: tuple[AccessKey, ...] = ()
 
     @classmethod
     def from_data_dir(cls, data_dir: str | Path, **kwargs) -> "EmulatorConfig":

@@ -23,7 +23,7 @@ from emulator.recorder import Recorder
 from emulator.seams import BucketDirectory, StoreBuckets, TopicDirectory
 from emulator.sns import SnsService
 from generators.keyring import Keyring
-from generators.stores import LocalStore, ObjectStore
+from generators.stores import BucketRouter, LocalStore, ObjectStore, S3Store
 
 EXTENSION_KEY = "cloudtrail_emulator"
 
@@ -82,6 +82,23 @@ class EmulatorState:
             self._scratch = None
 
 
+def _trail_buckets(config: EmulatorConfig, store: ObjectStore,
+                   local_policy: Callable[[str], str | None] | None) -> tuple[ObjectStore, StoreBuckets]:
+    """Where trails deliver, and how CloudTrail checks their buckets: the emulator's own store, except
+    for the buckets `config.external_buckets` places on outside S3-compatible endpoints."""
+    outside = {bucket: S3Store(url) for bucket, url in config.external_buckets.items()}
+    if not outside:
+        return store, StoreBuckets(store, local_policy)
+
+    def policy_of(bucket: str) -> str | None:
+        if bucket in outside:
+            return outside[bucket].bucket_policy(bucket)
+        return local_policy(bucket) if local_policy else None
+
+    router = BucketRouter(store, outside)
+    return router, StoreBuckets(router, policy_of)
+
+
 def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
                 topics: TopicDirectory | None = None) -> EmulatorState:
     """Wire the parts: object store, keyring, S3 endpoint, CloudTrail model and JSON services."""
@@ -94,7 +111,7 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
             store = LocalStore(config.data_dir / "s3")
     s3_class = _s3_api_class()
     s3_api = s3_class(store, config.state_dir) if s3_class is not None else None
-    buckets = StoreBuckets(store, _policy_reader(s3_api))
+    trail_store, buckets = _trail_buckets(config, store, _policy_reader(s3_api))
     sns = SnsService(clock=config.clock, state_dir=config.state_dir,
                      rng=random.Random(None if config.seed is None else f"{config.seed}:sns"))
     topics = topics or sns
@@ -122,7 +139,7 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
                           rng=random.Random(config.seed), events=events,
                           recorder=recorder, query_api=sns, _scratch=scratch)
     state.delivery = Delivery(
-        backend=backend, events=events, store=store, keyring=keyring, clock=config.clock,
+        backend=backend, events=events, store=trail_store, keyring=keyring, clock=config.clock,
         organization_id=config.organization,
         state=DeliveryState(None if config.state_dir is None else JsonStateFile(config.state_dir / "delivery.json")),
         delivery_interval=timedelta(seconds=config.delivery_interval),

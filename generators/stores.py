@@ -532,6 +532,16 @@ class S3Store:
         except botocore.exceptions.BotoCoreError as exc:
             raise GeneratorError(f"S3 request for {where} failed: {exc}") from None
 
+    def bucket_policy(self, bucket: str) -> str | None:
+        """The bucket's policy document, or None when it has none."""
+        try:
+            with self._translate(bucket):
+                return self._client.get_bucket_policy(Bucket=bucket)["Policy"]
+        except GeneratorError as exc:
+            if "NoSuchBucketPolicy" in str(exc):
+                return None
+            raise
+
     def create_bucket(self, bucket: str) -> None:
         check_bucket_name(bucket)
         kwargs: dict = {"Bucket": bucket}
@@ -601,6 +611,45 @@ class S3Store:
             for page in paginator.paginate(**kwargs):
                 for item in page.get("Contents", []):
                     yield item["Key"]
+
+
+class BucketRouter:
+    """An ObjectStore that sends the named buckets to their own stores and every other one to a
+    default store: a server's trails can deliver into buckets on outside S3-compatible endpoints."""
+
+    def __init__(self, default: ObjectStore, routes: Mapping[str, ObjectStore]):
+        self.default = default
+        self.routes = dict(routes)
+
+    def store_for(self, bucket: str) -> ObjectStore:
+        return self.routes.get(bucket, self.default)
+
+    def create_bucket(self, bucket: str) -> None:
+        self.store_for(bucket).create_bucket(bucket)
+
+    def bucket_exists(self, bucket: str) -> bool:
+        return self.store_for(bucket).bucket_exists(bucket)
+
+    def list_buckets(self) -> list[str]:
+        return sorted({*self.default.list_buckets(), *self.routes})
+
+    def delete_bucket(self, bucket: str) -> None:
+        self.store_for(bucket).delete_bucket(bucket)
+
+    def put(self, bucket: str, key: str, body: bytes, metadata: Mapping[str, str] | None = None) -> None:
+        self.store_for(bucket).put(bucket, key, body, metadata)
+
+    def get(self, bucket: str, key: str) -> StoredObject:
+        return self.store_for(bucket).get(bucket, key)
+
+    def head(self, bucket: str, key: str) -> StoredObject:
+        return self.store_for(bucket).head(bucket, key)
+
+    def delete(self, bucket: str, key: str) -> None:
+        self.store_for(bucket).delete(bucket, key)
+
+    def list(self, bucket: str, prefix: str = "", start_after: str = "") -> Iterator[str]:
+        return self.store_for(bucket).list(bucket, prefix, start_after)
 
 
 def open_target(target: str, *, data_dir: Path, endpoint_url: str | None = None,
