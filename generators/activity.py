@@ -47,7 +47,9 @@ LIFECYCLE_CHANCE = {"developer": 0.15, "admin": 0.2, "console": 0.1, "ci": 0.35}
 DENIAL_BURST_CHANCE = 0.08
 #: chance that a session (or a workload's hour) runs a Describe loop into the API's rate limit
 THROTTLE_BURST_CHANCE = {"developer": 0.04, "ci": 0.12, "workload": 0.15}
-#: below this many seconds a unit is too short for sessions: services and IAM users fill it
+#: most throttled calls in one burst: a baseline stays below CloudTrail Insights' 10 errors a minute
+MAX_THROTTLED = 8
+#: below this many seconds a unit is too short for sessions: the services' steady calls fill it
 MIN_SESSION_SPAN = 60
 DENIAL_CODES = ("AccessDenied", "AccessDeniedException", "Client.UnauthorizedOperation")
 THROTTLE_CODES = ("ThrottlingException", "Client.RequestLimitExceeded", "Throttling")
@@ -270,7 +272,7 @@ class ActivityModel:
             session = self._service_issued(plan, principal, issued)
             calls = [(self._draw(rng, principal), None, session.values, 0.0) for _ in range(count - 1)]
             if count > 15 and rng.random() < THROTTLE_BURST_CHANCE["workload"]:
-                burst = self._throttle_burst(rng, principal, session.values, min(count - 1, 30))
+                burst = self._throttle_burst(rng, principal, session.values, min(count - 1, rng.randint(10, 20)))
                 calls[len(calls) - len(burst):] = burst
             times = sorted(issued + 1 + int(rng.random() * (plan.span - issued - 1)) for _ in calls)
             burst_at = times[len(times) // 2] if times else 0
@@ -309,7 +311,7 @@ class ActivityModel:
             segments.append(burst)
             free -= len(burst)
         if free >= 10 and rng.random() < THROTTLE_BURST_CHANCE.get(persona, 0.0):
-            burst = self._throttle_burst(rng, principal, session.values, min(free, rng.randint(12, 30)))
+            burst = self._throttle_burst(rng, principal, session.values, min(free, rng.randint(10, 20)))
             segments.append(burst)
             free -= len(burst)
         filler = [(self._draw(rng, principal), None, session.values, 0.0) for _ in range(free)]
@@ -361,7 +363,14 @@ class ActivityModel:
             return []
         entry, code = found
         low, high = int(n * 0.3), int(n * 0.8)
-        return [(entry, code if low <= i < high and rng.random() < 0.7 else False, values, 0.6) for i in range(n)]
+        calls: list[_Call] = []
+        throttled = 0
+        for i in range(n):
+            fail: str | bool = False
+            if low <= i < high and throttled < MAX_THROTTLED and rng.random() < 0.7:
+                fail, throttled = code, throttled + 1
+            calls.append((entry, fail, values, 0.6))
+        return calls
 
     def _lifecycle(self, rng: random.Random, account: str, values: dict | None) -> list[_Call]:
         """A resource created, used and (mostly) deleted, with one id throughout."""
@@ -493,12 +502,13 @@ class ActivityModel:
         return found
 
     def _saml_user(self, principal: Principal) -> Principal:
+        """The Identity Center user behind a permission-set session, as the member account sees it."""
         account, email = principal.account_id, principal.username or "user"
         digest = random.Random(f"{self.population.seed}:{account}:saml")
         provider = (f"arn:aws:iam::{account}:saml-provider/"
                     f"AWSSSO_{'%016x' % digest.getrandbits(64)}_DO_NOT_DELETE")
         qualifier = base64.b64encode(digest.randbytes(20)).decode()
-        return self._issuer(f"{account}:saml-user/{email}", "SAMLUser", account, {
+        return self._issuer(f"{account}:saml-user/{principal.key}", "SAMLUser", account, {
             "type": "SAMLUser", "principalId": f"{qualifier}:{email}", "userName": email,
             "identityProvider": provider}, principal)
 
