@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from emulator.auth import SigV4Verifier
 from emulator.control import control
 from emulator.config import EmulatorConfig
 from emulator.dispatch import Protocol, classify, context_of, error_for, to_flask
@@ -43,6 +44,9 @@ def create_app(config: EmulatorConfig | None = None, *, store: ObjectStore | Non
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_record)
+    if config.auth == "sigv4":
+        keys = {key.access_key_id: key for key in config.access_keys}
+        SigV4Verifier(keys, config.clock, config.max_request_bytes).install(app)
     state_of(app).delivery.start()
     return app
 

@@ -131,7 +131,22 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seconds between live log-file deliveries (default: %(default)s, as AWS)")
     srv.add_argument("--digest-interval", type=_digest_seconds, default=3600, metavar="SECONDS",
                      help="seconds per digest period, 1-3600 (default: %(default)s, as AWS; shorter for demos)")
+    srv.add_argument("--auth", choices=["none", "sigv4"], default="none",
+                     help="none: accept any credentials (default); sigv4: verify AWS Signature Version 4 "
+                     "against the --access-key credentials (the /_emulator/ control API stays open)")
+    srv.add_argument("--access-key", action="append", type=_access_key, default=[], metavar="ID:SECRET[:ACCOUNT]",
+                     help="a credential --auth sigv4 accepts (repeatable); ACCOUNT (12 digits) is the account "
+                     "its calls act in (default: --default-account)")
     return parser
+
+
+def _access_key(text: str):
+    from emulator.config import AccessKey
+
+    try:
+        return AccessKey.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_seed_parser(commands) -> None:
@@ -266,7 +281,10 @@ def _run_serve(args: argparse.Namespace) -> int:
         args.data_dir, default_account=args.default_account,
         relax_bucket_policy=args.relax_bucket_policy, throttle_lookup=args.throttle_lookup,
         delivery_interval=args.delivery_interval, digest_interval=args.digest_interval,
+        auth=args.auth, access_keys=tuple(args.access_key),
     )
+    if args.auth == "sigv4" and not args.access_key:
+        raise GeneratorError("--auth sigv4 needs at least one --access-key ID:SECRET[:ACCOUNT]")
     print(f"cloudtrail-emulator serving on http://{args.host}:{args.port} (data: {args.data_dir})",
           file=sys.stderr, flush=True)
     serve(config, host=args.host, port=args.port)

@@ -16,6 +16,8 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 CLOUDTRAIL_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
 ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128."
 CONTROL_PREFIX = "/_emulator/"
+#: the account of a request's verified access key (emulator/auth.py sets it when one is configured)
+AUTH_ACCOUNT_KEY = "emulator.auth.account_id"
 #: characters XML 1.0 cannot carry, not even as references: written as U+FFFD
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -65,9 +67,11 @@ def classify(request: Request) -> Protocol:
 
 
 def context_of(request: Request, default_account: str, default_region: str, request_id: str) -> RequestContext:
-    """Region from the credential scope; account = a 12-digit access key id, else the default."""
+    """Region from the credential scope; account = the verified key's account, a 12-digit access key id,
+    else the default."""
     cred = credential_of(request)
     account = cred.access_key if cred.access_key and _ACCOUNT.match(cred.access_key) else default_account
+    account = request.environ.get(AUTH_ACCOUNT_KEY) or account
     return RequestContext(account_id=account, region=cred.region or default_region, request_id=request_id)
 
 

@@ -1,0 +1,281 @@
+"""Opt-in AWS Signature Version 4 verification (`serve --auth sigv4`).
+
+Follows AWS's documented algorithm ("Create a signed AWS API request"): canonical request (method,
+canonical URI, canonical query string, canonical headers, signed headers, payload hash), string to
+sign (`AWS4-HMAC-SHA256`, the X-Amz-Date, the credential scope, the canonical request's SHA-256) and
+the HMAC-SHA256 signing-key chain (`AWS4<secret>` -> date -> region -> service -> `aws4_request`).
+Both the `Authorization` header and presigned query strings (X-Amz-Algorithm, -Credential, -Date,
+-Expires, -SignedHeaders, -Signature) are checked. S3 signs the `x-amz-content-sha256` value as
+sent (a hex SHA-256, `UNSIGNED-PAYLOAD` or `STREAMING-...`; the per-chunk signatures of an
+aws-chunked body are not checked); other services sign the SHA-256 of the body.
+
+Failures answer the codes AWS answers, in the protocol's error shape (the app's AwsError handler):
+see `ERRORS`. The control API (`/_emulator/`) stays open.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote, unquote
+
+from flask import Flask, request
+
+from emulator.config import AccessKey, Clock
+from emulator.dispatch import AUTH_ACCOUNT_KEY, CONTROL_PREFIX, Protocol, classify
+from emulator.errors import AwsError
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+MAX_SKEW = timedelta(minutes=15)
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+_UNRESERVED = "-_.~"
+
+
+# (JSON 1.1 code, status), (S3 code, status), (Query code, status) per failure kind, as AWS answers
+ERRORS: dict[str, tuple[tuple[str, int], tuple[str, int], tuple[str, int]]] = {
+    "missing": (("MissingAuthenticationTokenException", 400), ("AccessDenied", 403),
+                ("MissingAuthenticationToken", 403)),
+    "malformed": (("IncompleteSignatureException", 400), ("AuthorizationHeaderMalformed", 400),
+                  ("IncompleteSignature", 400)),
+    "unknown_key": (("UnrecognizedClientException", 400), ("InvalidAccessKeyId", 403),
+                    ("InvalidClientTokenId", 403)),
+    "signature": (("InvalidSignatureException", 400), ("SignatureDoesNotMatch", 403),
+                  ("SignatureDoesNotMatch", 403)),
+    "skewed": (("InvalidSignatureException", 400), ("RequestTimeTooSkewed", 403), ("SignatureDoesNotMatch", 403)),
+    "expired": (("InvalidSignatureException", 400), ("AccessDenied", 403), ("SignatureDoesNotMatch", 403)),
+}
+MESSAGES = {
+    "missing": "Request is missing Authentication Token",
+    "unknown_key": "The security token included in the request is invalid.",
+    "signature": "The request signature we calculated does not match the signature you provided. "
+                 "Check your AWS Secret Access Key and signing method. Consult the service documentation "
+                 "for details.",
+    "expired": "Request has expired",
+}
+S3_MESSAGES = {
+    "missing": "Access Denied",
+    "unknown_key": "The AWS Access Key Id you provided does not exist in our records.",
+    "signature": "The request signature we calculated does not match the signature you provided. "
+                 "Check your key and signing method.",
+}
+
+
+def auth_error(kind: str, detail: str | None = None) -> AwsError:
+    """The AWS error for a failure `kind`, coded for the current request's protocol."""
+    protocol = classify(request)
+    column = 1 if protocol is Protocol.S3 else 2 if protocol is Protocol.QUERY else 0
+    code, status = ERRORS[kind][column]
+    messages = S3_MESSAGES if column == 1 else MESSAGES
+    return AwsError(detail or messages.get(kind) or MESSAGES.get(kind, code), code=code, status=status)
+
+
+@dataclass(frozen=True)
+class Signed:
+    """The signature parts of one request, from its Authorization header or its query string."""
+
+    access_key: str
+    date: str                 # YYYYMMDD of the credential scope
+    region: str
+    service: str
+    signed_headers: tuple[str, ...]
+    signature: str
+    amz_date: str             # YYYYMMDDTHHMMSSZ
+    expires: int | None       # presigned URLs only
+    presigned: bool
+
+
+def _fields(text: str) -> dict[str, str]:
+    out = {}
+    for part in text.split(","):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            out[name.strip()] = value.strip()
+    return out
+
+
+def _signed_parts(args: Mapping[str, str], headers: Mapping[str, str]) -> Signed | None:
+    """None when the request carries no credentials at all; AwsError when they are malformed."""
+    header = headers.get("Authorization")
+    if header is not None:
+        algorithm, _, rest = header.strip().partition(" ")
+        if algorithm != ALGORITHM:
+            raise auth_error("malformed", f"Unsupported Authorization type: only {ALGORITHM} is accepted")
+        fields = _fields(rest)
+        credential, names = fields.get("Credential", ""), fields.get("SignedHeaders", "")
+        signature, amz_date, expires = fields.get("Signature", ""), headers.get("X-Amz-Date", ""), None
+    elif "X-Amz-Signature" in args or "X-Amz-Credential" in args:
+        if args.get("X-Amz-Algorithm") != ALGORITHM:
+            raise auth_error("malformed", f"X-Amz-Algorithm must be {ALGORITHM}")
+        credential, names = args.get("X-Amz-Credential", ""), args.get("X-Amz-SignedHeaders", "")
+        signature, amz_date = args.get("X-Amz-Signature", ""), args.get("X-Amz-Date", "")
+        try:
+            expires = int(args.get("X-Amz-Expires", ""))
+        except ValueError:
+            raise auth_error("malformed", "X-Amz-Expires must be a number of seconds") from None
+        if not 1 <= expires <= MAX_PRESIGN_SECONDS:
+            raise auth_error("malformed", f"X-Amz-Expires must be between 1 and {MAX_PRESIGN_SECONDS} seconds")
+    elif "AWSAccessKeyId" in args and "Signature" in args:
+        raise auth_error("malformed", f"Signature Version 2 is not supported: sign with {ALGORITHM} (s3v4)")
+    else:
+        return None
+    scope = credential.split("/")
+    if len(scope) != 5 or scope[4] != "aws4_request" or not all(scope) or not names or not signature:
+        raise auth_error("malformed", "The authorization is incomplete: Credential=<key>/<date>/<region>/"
+                                      "<service>/aws4_request, SignedHeaders and Signature are required")
+    if not re.fullmatch(r"\d{8}T\d{6}Z", amz_date) or not amz_date.startswith(scope[1]):
+        raise auth_error("malformed", "X-Amz-Date must be YYYYMMDDTHHMMSSZ on the credential scope's date")
+    return Signed(scope[0], scope[1], scope[2], scope[3], tuple(names.lower().split(";")), signature.lower(),
+                  amz_date, expires, header is None)
+
+
+def _uri_encode(text: str) -> str:
+    return quote(text.encode("utf-8", "surrogateescape"), safe=_UNRESERVED)
+
+
+def canonical_uri(raw_path: str, service: str) -> str:
+    """Each segment of the path as sent decoded and URI-encoded: once for S3, twice (after removing
+    `.`/`..` segments) for the other services; an encoded `/` stays inside its segment."""
+    path = raw_path or "/"
+    if service != "s3":
+        normalized = posixpath.normpath(path) if path != "/" else "/"
+        path = "/" + normalized.lstrip("/") + ("/" if path.endswith("/") and normalized != "/" else "")
+    segments = [_uri_encode(unquote(segment, errors="surrogateescape")) for segment in path.split("/")]
+    if service != "s3":
+        segments = [_uri_encode(segment) for segment in segments]
+    return "/".join(segments)
+
+
+def canonical_query(raw_query: str, presigned: bool) -> str:
+    """Every name=value pair decoded and re-encoded, sorted; a presigned URL's signature left out."""
+    pairs = []
+    for part in raw_query.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        name, value = unquote(name, errors="surrogateescape"), unquote(value, errors="surrogateescape")
+        if presigned and name == "X-Amz-Signature":
+            continue
+        pairs.append((_uri_encode(name), _uri_encode(value)))
+    return "&".join(f"{n}={v}" for n, v in sorted(pairs))
+
+
+def canonical_headers(names: tuple[str, ...], headers) -> str:
+    """`name:value\\n` per signed header: values trimmed, inner runs of spaces collapsed, repeats joined by `,`."""
+    lines = []
+    for name in names:
+        values = headers.getlist(name)
+        joined = ",".join(" ".join(v.split()) for v in values)
+        lines.append(f"{name}:{joined}\n")
+    return "".join(lines)
+
+
+def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    key = ("AWS4" + secret).encode("utf-8")
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    return key
+
+
+def expected_signature(secret: str, signed: Signed, method: str, raw_path: str, raw_query: str, headers,
+                       payload_hash: str) -> str:
+    """The hex signature AWS computes for these request parts."""
+    canonical = "\n".join([
+        method, canonical_uri(raw_path, signed.service), canonical_query(raw_query, signed.presigned),
+        canonical_headers(signed.signed_headers, headers), ";".join(signed.signed_headers), payload_hash,
+    ])
+    scope = f"{signed.date}/{signed.region}/{signed.service}/aws4_request"
+    string_to_sign = "\n".join([ALGORITHM, signed.amz_date, scope,
+                                hashlib.sha256(canonical.encode("utf-8", "surrogateescape")).hexdigest()])
+    key = signing_key(secret, signed.date, signed.region, signed.service)
+    return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class SigV4Verifier:
+    """A `before_request` hook: every AWS API request must carry a valid signature of a known key."""
+
+    def __init__(self, keys: Mapping[str, AccessKey], clock: Clock, max_body_bytes: int):
+        self.keys = dict(keys)
+        self.clock = clock
+        self.max_body_bytes = max_body_bytes
+
+    def install(self, app: Flask) -> None:
+        app.before_request(self.verify)
+
+    def verify(self) -> None:
+        """Raise the AWS error for a missing, malformed, unknown, wrong or expired signature."""
+        if request.path.startswith(CONTROL_PREFIX):
+            return
+        signed = _signed_parts(request.args, request.headers)
+        if signed is None:
+            raise auth_error("missing")
+        key = self.keys.get(signed.access_key)
+        if key is None:
+            raise auth_error("unknown_key")
+        self._check_time(signed)
+        raw_path, _, raw_query = self._raw_target().partition("?")
+        payload = self._payload_hash(signed)
+        wanted = expected_signature(key.secret_access_key, signed, request.method, raw_path, raw_query,
+                                    request.headers, payload)
+        if not hmac.compare_digest(wanted, signed.signature):
+            raise auth_error("signature")
+        if key.account_id:
+            request.environ[AUTH_ACCOUNT_KEY] = key.account_id
+
+    def _check_time(self, signed: Signed) -> None:
+        try:
+            at = datetime.strptime(signed.amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+            end = at + timedelta(seconds=signed.expires or 0)
+        except (ValueError, OverflowError):
+            raise auth_error("malformed", f"X-Amz-Date {signed.amz_date} is not a valid time") from None
+        now = self.clock.now()
+        if signed.expires is not None:
+            if now > end:
+                raise auth_error("expired")
+            if at - now > MAX_SKEW:
+                raise auth_error("skewed", "Request is not yet valid (X-Amz-Date is in the future)")
+        elif abs(now - at) > MAX_SKEW:
+            raise auth_error("skewed", f"Signature expired: {signed.amz_date} is now earlier or later than "
+                                       f"{now:%Y%m%dT%H%M%SZ} +/- 15 min.")
+
+    @staticmethod
+    def _raw_target() -> str:
+        """The request target exactly as sent (cheroot keeps it in REQUEST_URI)."""
+        raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+        if raw:
+            return "/" + raw.split("://", 1)[1].partition("/")[2] if "://" in raw.split("?", 1)[0] else raw
+        query = request.query_string.decode("latin-1")
+        return request.path + ("?" + query if query else "")
+
+    def _payload_hash(self, signed: Signed) -> str:
+        """What the client signed as the payload: S3's x-amz-content-sha256, else the body's SHA-256."""
+        if signed.service == "s3":
+            if signed.presigned:
+                return request.args.get("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+            sent = request.headers.get("x-amz-content-sha256")
+            if not sent:
+                raise AwsError("Missing required header for this request: x-amz-content-sha256",
+                               code="InvalidRequest", status=400)
+            return sent
+        return hashlib.sha256(self._body()).hexdigest()
+
+    def _body(self) -> bytes:
+        """Read the body from the WSGI input and put it back, so the handlers read it as usual."""
+        environ = request.environ
+        stream = environ["wsgi.input"]
+        length = request.content_length
+        if length is not None and length > self.max_body_bytes:
+            raise AwsError(f"Request body of {length} bytes exceeds the limit of {self.max_body_bytes} bytes",
+                           code="RequestEntityTooLargeException", status=413)
+        body = stream.read(length) if length is not None else stream.read(self.max_body_bytes + 1)
+        if len(body) > self.max_body_bytes:
+            raise AwsError(f"Request body exceeds the limit of {self.max_body_bytes} bytes",
+                           code="RequestEntityTooLargeException", status=413)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return body
