@@ -269,7 +269,7 @@ class ActivityModel:
         for key, count in counts.items():
             principal = chosen[key]
             issued = int(rng.random() * plan.span * 0.2)
-            session = self._service_issued(plan, principal, issued)
+            session = self._issue(plan, principal, issued, 1).session
             calls = [(self._draw(rng, principal), None, session.values, 0.0) for _ in range(count - 1)]
             if count > 15 and rng.random() < THROTTLE_BURST_CHANCE["workload"]:
                 burst = self._throttle_burst(rng, principal, session.values, min(count - 1, rng.randint(10, 20)))
@@ -475,9 +475,6 @@ class ActivityModel:
         plan.add(step, first.session, self.caller_identity, False, first.session.values)
         return first.session, first.count + 1, step + 1
 
-    def _service_issued(self, plan: _UnitPlan, principal: Principal, at: int) -> _Session:
-        return self._issue(plan, principal, at, 1).session
-
     def _plan_web_identity(self, plan: _UnitPlan, principal: Principal, at: int, assumed: dict, ip: str) -> None:
         """GitHub Actions' OIDC token exchanged for the deploy role's session."""
         provider = principal.user_identity["sessionContext"]["webIdFederationData"].get(
@@ -522,6 +519,7 @@ class ActivityModel:
         return (mine or users)[0]
 
     def _issuer_user(self, principal: Principal, key: str) -> Principal:
+        """The population's principal ``key`` (e.g. the federation broker), else the person's IAM user."""
         try:
             return self.population.principal(key)
         except GeneratorError:
