@@ -1,0 +1,610 @@
+"""Property-based fuzzing over raw HTTP: no request, however malformed, gets a 5xx or a non-AWS error.
+
+Hypothesis builds requests for every CloudTrail operation of botocore's model, the S3 endpoint, the
+SNS Query API and the control API (wrong types, huge and unicode strings, junk bodies, truncated
+bodies, odd headers and methods). The server side is watched through a WSGI wrapper and Flask's
+`got_request_exception` signal: the tests fail on any 5xx answer or unhandled exception, and every
+4xx body must be in the error shape of the protocol the request speaks.
+
+`test_fuzz_short` runs in `make test` (derandomized, a fixed set of requests); `test_fuzz_long` is
+marked slow: `.venv/bin/python -m pytest -m slow tests/test_fuzz.py`.
+"""
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import re
+import socket
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from urllib.parse import quote, unquote, urlencode
+
+import boto3
+import botocore.session
+import pytest
+from botocore.config import Config
+from flask import got_request_exception
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from emulator.config import AccessKey, EmulatorConfig
+from fixtures_server import EmulatorServer, start_emulator
+
+CLOUDTRAIL_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
+ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128."
+MAX_REQUEST = 256 * 1024
+MAX_JSON = 32 * 1024
+BUCKET, OBJECT_KEY, TOPIC = "fuzz-bucket", "dir/object.txt", "fuzz-topic"
+TOPIC_ARN = f"arn:aws:sns:us-east-1:123456789012:{TOPIC}"
+TRAIL = "fuzz-trail"
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
+CLOUDTRAIL_MODEL = botocore.session.get_session().get_service_model("cloudtrail")
+
+
+# -- the server under watch ------------------------------------------------------------------------
+
+@dataclass
+class Watch:
+    """Server-side tally: requests answered, 5xx answers and unhandled exceptions (with their request)."""
+
+    requests: int = 0
+    failures: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wrap(self, wsgi_app):
+        def watched(environ, start_response):
+            def start(status, headers, exc_info=None):
+                with self.lock:
+                    self.requests += 1
+                    if status.startswith("5") and not status.startswith("501"):   # 501: S3 NotImplemented
+                        self.failures.append(f"{status}: {environ['REQUEST_METHOD']} {environ.get('REQUEST_URI')}")
+                return start_response(status, headers, exc_info)
+            return wsgi_app(environ, start)
+        return watched
+
+    def exception(self, sender, exception: Exception, **extra) -> None:
+        with self.lock:
+            self.failures.append(f"unhandled {type(exception).__name__}: {exception}")
+
+
+@dataclass
+class FuzzServer:
+    server: EmulatorServer
+    watch: Watch
+    host: str
+    port: int
+
+
+FUZZ_KEY = AccessKey("AKIAFUZZ", "fuzz-secret")
+
+
+@contextmanager
+def _watched_server(auth: str) -> Iterator[FuzzServer]:
+    config = EmulatorConfig(relax_bucket_policy=True, seed=0, max_request_bytes=MAX_REQUEST,
+                            max_json_request_bytes=MAX_JSON, auth=auth, access_keys=(FUZZ_KEY,))
+    server = start_emulator(config)
+    app = server.running.app
+    watch = Watch()
+    app.wsgi_app = watch.wrap(app.wsgi_app)
+    got_request_exception.connect(watch.exception, app)
+    try:
+        _populate(server)
+        yield FuzzServer(server, watch, server.running.host, server.running.port)
+    finally:
+        got_request_exception.disconnect(watch.exception, app)
+        server.running.stop()
+
+
+@pytest.fixture(scope="module", params=["none", "sigv4"])
+def fuzz_server(request) -> Iterator[FuzzServer]:
+    """The server, once without and once with signature checks (the fuzzer's signatures never match)."""
+    with _watched_server(request.param) as fuzz:
+        yield fuzz
+
+
+@pytest.fixture(scope="module")
+def plain_server() -> Iterator[FuzzServer]:
+    with _watched_server("none") as fuzz:
+        yield fuzz
+
+
+def _populate(server: EmulatorServer) -> None:
+    """Something for the requests to hit: a bucket with an object and an open upload, a topic, a trail."""
+    def client(service: str):
+        return boto3.client(service, endpoint_url=server.url, region_name="us-east-1",
+                            aws_access_key_id=FUZZ_KEY.access_key_id, aws_secret_access_key=FUZZ_KEY.secret_access_key,
+                            config=Config(s3={"addressing_style": "path"}))
+
+    s3 = client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key=OBJECT_KEY, Body=b"hello")
+    s3.create_multipart_upload(Bucket=BUCKET, Key="multi")
+    client("sns").create_topic(Name=TOPIC)
+    client("cloudtrail").create_trail(Name=TRAIL, S3BucketName=BUCKET)
+
+
+# -- requests --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Req:
+    method: str
+    path: str                 # raw request target, already percent-encoded as it goes on the wire
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    truncate: int = 0         # announce this many bytes more than the body, then half-close
+
+    def __repr__(self) -> str:
+        body = self.body if len(self.body) <= 200 else self.body[:200] + b"...(%d bytes)" % len(self.body)
+        return f"Req({self.method} {self.path[:300]!r} headers={self.headers!r} body={body!r} truncate={self.truncate})"
+
+
+def _header_text(text: str) -> str:
+    """Header-safe: UTF-8 bytes shown as latin-1 (what goes on the wire), no CR/LF/NUL."""
+    cleaned = re.sub(r"[\r\n\x00]", "", text).strip()
+    return cleaned.encode("utf-8").decode("latin-1")
+
+
+def expected_protocol(req: Req) -> str:
+    """The error shape owed, by the documented dispatch rules (docs/architecture.md, dispatch.py)."""
+    headers = {k.lower(): v for k, v in req.headers}
+    path, _, query = req.path.partition("?")
+    if unquote(path, errors="replace").startswith("/_emulator/"):
+        return "json"
+    target = headers.get("x-amz-target", "")
+    match = _CREDENTIAL.search(headers.get("authorization", ""))
+    if match is None:
+        credential = [unquote(v) for k, _, v in (p.partition("=") for p in query.split("&"))
+                      if unquote(k) == "X-Amz-Credential"]
+        match = _CREDENTIAL.search("Credential=" + credential[0]) if credential and credential[0] else None
+    service = match.group(3) if match else None
+    if target or "amz-json" in headers.get("content-type", "") or (service in ("cloudtrail", "organizations")):
+        return "json"
+    names = {unquote(p.partition("=")[0], errors="replace") for p in query.split("&")}
+    form = headers.get("content-type", "").split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
+    if service == "sns" or "Action" in names or (form and service != "s3"):
+        return "query"
+    return "s3"
+
+
+def check_shape(req: Req, status: int, body: bytes) -> None:
+    """An error body in the shape its protocol's SDKs parse."""
+    if status < 400 or req.method == "HEAD":
+        return
+    try:
+        _check_shape(expected_protocol(req), body)
+    except (ValueError, ET.ParseError, AssertionError) as exc:
+        raise AssertionError(f"{status} answer not in the {expected_protocol(req)} error shape ({exc}): "
+                             f"{body[:400]!r}") from None
+
+
+def _check_shape(kind: str, body: bytes) -> None:
+    if kind == "json":
+        payload = json.loads(body)
+        assert isinstance(payload.get("__type"), str) and payload["__type"], body[:300]
+        assert isinstance(payload.get("message", ""), str)
+        return
+    root = ET.fromstring(body)
+    if kind == "s3":
+        assert root.tag == "Error" and root.findtext("Code"), body[:300]
+    else:
+        assert root.tag.endswith("ErrorResponse"), body[:300]
+        code = root.find("{*}Error/{*}Code")
+        assert code is not None and code.text, body[:300]
+
+
+class Client:
+    """One keep-alive connection, re-opened whenever the server closes it."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.conn = http.client.HTTPConnection(host, port, timeout=30)
+
+    def send(self, req: Req) -> tuple[int, bytes]:
+        if req.truncate:
+            return self._send_truncated(req)
+        for _ in range(2):
+            try:
+                self.conn.putrequest(req.method, req.path, skip_host=True, skip_accept_encoding=True)
+                self.conn.putheader("Host", f"{self.host}:{self.port}")
+                for name, value in req.headers:
+                    self.conn.putheader(name, value.encode("latin-1"))
+                self.conn.putheader("Content-Length", str(len(req.body)))
+                self.conn.endheaders(req.body)
+                response = self.conn.getresponse()
+                body = response.read()
+                if response.will_close:
+                    self.conn.close()
+                return response.status, body
+            except (ConnectionError, http.client.RemoteDisconnected, http.client.CannotSendRequest,
+                    http.client.ResponseNotReady, BrokenPipeError):
+                self.conn.close()
+        return self._send_truncated(req)      # refused mid-upload: read the answer over a raw socket
+
+    def _send_truncated(self, req: Req) -> tuple[int, bytes]:
+        """Announce `truncate` more bytes than are sent, then half-close: the server sees a cut-off upload."""
+        head = [f"{req.method} {req.path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Connection: close",
+                f"Content-Length: {len(req.body) + req.truncate}"]
+        head += [f"{name}: {value}" for name, value in req.headers]
+        with socket.create_connection((self.host, self.port), timeout=30) as sock:
+            try:
+                sock.sendall("\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + req.body)
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:       # the server answered (and closed) before reading it all
+                pass
+            response = http.client.HTTPResponse(sock, method=req.method)
+            response.begin()
+            return response.status, response.read()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+# -- strategies ------------------------------------------------------------------------------------
+
+ODD_TEXT = st.sampled_from([
+    "", " ", "null", "..", "../../etc/passwd", "%", "%zz", "%00", "\x00", "\ufeff", "\u202e", "\U0001f600",
+    "é", "a" * 300, "<x>", "&amp;", "'\"", "${jndi:x}", "\\", "-1", "0", "1e309", "NaN", "true",
+    "arn:aws:cloudtrail:us-east-1:123456789012:trail/fuzz-trail", TRAIL, BUCKET, TOPIC_ARN,
+])
+TEXT = st.one_of(st.text(max_size=8), ODD_TEXT, st.binary(max_size=40).map(lambda b: b.decode("latin-1")),
+                 st.integers(0, 70_000).map(lambda n: "x" * n))
+JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=8,
+)
+
+
+def _scalar(shape) -> st.SearchStrategy:
+    kind = shape.type_name
+    if kind == "string":
+        enum = shape.metadata.get("enum")
+        return st.sampled_from(enum) | TEXT if enum else TEXT
+    if kind in ("integer", "long"):
+        return st.integers(-5, 60) | st.integers(-(2**80), 2**80)
+    if kind in ("double", "float"):
+        return st.floats()
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "timestamp":
+        return (st.integers(-(2**40), 2**40) | st.floats() | st.sampled_from(
+            ["2024-01-01T00:00:00Z", "2024-13-45", "1e400", "-0", "9999-12-31T23:59:59Z"]) | TEXT)
+    if kind == "blob":
+        return st.binary(max_size=64).map(lambda b: base64.b64encode(b).decode()) | TEXT
+    return JUNK
+
+
+def from_shape(shape, depth: int = 0) -> st.SearchStrategy:
+    """Mostly well-typed values for `shape`, sometimes junk of any type."""
+    if depth > 5:
+        return JUNK
+    kind = shape.type_name
+    if kind == "structure":
+        members = {name: from_shape(m, depth + 1) for name, m in shape.members.items()}
+        good = st.fixed_dictionaries({}, optional=members)
+        extra = st.dictionaries(TEXT, JUNK, max_size=2)
+        typed = st.builds(lambda a, b: {**b, **a}, good, extra)
+    elif kind == "list":
+        typed = st.lists(from_shape(shape.member, depth + 1), max_size=4)
+    elif kind == "map":
+        typed = st.dictionaries(from_shape(shape.key, depth + 1), from_shape(shape.value, depth + 1), max_size=3)
+    else:
+        typed = _scalar(shape)
+    return st.one_of(typed, typed, typed, JUNK)
+
+
+OPERATIONS = sorted(CLOUDTRAIL_MODEL.operation_names)
+_INPUTS = {name: (from_shape(CLOUDTRAIL_MODEL.operation_model(name).input_shape)
+                  if CLOUDTRAIL_MODEL.operation_model(name).input_shape else JUNK) for name in OPERATIONS}
+
+
+def _auth(service: st.SearchStrategy) -> st.SearchStrategy:
+    scope = st.tuples(st.sampled_from(["AKIAFUZZ", "123456789012", "999999999999", "a b"]) | TEXT,
+                      st.sampled_from(["us-east-1", "eu-west-3", "", "us-east-1/../x", "ZZ"]) | TEXT, service)
+    good = scope.map(lambda s: f"AWS4-HMAC-SHA256 Credential={s[0]}/20240101/{s[1]}/{s[2]}/aws4_request, "
+                               "SignedHeaders=host;x-amz-date, Signature=abc")
+    return st.one_of(good, TEXT, st.just(""))
+
+
+def _json_body(value: st.SearchStrategy) -> st.SearchStrategy:
+    encoded = value.map(lambda v: json.dumps(v, allow_nan=True).encode())
+    return st.one_of(
+        encoded, encoded, encoded,
+        st.tuples(encoded, st.floats(0, 1)).map(lambda t: t[0][: int(len(t[0]) * t[1])]),   # cut short
+        st.binary(max_size=200),
+        st.sampled_from([b"", b"null", b"[]", b"{", b"\xef\xbb\xbf{}", '{"a":"\ud800"}'.encode("utf-8", "surrogatepass"),
+                         b'{"a":1e999999}', b"{" * 5000, b"[" * 100_000, b'{"a":' + b"[" * 50_000, b"\x00" * 10]),
+        st.integers(MAX_JSON - 10, MAX_JSON + 10).map(lambda n: b'{"x":"' + b"a" * n + b'"}'),
+        st.text(max_size=50).map(lambda t: json.dumps({"x": t}).encode("utf-16")),
+    )
+
+
+EXTRA_HEADERS = st.tuples(st.sampled_from(["X-Amz-Date", "X-Forwarded-For", "x-amz-security-token", "X-Junk",
+                                           "Content-Encoding", "Accept", "Cookie"]), TEXT)
+
+
+@st.composite
+def _headers(draw, *entries: st.SearchStrategy) -> tuple[tuple[str, str], ...]:
+    """A few of `entries` (each a (name, value) strategy) and maybe a random extra header."""
+    picked = draw(st.lists(st.integers(0, len(entries) - 1), max_size=min(len(entries), 5), unique=True))
+    pairs = [draw(entries[i]) for i in sorted(picked)] + draw(st.lists(EXTRA_HEADERS, max_size=1))
+    return tuple((name, _header_text(value)) for name, value in pairs)
+
+
+@st.composite
+def cloudtrail_requests(draw) -> Req:
+    operation = draw(st.sampled_from(OPERATIONS))
+    body = draw(_json_body(_INPUTS[operation]))
+    target = draw(st.one_of(
+        st.just(CLOUDTRAIL_TARGET + operation), st.just(CLOUDTRAIL_TARGET + operation),
+        st.just(ORGANIZATIONS_TARGET + "DescribeOrganization"),
+        st.sampled_from([CLOUDTRAIL_TARGET, CLOUDTRAIL_TARGET + "Nope", "CloudTrail_20131101." + operation,
+                         CLOUDTRAIL_TARGET + operation.lower(), ".", "x" * 5000]),
+        TEXT))
+    headers = draw(_headers(
+        st.just("X-Amz-Target").map(lambda n: (n, target)),
+        st.tuples(st.just("Content-Type"), st.sampled_from(
+            ["application/x-amz-json-1.1", "application/json", "text/plain", "", "multipart/form-data; boundary=x",
+             "application/x-amz-json-1.0; charset=utf-16", "application/x-www-form-urlencoded"]) | TEXT),
+        st.tuples(st.just("Authorization"), _auth(st.sampled_from(["cloudtrail", "organizations", "s3", "sns"]))),
+    ))
+    method = draw(st.sampled_from(["POST"] * 8 + ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"]))
+    path = draw(st.sampled_from(["/", "/", "/", "/?Action=ListTopics", "/x/y", "/?X-Amz-Credential=a"]))
+    return Req(method, path, headers, body, draw(_truncation()))
+
+
+def _truncation() -> st.SearchStrategy:
+    return st.sampled_from([0] * 30 + [1, 100, 10_000])
+
+
+S3_KEYS = st.one_of(
+    st.sampled_from([OBJECT_KEY, "multi", "..", "../..", "a/../b", "%2e%2e/x", "a//b", "%00", "%ff", "%", "%zz",
+                     ".ctemu/x", ".ctemu/lock", "%C3%A9/%C3%BC", "%E2%98%83", "a%3Fb", "a%23b", "x" * 1100, "a%2Fb", "%20",
+                     "~", "%ED%A0%80", "a/./b", "./"]),
+    st.text(max_size=30).map(lambda t: quote(t, safe="/")),
+    st.text(max_size=30).map(lambda t: quote(t.encode("utf-8", "surrogatepass"), safe="/%")),
+)
+S3_BUCKETS = st.sampled_from([BUCKET, BUCKET, "fuzz-other", "", "..", ".", "a", "UPPER", "b" * 64, "x.y..z",
+                              "192.168.1.1", "%2E%2E", "fuzz%2Dbucket", "%C3%A9", "xn--bucket", "bucket-s3alias",
+                              "_emulator", "%5F_emulator"])
+S3_QUERY_NAMES = st.sampled_from([
+    "uploads", "uploadId", "partNumber", "delete", "location", "policy", "list-type", "max-keys", "prefix",
+    "delimiter", "marker", "start-after", "continuation-token", "encoding-type", "fetch-owner", "acl",
+    "versioning", "tagging", "response-content-type", "response-expires", "x-id", "max-parts",
+    "part-number-marker", "max-uploads", "key-marker", "upload-id-marker", "versionId", "X-Amz-Expires",
+    "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature",
+    "AWSAccessKeyId", "Signature",
+])
+S3_QUERY_VALUES = st.one_of(st.sampled_from(["", "1", "0", "-1", "2", "10001", "99999999999999999999", "url",
+                                             "abc", "%", "a b", "ZZZ", "AWS4-HMAC-SHA256", "20241399T999999Z",
+                                             "20240101T000000Z", "AKIAFUZZ/20240101/us-east-1/s3/aws4_request",
+                                             "host;x-amz-date", "604800"]), TEXT)
+
+
+@st.composite
+def s3_query(draw) -> str:
+    pairs = draw(st.lists(st.tuples(S3_QUERY_NAMES, st.none() | S3_QUERY_VALUES), max_size=4))
+    parts = [quote(n) if v is None else f"{quote(n)}={quote(v.encode('utf-8', 'surrogatepass'))}" for n, v in pairs]
+    raw = draw(st.sampled_from(["", "", "", "&&", "=", "a=%zz", "%ff=%fe", ";x", "uploadId"]))
+    query = "&".join(parts + ([raw] if raw else []))
+    return "?" + query if query else ""
+
+
+def _xml_text(value: st.SearchStrategy) -> st.SearchStrategy:
+    return value.map(lambda v: v.replace("&", "&amp;").replace("<", "&lt;"))
+
+
+@st.composite
+def s3_bodies(draw) -> bytes:
+    part = st.builds(lambda n, e: f"<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag></Part>",
+                     _xml_text(S3_QUERY_VALUES), _xml_text(TEXT))
+    obj = st.builds(lambda k: f"<Object><Key>{k}</Key></Object>", _xml_text(TEXT | S3_KEYS)) | st.just("<Object/>")
+    xml = st.one_of(
+        st.lists(obj, max_size=5).map(lambda o: f"<Delete><Quiet>true</Quiet>{''.join(o)}</Delete>"),
+        st.lists(obj, max_size=3).map(lambda o: f"<Delete xmlns='http://s3.amazonaws.com/doc/2006-03-01/'>{''.join(o)}"),
+        st.lists(part, max_size=4).map(lambda p: f"<CompleteMultipartUpload>{''.join(p)}</CompleteMultipartUpload>"),
+        _xml_text(TEXT).map(lambda r: "<CreateBucketConfiguration><LocationConstraint>"
+                                      f"{r}</LocationConstraint></CreateBucketConfiguration>"),
+        st.sampled_from(["<", "<a>", "<?xml version='1.0'?>", "<!DOCTYPE x [<!ENTITY e 'x'>]><Delete>&e;</Delete>",
+                         "<Delete><Object><Key>a</Key></Object>", "<x:Delete xmlns:x='urn:x'/>", "\x00<Delete/>",
+                         "<Delete>" + "<Object><Key>k</Key></Object>" * 1001 + "</Delete>"]),
+    ).map(lambda t: t.encode("utf-8", "surrogatepass"))
+    policy = _json_body(JUNK)
+    return draw(st.one_of(st.just(b""), st.just(b""), xml, xml, policy, st.binary(max_size=300),
+                          st.sampled_from([b"x" * (MAX_REQUEST + 1), b"0" * 70_000])))
+
+
+@st.composite
+def s3_requests(draw) -> Req:
+    bucket = draw(S3_BUCKETS)
+    key = draw(st.none() | S3_KEYS)
+    path = "/" + bucket + ("" if key is None else "/" + key) if bucket else "/" + (key or "")   # `//x`: cheroot
+    method = draw(st.sampled_from(["GET", "PUT", "POST", "DELETE", "HEAD"] * 3 + ["PATCH", "OPTIONS", "PROPFIND",
+                                                                                   "M-SEARCH", "TRACE"]))
+    chunked = st.just(("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"))
+    headers = draw(_headers(
+        st.tuples(st.just("Content-Type"), st.sampled_from(["application/xml", "text/plain", "binary/octet-stream",
+                                                            "application/x-www-form-urlencoded"]) | TEXT),
+        st.tuples(st.just("Content-MD5"), st.sampled_from(["", "XrY7u+Ae7tCTyyK7j1rNww==", "abc"]) | TEXT),
+        st.tuples(st.just("x-amz-content-sha256"), st.sampled_from(["UNSIGNED-PAYLOAD", "abc", ""]) | TEXT) | chunked,
+        st.tuples(st.just("Content-Encoding"), st.sampled_from(["aws-chunked", "gzip", "aws-chunked,gzip"])),
+        st.tuples(st.just("x-amz-decoded-content-length"), S3_QUERY_VALUES),
+        st.tuples(st.just("x-amz-copy-source"), st.sampled_from([f"/{BUCKET}/{OBJECT_KEY}", f"{BUCKET}/nope",
+                                                                 "/", "%", f"/{BUCKET}/{OBJECT_KEY}?versionId=1"])
+                  | TEXT),
+        st.tuples(st.just("x-amz-copy-source-range"), st.sampled_from(["bytes=0-1", "bytes=5-1", "bytes=-1", "x"])),
+        st.tuples(st.sampled_from(["Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"]),
+                  st.sampled_from(["bytes=0-0", "bytes=-0", "bytes=9-", "bytes=1-0,2-3", "*", '"x"',
+                                   "Mon, 01 Jan 2024 00:00:00 GMT", "Mon, 99 Jan 2024"]) | TEXT),
+        st.tuples(st.sampled_from(["x-amz-meta-a", "x-amz-meta-", "X-AMZ-META-Upper", "x-amz-metadata-directive"]),
+                  TEXT),
+        st.tuples(st.sampled_from(["x-amz-checksum-crc32", "x-amz-checksum-sha256", "x-amz-sdk-checksum-algorithm",
+                                   "x-amz-trailer"]), st.sampled_from(["AAAAAA==", "CRC32", "x-amz-checksum-crc32",
+                                                                       "!!"]) | TEXT),
+        st.tuples(st.just("Authorization"), _auth(st.sampled_from(["s3", "s3", "cloudtrail", "sns"]))),
+    ))
+    return Req(method, path + draw(s3_query()), headers, draw(s3_bodies()), draw(_truncation()))
+
+
+SNS_ACTIONS = st.sampled_from(sorted(botocore.session.get_session().get_service_model("sns").operation_names)
+                              + ["", "Nope", "createTopic", "Publish\x00"])
+SNS_PARAMS = st.sampled_from([
+    "Name", "TopicArn", "Attributes.entry.1.key", "Attributes.entry.1.value", "Attributes.entry.0.key",
+    "Attributes.entry.x.value", "Message", "Subject", "MessageStructure", "MessageAttributes.entry.1.Name",
+    "MessageAttributes.entry.1.Value.DataType", "MessageAttributes.entry.1.Value.StringValue",
+    "MessageAttributes.entry.1.Value.BinaryValue", "Protocol", "Endpoint", "Tags.member.1.Key",
+    "Tags.member.1.Value", "Tags.member.99999999999.Key", "TagKeys.member.1", "ResourceArn", "NextToken", "Token",
+    "SubscriptionArn", "ReturnSubscriptionArn", "AttributeName", "AttributeValue", "Version", "MessageGroupId",
+    "MessageDeduplicationId", "PhoneNumber", "TargetArn", "Attributes.entry.1", "Tags.member.",
+])
+SNS_VALUES = st.one_of(
+    st.sampled_from([TOPIC_ARN, TOPIC_ARN + ":sub", "http", "https", "email", "http://127.0.0.1:9/x", "true", "json",
+                     "String", "Number", "Binary", "String.Array", "DisplayName", "Policy", "FifoTopic",
+                     '{"default":"x"}', "{", '{"a":' + "[" * 20_000, "eA==", "-1", "99999999999999999999"]), TEXT)
+
+
+@st.composite
+def sns_requests(draw) -> Req:
+    pairs = [("Action", draw(SNS_ACTIONS))] + draw(st.lists(st.tuples(SNS_PARAMS, SNS_VALUES), max_size=6))
+    form = urlencode([(k, v.encode("utf-8", "surrogatepass")) for k, v in pairs]).encode()
+    body = draw(st.one_of(st.just(form), st.just(form), st.sampled_from([b"Action", b"Action=&&=", b"%zz=%ff",
+                                                                         b"Action=Publish&TopicArn=%"]),
+                          st.binary(max_size=100).map(lambda b: b"Action=Publish&Message=" + b)))
+    headers = draw(_headers(
+        st.tuples(st.just("Content-Type"), st.sampled_from(["application/x-www-form-urlencoded",
+                                                            "application/x-www-form-urlencoded; charset=latin-1",
+                                                            "text/plain", "multipart/form-data; boundary=zz"])),
+        st.tuples(st.just("Authorization"), _auth(st.sampled_from(["sns", "sns", "s3"]))),
+    ))
+    if draw(st.booleans()):
+        return Req("POST", "/", headers, body, draw(_truncation()))
+    return Req(draw(st.sampled_from(["GET", "POST", "DELETE"])), "/?" + form.decode("latin-1"), headers, b"")
+
+
+@st.composite
+def control_requests(draw) -> Req:
+    name = draw(st.sampled_from(["health", "reset", "records", "records", "history", "history", "deliver",
+                                 "sns/SimpleNotificationService.pem", "nope", "", "records/", "..%2Fhealth"]))
+    record = {"eventVersion": "1.08", "eventTime": "2024-01-01T00:00:00Z", "eventSource": "s3.amazonaws.com"}
+    value = st.one_of(
+        JUNK,
+        st.fixed_dictionaries({}, optional={"trail": TEXT | st.just("nope-trail"), "days": JUNK, "count": JUNK,
+                                            "seed": JUNK, "regions": JUNK, "accounts": JUNK, "account_id": JUNK}),
+        st.lists(st.builds(lambda extra: {**record, **extra}, st.dictionaries(TEXT, JUNK, max_size=3)), max_size=3)
+        .map(lambda r: {"Records": r}),
+    )
+    method = draw(st.sampled_from(["POST"] * 5 + ["GET", "PUT", "DELETE", "HEAD"]))
+    headers = draw(_headers(st.tuples(st.just("Content-Type"), st.sampled_from(
+        ["application/json", "text/plain", "application/x-www-form-urlencoded", "application/x-amz-json-1.1"]))))
+    return Req(method, "/_emulator/" + name, headers, draw(_json_body(value)), draw(_truncation()))
+
+
+REQUESTS = st.one_of(cloudtrail_requests(), cloudtrail_requests(), s3_requests(), s3_requests(), sns_requests(),
+                     control_requests())
+
+
+# -- the properties --------------------------------------------------------------------------------
+
+def _run_fuzz(fuzz: FuzzServer, examples: int, derandomize: bool) -> int:
+    """Send `examples` generated requests; return the server's count of requests answered."""
+    client = Client(fuzz.host, fuzz.port)
+    before = fuzz.watch.requests
+
+    @settings(max_examples=examples, derandomize=derandomize, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(REQUESTS)
+    def one_request(req: Req) -> None:
+        seen, answered = len(fuzz.watch.failures), fuzz.watch.requests
+        status, body = client.send(req)
+        assert status < 500 or status == 501, (status, req, body[:300])
+        if fuzz.watch.requests > answered:     # else cheroot refused the HTTP framing (e.g. `//x` targets)
+            check_shape(req, status, body)
+        assert not fuzz.watch.failures[seen:], (fuzz.watch.failures[seen:], req)
+
+    try:
+        one_request()
+    finally:
+        client.close()
+    return fuzz.watch.requests - before
+
+
+def test_fuzz_short(fuzz_server: FuzzServer) -> None:
+    """2,500 requests to the open server, 500 to the one checking signatures."""
+    examples = 2500 if fuzz_server.server.config.auth == "none" else 500
+    answered = _run_fuzz(fuzz_server, examples, derandomize=True)
+    assert answered >= examples and not fuzz_server.watch.failures
+
+
+@pytest.mark.slow
+def test_fuzz_long(fuzz_server: FuzzServer) -> None:
+    answered = _run_fuzz(fuzz_server, 12_000, derandomize=False)
+    print(f"fuzz: {answered} requests answered, {len(fuzz_server.watch.failures)} failures")
+    assert answered >= 10_000 and not fuzz_server.watch.failures
+
+
+# -- regressions: what the fuzzer found ------------------------------------------------------------
+
+def _send(fuzz: FuzzServer, method: str, path: str, headers: tuple = (), body: bytes = b"") -> tuple[int, bytes]:
+    client = Client(fuzz.host, fuzz.port)
+    try:
+        req = Req(method, path, headers, body)
+        status, answer = client.send(req)
+        check_shape(req, status, answer)
+        return status, answer
+    finally:
+        client.close()
+
+
+def test_s3_error_naming_a_key_with_control_characters_is_well_formed_xml(plain_server: FuzzServer) -> None:
+    status, body = _send(plain_server, "GET", f"/{BUCKET}/a%1Cb%0B")
+    assert status == 404
+    assert ET.fromstring(body).findtext("Key") == "a\ufffdb\ufffd"
+
+
+def test_query_error_echoing_control_characters_is_well_formed_xml(plain_server: FuzzServer) -> None:
+    status, body = _send(plain_server, "GET", "/?Action=Publish%00%1B")
+    assert status == 400
+    assert ET.fromstring(body).find("{*}Error/{*}Code").text == "InvalidAction"
+
+
+def test_sns_response_holding_control_characters_is_well_formed_xml(plain_server: FuzzServer) -> None:
+    form = urlencode({"Action": "TagResource", "ResourceArn": TOPIC_ARN, "Tags.member.1.Key": "k",
+                      "Tags.member.1.Value": "a\x01b"}).encode()
+    headers = (("Content-Type", "application/x-www-form-urlencoded"),)
+    assert _send(plain_server, "POST", "/", headers, form)[0] == 200
+    status, body = _send(plain_server, "GET", "/?" + urlencode({"Action": "ListTagsForResource",
+                                                               "ResourceArn": TOPIC_ARN}))
+    assert status == 200
+    assert ET.fromstring(body).find(".//{*}Value").text == "a\ufffdb"
+
+
+DEEP = b'{"a":' + b"[" * 30_000
+
+
+@pytest.mark.parametrize("method,path,headers,body", [
+    ("POST", "/", (("X-Amz-Target", CLOUDTRAIL_TARGET + "ListTrails"),
+                   ("Content-Type", "application/x-amz-json-1.1")), DEEP[:MAX_JSON - 1]),
+    ("POST", "/_emulator/records", (("Content-Type", "application/json"),), DEEP),
+    ("PUT", f"/{BUCKET}?policy", (), DEEP),
+    ("POST", "/", (("Content-Type", "application/x-www-form-urlencoded"),),
+     urlencode({"Action": "Publish", "TopicArn": TOPIC_ARN, "MessageStructure": "json", "Message": DEEP}).encode()),
+    ("POST", "/", (("Content-Type", "application/x-www-form-urlencoded"),),
+     urlencode({"Action": "SetTopicAttributes", "TopicArn": TOPIC_ARN, "AttributeName": "Policy",
+                "AttributeValue": DEEP}).encode()),
+], ids=["cloudtrail", "control-records", "s3-policy", "sns-message-structure", "sns-policy-attribute"])
+def test_json_nested_too_deeply_is_a_client_error(plain_server: FuzzServer, method, path, headers, body) -> None:
+    status, _ = _send(plain_server, method, path, headers, body)
+    assert status == 400
+
+
+@pytest.mark.parametrize("field,value", [("regions", 5), ("regions", [1]), ("accounts", "123456789012"),
+                                         ("accounts", [None]), ("account_id", [])])
+def test_history_fields_of_the_wrong_type_are_refused(plain_server: FuzzServer, field, value) -> None:
+    body = json.dumps({"trail": TRAIL, field: value}).encode()
+    status, answer = _send(plain_server, "POST", "/_emulator/history", (("Content-Type", "application/json"),), body)
+    assert status == 400 and json.loads(answer)["__type"] == "ValidationException"
+    assert field in json.loads(answer)["message"]
