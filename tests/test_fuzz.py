@@ -608,3 +608,11 @@ def test_history_fields_of_the_wrong_type_are_refused(plain_server: FuzzServer, 
     status, answer = _send(plain_server, "POST", "/_emulator/history", (("Content-Type", "application/json"),), body)
     assert status == 400 and json.loads(answer)["__type"] == "ValidationException"
     assert field in json.loads(answer)["message"]
+
+
+def test_request_size_limits_answer_each_protocols_error(plain_server: FuzzServer) -> None:
+    headers = (("X-Amz-Target", CLOUDTRAIL_TARGET + "ListTrails"), ("Content-Type", "application/x-amz-json-1.1"))
+    status, body = _send(plain_server, "POST", "/", headers, b'{"x":"' + b"a" * MAX_JSON + b'"}')
+    assert (status, json.loads(body)["__type"]) == (413, "RequestEntityTooLargeException")
+    status, body = _send(plain_server, "PUT", f"/{BUCKET}/big", (), b"x" * (MAX_REQUEST + 1))
+    assert (status, ET.fromstring(body).findtext("Code")) == (400, "EntityTooLarge")
