@@ -137,7 +137,19 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--access-key", action="append", type=_access_key, default=[], metavar="ID:SECRET[:ACCOUNT]",
                      help="a credential --auth sigv4 accepts (repeatable); ACCOUNT (12 digits) is the account "
                      "its calls act in (default: --default-account)")
+    srv.add_argument("--external-bucket", action="append", type=_external_bucket, default=[],
+                     metavar="BUCKET=ENDPOINT_URL",
+                     help="deliver trails that name BUCKET into that bucket on an outside S3-compatible "
+                     "endpoint (repeatable; credentials from the AWS_* environment variables)")
     return parser
+
+
+def _external_bucket(text: str) -> tuple[str, str]:
+    """`BUCKET=ENDPOINT_URL`."""
+    bucket, sep, url = text.partition("=")
+    if not sep or not bucket or not url.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"expected BUCKET=http(s)://endpoint, not {text!r}")
+    return bucket, url
 
 
 def _access_key(text: str):
@@ -281,7 +293,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         args.data_dir, default_account=args.default_account,
         relax_bucket_policy=args.relax_bucket_policy, throttle_lookup=args.throttle_lookup,
         delivery_interval=args.delivery_interval, digest_interval=args.digest_interval,
-        auth=args.auth, access_keys=tuple(args.access_key),
+        auth=args.auth, access_keys=tuple(args.access_key), external_buckets=dict(args.external_bucket),
     )
     if args.auth == "sigv4" and not args.access_key:
         raise GeneratorError("--auth sigv4 needs at least one --access-key ID:SECRET[:ACCOUNT]")
