@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+from emulator.cloudtrail.exceptions import S3BucketDoesNotExistException
+from generators.errors import GeneratorError
+
+T = TypeVar("T")
 
 
 class BucketDirectory(Protocol):
@@ -34,7 +39,16 @@ class StoreBuckets:
         self._policy_of = policy_of
 
     def bucket_exists(self, name: str) -> bool:
-        return self._store.bucket_exists(name)
+        return self._reachable(name, lambda: self._store.bucket_exists(name))
 
     def bucket_policy(self, name: str) -> str | None:
-        return None if self._policy_of is None else self._policy_of(name)
+        return None if self._policy_of is None else self._reachable(name, lambda: self._policy_of(name))
+
+    @staticmethod
+    def _reachable(name: str, ask: Callable[[], T]) -> T:
+        """The answer of a store, or the CloudTrail error a bucket it cannot reach gets (an outside S3
+        endpoint that is down), never an internal failure."""
+        try:
+            return ask()
+        except GeneratorError as exc:
+            raise S3BucketDoesNotExistException(f"S3 bucket {name} cannot be checked: {exc}") from None

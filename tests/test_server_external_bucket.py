@@ -71,3 +71,18 @@ def test_trail_delivers_into_a_bucket_on_an_outside_endpoint(tmp_path, moto_s3, 
         assert f"{len(digests)}/{len(digests)} digest files valid" in done.stdout
     finally:
         server.running.stop()
+
+
+def test_an_unreachable_outside_endpoint_is_a_cloudtrail_error_not_a_failure(tmp_path, moto_s3):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    server = start(tmp_path, external_buckets={"far-away": dead})
+    try:
+        ct = server.cloudtrail()
+        with pytest.raises(ct.exceptions.S3BucketDoesNotExistException, match="cannot reach"):
+            ct.create_trail(Name="unreachable", S3BucketName="far-away")
+    finally:
+        server.running.stop()
