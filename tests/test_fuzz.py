@@ -616,3 +616,8 @@ def test_request_size_limits_answer_each_protocols_error(plain_server: FuzzServe
     assert (status, json.loads(body)["__type"]) == (413, "RequestEntityTooLargeException")
     status, body = _send(plain_server, "PUT", f"/{BUCKET}/big", (), b"x" * (MAX_REQUEST + 1))
     assert (status, ET.fromstring(body).findtext("Code")) == (400, "EntityTooLarge")
+
+
+def test_s3_content_md5_with_non_ascii_characters_is_an_invalid_digest(plain_server: FuzzServer) -> None:
+    status, body = _send(plain_server, "PUT", f"/{BUCKET}/md5", (("Content-MD5", "\u00c2\u0080"),), b"x")
+    assert (status, ET.fromstring(body).findtext("Code")) == (400, "InvalidDigest")
