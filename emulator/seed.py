@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from emulator.app import state_of
+from emulator.cloudtrail.bucket_policy import cloudtrail_bucket_policy
 from emulator.cloudtrail.models import Trail
 from emulator.config import Clock, EmulatorConfig, SystemClock
 from emulator.control import HISTORY_MARGIN
@@ -149,20 +150,6 @@ def seed(options: SeedOptions, *, clock: Clock | None = None) -> SeedSummary:
 
 # -- offline, into the emulator's data dir -------------------------------------------------------
 
-def cloudtrail_bucket_policy(bucket: str, prefix: str, owner: str) -> str:
-    """The bucket policy AWS documents for CloudTrail (owner: account id, or organization id)."""
-    head = f"{prefix}/" if prefix else ""
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow",
-         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
-         "Resource": f"arn:aws:s3:::{bucket}"},
-        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow",
-         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
-         "Resource": f"arn:aws:s3:::{bucket}/{head}AWSLogs/{owner}/*",
-         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
-    ]})
-
-
 def topic_policy(topic_arn: str) -> str:
     """The SNS topic policy that lets CloudTrail publish."""
     return json.dumps({"Version": "2012-10-17", "Statement": [
@@ -238,7 +225,7 @@ class _Seeder:
         if not self.state.store.bucket_exists(plan.bucket):
             s3.create_bucket(Bucket=plan.bucket)
         owner = self.state.config.organization if plan.organization else plan.account_id
-        s3.put_bucket_policy(Bucket=plan.bucket, Policy=cloudtrail_bucket_policy(plan.bucket, "", owner))
+        s3.put_bucket_policy(Bucket=plan.bucket, Policy=cloudtrail_bucket_policy(plan.bucket, [owner]))
         sns = self.client("sns", plan.account_id)
         topic = sns.create_topic(Name=f"cloudtrail-{plan.name}")["TopicArn"]
         sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=topic_policy(topic))

@@ -25,6 +25,7 @@ import boto3
 from botocore.config import Config
 
 from emulator.app import state_of
+from emulator.cloudtrail.bucket_policy import cloudtrail_bucket_policy
 from emulator.config import EmulatorConfig
 from emulator.server import RunningServer, start_in_thread
 from emulator.state import EmulatorState
@@ -49,22 +50,6 @@ class ControlApiError(GeneratorError):
     def __init__(self, code: str, message: str):
         super().__init__(f"{code}: {message}")
         self.code = code
-
-
-def cloudtrail_bucket_policy(bucket: str, account_ids: Sequence[str], prefix: str | None = None,
-                             org_id: str | None = None) -> str:
-    """The bucket policy AWS documents for CloudTrail: GetBucketAcl on the bucket, PutObject (with
-    bucket-owner-full-control) on `[prefix/]AWSLogs/<account>/*` per account (and `AWSLogs/<org id>/*`)."""
-    head = f"arn:aws:s3:::{bucket}/{prefix.strip('/') + '/' if prefix and prefix.strip('/') else ''}AWSLogs"
-    owners = [*account_ids, *([org_id] if org_id else [])]
-    service = {"Service": "cloudtrail.amazonaws.com"}
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": service,
-         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
-        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": service, "Action": "s3:PutObject",
-         "Resource": [f"{head}/{owner}/*" for owner in owners],
-         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
-    ]})
 
 
 @dataclass

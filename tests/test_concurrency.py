@@ -21,7 +21,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from generators.stores import LocalStore
-from test_crash_safety import (ACCOUNT, ServerProcess, assert_one_chain, check_visible, cloudtrail_policy,
+from test_crash_safety import (ServerProcess, assert_one_chain, check_visible, cloudtrail_policy,
                                delivered, make_record, make_trail, utc_now, validate_logs)
 
 AUDIT_BUCKET = "audit-bucket"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 _SERVICE = "cloudtrail.amazonaws.com"
@@ -46,3 +47,19 @@ def policy_allows_cloudtrail(policy: str | None, bucket: str, prefix: str | None
     object_arn = f"arn:aws:s3:::{bucket}/{head}AWSLogs/{owner}/probe"
     return (any(_allows(s, "s3:GetBucketAcl", f"arn:aws:s3:::{bucket}") for s in statements)
             and any(_allows(s, "s3:PutObject", object_arn) for s in statements))
+
+
+def cloudtrail_bucket_policy(bucket: str, account_ids: Sequence[str], prefix: str | None = None,
+                             org_id: str | None = None) -> str:
+    """The bucket policy AWS documents for CloudTrail: GetBucketAcl on the bucket, PutObject (with
+    bucket-owner-full-control) on `[prefix/]AWSLogs/<account>/*` per account (and `AWSLogs/<org id>/*`)."""
+    head = f"arn:aws:s3:::{bucket}/{prefix.strip('/') + '/' if prefix and prefix.strip('/') else ''}AWSLogs"
+    owners = [*account_ids, *([org_id] if org_id else [])]
+    service = {"Service": "cloudtrail.amazonaws.com"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": service,
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": service, "Action": "s3:PutObject",
+         "Resource": [f"{head}/{owner}/*" for owner in owners],
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
+    ]})
