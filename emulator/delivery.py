@@ -247,7 +247,7 @@ class Delivery:
             for arn, td in list(self.state.trails.items()):
                 if deliver or td.batch is not None:
                     self._deliver_logs(arn, td, now)
-                self._close_due(arn, td, now)
+            self._close_due(list(self.state.trails.items()), now)
             if deliver:
                 self._last_delivery = now
             for arn in [a for a in self.state.trails if a not in trails]:
@@ -259,10 +259,12 @@ class Delivery:
         with self.lock:
             self.run(force_logs=True)
             now = _second(self.clock.now())
+            closes = []
             for arn, td in self.state.trails.items():
                 end = self._closing_end(td, now)
-                for key, chain in td.chains.items():
-                    self._close(arn, td, key, chain, min(end, chain.period_start + PERIOD), now)
+                closes += [(arn, td, key, chain, min(end, chain.period_start + PERIOD))
+                           for key, chain in td.chains.items()]
+            self._close_many(closes, now)
             self.state.save()
 
     def reset(self) -> None:
@@ -321,8 +323,8 @@ class Delivery:
         own record included), then final digests."""
         self._deliver_logs(arn, td, at, until=at)
         end = self._closing_end(td, at)
-        for key, chain in td.chains.items():
-            self._close(arn, td, key, chain, min(end, chain.period_start + PERIOD), at)
+        self._close_many([(arn, td, key, chain, min(end, chain.period_start + PERIOD))
+                          for key, chain in td.chains.items()], at)
         td.chains.clear()
 
     @staticmethod
@@ -423,26 +425,54 @@ class Delivery:
 
     def _finish_interrupted_closes(self, now: datetime) -> None:
         """Digests whose write a crash interrupted: write them again with the journalled end."""
-        for arn, td in self.state.trails.items():
-            for key, chain in td.chains.items():
-                if chain.closing is not None:
-                    self._close(arn, td, key, chain, chain.closing, now)
+        self._close_many([(arn, td, key, chain, chain.closing) for arn, td in self.state.trails.items()
+                          for key, chain in td.chains.items() if chain.closing is not None], now)
 
-    def _close_due(self, arn: str, td: TrailDelivery, now: datetime) -> None:
-        for key, chain in td.chains.items():
-            while chain.period_start + self.digest_interval <= now:
-                if not self._close(arn, td, key, chain, chain.period_start + self.digest_interval, now):
-                    break
+    def _close_due(self, trails: list[tuple[str, TrailDelivery]], now: datetime) -> None:
+        """Close every full period that is due, in rounds (a chain behind by several periods takes
+        one round each); a chain whose digest failed waits for the next run."""
+        pending = [(arn, td, key, chain) for arn, td in trails for key, chain in td.chains.items()]
+        while pending:
+            due = [p for p in pending if p[3].period_start + self.digest_interval <= now]
+            written = self._close_many([(*p, p[3].period_start + self.digest_interval) for p in due], now)
+            pending = [p for p, ok in zip(due, written) if ok]
 
-    def _close(self, arn: str, td: TrailDelivery, key: str, chain: ChainState, end: datetime,
-               now: datetime) -> bool:
-        """Write the digest for [period start, end) and move the chain on; False if it failed."""
-        if end <= chain.period_start:
-            chain.closing = None
-            return True
-        if chain.closing != end:
-            chain.closing = end             # journal the end first: an early end is not re-derivable
+    def _close_many(self, closes: list[tuple[str, TrailDelivery, str, ChainState, datetime]],
+                    now: datetime) -> list[bool]:
+        """Write the digest for [period start, end) of each (arn, trail delivery, chain key, chain,
+        end) and move its chain on; False where the write failed.
+
+        Crash safety as one chain at a time, with two state saves for the whole batch instead of two
+        per chain: every end is journalled (`closing`) before any digest is written, and the moved
+        chains are saved after all writes; a crash in between re-writes the journalled digests
+        (the same bytes under the same keys) on the next run."""
+        journal = False
+        for _, _, _, chain, end in closes:
+            if end <= chain.period_start:
+                chain.closing = None
+            elif chain.closing != end:
+                chain.closing = end         # journal the end first: an early end is not re-derivable
+                journal = True
+        if journal:
             self.state.save()
+        results, delivered = [], []
+        for arn, td, key, chain, end in closes:
+            if end <= chain.period_start:
+                results.append(True)
+                continue
+            written = self._write_digest(arn, td, key, chain, end, now)
+            results.append(written)
+            if written:
+                delivered.append(arn)
+        if delivered:
+            self.state.save()
+        for arn in delivered:
+            self.backend.record_digest_delivery(arn, now)
+        return results
+
+    def _write_digest(self, arn: str, td: TrailDelivery, key: str, chain: ChainState, end: datetime,
+                      now: datetime) -> bool:
+        """Write one chain's digest for [period start, end) and move the chain on (in memory)."""
         s = td.settings
         account, region = key.split("/")
         digests = DigestChain(bucket=s["bucket"], prefix=s["prefix"], account_id=account, region=region,
@@ -460,8 +490,6 @@ class Delivery:
                                 digest.start, digest.end)
         chain.files = [f for f in chain.files if f.delivered_at >= end]
         chain.period_start, chain.closing = end, None
-        self.state.save()
-        self.backend.record_digest_delivery(arn, now)
         return True
 
     # -- seeded history ------------------------------------------------------------------------
