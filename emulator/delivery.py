@@ -186,6 +186,8 @@ class Delivery:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_delivery: datetime | None = None
+        self._forced_started = 0      # deliver_now runs begun (numbered in order, under the lock)
+        self._forced_done = 0         # the number of the last deliver_now run that finished
         self.insights = InsightDelivery(events=events, store=store, organization_id=organization_id,
                                         selects=trail_selects)
         backend.add_listener(self._on_change)
@@ -255,8 +257,17 @@ class Delivery:
             self.state.save()
 
     def deliver_now(self) -> None:
-        """Deliver pending log files and close every open digest period now (an early end)."""
+        """Deliver pending log files and close every open digest period now (an early end).
+
+        Callers that queued for the lock while another run was going share the next run: when one of
+        them gets the lock, a run that began after each of them arrived has finished (it saw their
+        events and the clock after their call), so they return at once."""
+        arrived = self._forced_started
         with self.lock:
+            if self._forced_done > arrived:
+                return
+            self._forced_started += 1
+            number = self._forced_started
             self.run(force_logs=True)
             now = _second(self.clock.now())
             closes = []
@@ -266,6 +277,7 @@ class Delivery:
                            for key, chain in td.chains.items()]
             self._close_many(closes, now)
             self.state.save()
+            self._forced_done = number
 
     def reset(self) -> None:
         """Forget queued changes and every trail's delivery state."""
@@ -466,7 +478,7 @@ class Delivery:
                 delivered.append(arn)
         if delivered:
             self.state.save()
-        for arn in delivered:
+        for arn in dict.fromkeys(delivered):        # each save rewrites the trails' state file
             self.backend.record_digest_delivery(arn, now)
         return results
 
