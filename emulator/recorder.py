@@ -13,6 +13,7 @@ lookups; a test that counts events should filter by an attribute or a time range
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import uuid
@@ -62,6 +63,7 @@ def camel(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def _derived(prefix: str, text: str, length: int) -> str:
     digest = base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()
     return prefix + digest[:length]
