@@ -137,7 +137,8 @@ def main() -> None:
                            "aws cloudtrail validate-logs": timed(theirs, env)}
                 for name, (seconds, code, output) in results.items():
                     found = named(output)
-                    verdict = "agrees" if found == expected else f"DISAGREES: named {sorted(found)}"
+                    verdict = "names exactly the altered files" if found == expected else \
+                        f"DIFFERS: also {sorted(found - expected)}, missed {sorted(expected - found)}"
                     summary = output.strip().splitlines()[-1] if output.strip() else ""
                     if args.show:
                         print("\n".join(line for line in output.splitlines()[-8:] if line.strip()))
