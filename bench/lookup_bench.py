@@ -25,7 +25,7 @@ from emulator.awsjson import RequestContext  # noqa: E402
 from emulator.config import EmulatorConfig, FixedClock  # noqa: E402
 from emulator.events import EventStore, lookup_resources, lookup_username  # noqa: E402
 from emulator.lookup import LookupEvents  # noqa: E402
-from emulator.server import start_in_thread  # noqa: E402
+from emulator.server import THREADS, start_in_thread  # noqa: E402
 from generators.pipeline import generate  # noqa: E402
 
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
@@ -138,7 +138,7 @@ def main() -> None:
         store.close()
         server = start_in_thread(EmulatorConfig(data_dir=data_dir, clock=FixedClock(NOW)))
         try:
-            print("over HTTP (waitress, 8 threads)")
+            print(f"over HTTP (cheroot, {THREADS} threads)")
             _over_http(server.url, args.clients, args.seconds)
         finally:
             server.stop()
