@@ -20,7 +20,7 @@ from emulator.errors import AwsError
 from emulator.state import EXTENSION_KEY, EmulatorState
 from generators.digests import Digest, digest_key, load_digest
 from generators.errors import GeneratorError
-from generators.pipeline import TrailTarget, generate, plan_run, write_trail
+from generators.pipeline import RunOptions, TrailTarget, generate, plan_run, write_trail
 
 control = Blueprint("control", __name__, url_prefix="/_emulator")
 #: seeded history stops this long before the live chain starts, so its last files are delivered by then
@@ -143,22 +143,23 @@ def seed_history(app: Flask, ask: HistoryRequest) -> dict:
         summary = write_trail(state.store, target, options, keyring=state.keyring, population=population,
                               workers=1, validation=trail.log_file_validation, org_id=org_id,
                               close_at=close_at)
-        _index(state, options.plan.start, options.plan.end, ask, accounts, regions)
+        index_run(state, options)
         if trail.log_file_validation:
-            state.delivery.adopt_history(trail, _last_digests(state, trail, target, summary.accounts,
-                                                               summary.regions, org_id, close_at))
+            state.delivery.adopt_history(trail, history_chain_ends(state, trail, target, summary.accounts,
+                                                                    summary.regions, org_id, close_at))
     return {"trail": trail.arn, "records": summary.records, "log_files": summary.log_files,
             "digests": summary.digests, "start": _iso(options.plan.start), "end": _iso(close_at),
             "accounts": list(summary.accounts), "regions": list(summary.regions),
             "organization_id": org_id}
 
 
-def _index(state: EmulatorState, start: datetime, end: datetime, ask: HistoryRequest,
-           accounts: list[str], regions: tuple[str, ...]) -> None:
-    """The same records write_trail delivered (same seed and plan), indexed without re-delivery."""
+def index_run(state: EmulatorState, run: RunOptions) -> None:
+    """A planned run's records (the ones write_trail delivered: same seed and plan) in the event
+    index for LookupEvents, without delivering them again."""
+    plan = run.plan
     chunk: list[dict] = []
-    for record in generate(count=ask.count, start=start, end=end, seed=ask.seed, accounts=accounts,
-                           regions=regions):
+    for record in generate(count=plan.count, start=plan.start, end=plan.end, seed=run.seed,
+                           accounts=run.accounts, regions=plan.regions, scenarios=run.scenarios):
         chunk.append(record)
         if len(chunk) >= INDEX_CHUNK:
             state.events.add(chunk, deliver=False)
@@ -166,9 +167,9 @@ def _index(state: EmulatorState, start: datetime, end: datetime, ask: HistoryReq
     state.events.add(chunk, deliver=False)
 
 
-def _last_digests(state: EmulatorState, trail: Trail, target: TrailTarget, accounts, regions,
-                  org_id: str | None, end: datetime) -> dict[tuple[str, str], Digest]:
-    """Every history chain's final digest (they all end at `end`)."""
+def history_chain_ends(state: EmulatorState, trail: Trail, target: TrailTarget, accounts, regions,
+                       org_id: str | None, end: datetime) -> dict[tuple[str, str], Digest]:
+    """Every history chain's final digest (they all end at `end`), for the live chains to adopt."""
     return {(account, region): load_digest(state.store, target.bucket, digest_key(
                 target.prefix, account, region, trail.name, trail.home_region, end, org_id))
             for account in accounts for region in regions}

@@ -32,13 +32,12 @@ from emulator.app import state_of
 from emulator.cloudtrail.bucket_policy import cloudtrail_bucket_policy
 from emulator.cloudtrail.models import Trail
 from emulator.config import Clock, EmulatorConfig, SystemClock
-from emulator.control import HISTORY_MARGIN
+from emulator.control import HISTORY_MARGIN, history_chain_ends, index_run
 from emulator.server import RunningServer, start_in_thread
 from emulator.state import EmulatorState
-from generators.digests import Digest, digest_key, load_digest
 from generators.errors import GeneratorError
 from generators.keyring import Keyring
-from generators.pipeline import RunOptions, TrailTarget, generate, plan_run, scenario_runs, write_trail
+from generators.pipeline import RunOptions, TrailTarget, plan_run, scenario_runs, write_trail
 from generators.population import Population, build_population
 from generators.scenarios import all_scenarios, get_scenario
 from generators.scenarios.plan import ScenarioSpec
@@ -48,7 +47,6 @@ from generators.timeline import check_regions
 ORG_TRAIL = "org-trail"
 ACCOUNT_TRAIL = "account-trail"
 MANIFEST = "seed.json"
-INDEX_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -255,7 +253,7 @@ class _Seeder:
                 trail = trails[seeded.arn]
                 run = full if plan.organization else _account_run(full, plan.account_id, played)
                 self._write_one(trail, seeded, run, population, ends[seeded.arn])
-            self._index(full, population)
+            index_run(self.state, full)
             self._save()
 
     def _write_one(self, trail: Trail, seeded: SeededTrail, run: RunOptions, population: Population,
@@ -268,25 +266,10 @@ class _Seeder:
         bulk = LocalStore(Path(self.options.data_dir) / "s3", fsync=False)
         summary = write_trail(bulk, target, run, keyring=state.keyring, population=population,
                               workers=1, validation=True, org_id=org_id, close_at=close_at)
-        last: dict[tuple[str, str], Digest] = {
-            (account, region): load_digest(state.store, target.bucket, digest_key(
-                target.prefix, account, region, trail.name, trail.home_region, close_at, org_id))
-            for account in summary.accounts for region in summary.regions}
-        state.delivery.adopt_history(trail, last)
+        state.delivery.adopt_history(trail, history_chain_ends(state, trail, target, summary.accounts,
+                                                                summary.regions, org_id, close_at))
         self.manifest.setdefault("history", {})[seeded.arn] = {
             "records": summary.records, "log_files": summary.log_files, "digests": summary.digests}
-
-    def _index(self, run: RunOptions, population: Population) -> None:
-        """The organization run's records in the event index (LookupEvents), not delivered again."""
-        chunk: list[dict] = []
-        plan = run.plan
-        for record in generate(count=plan.count, start=plan.start, end=plan.end, seed=run.seed,
-                               accounts=run.accounts, regions=plan.regions, scenarios=run.scenarios):
-            chunk.append(record)
-            if len(chunk) >= INDEX_CHUNK:
-                self.state.events.add(chunk, deliver=False)
-                chunk = []
-        self.state.events.add(chunk, deliver=False)
 
     def _trail(self, arn: str) -> Trail:
         return next(t for t in self.state.cloudtrail.trails() if t.arn == arn)
