@@ -120,7 +120,7 @@ def _high_water(db: sqlite3.Connection) -> int:
 
 
 def _epoch(text: str) -> int:
-    at = datetime.fromisoformat(text)
+    at = datetime.fromisoformat(text.replace("Z", "+00:00"))     # Python 3.10 reads no "Z"
     return int((at if at.tzinfo else at.replace(tzinfo=timezone.utc)).timestamp())
 
 

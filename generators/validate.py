@@ -171,6 +171,13 @@ class ValidationReport:
         return "\n".join(lines) + "\n"
 
 
+def _key_time(stamp: str) -> datetime:
+    """The UTC time of a key's `YYYYMMDDTHHMMZ` or `YYYYMMDDTHHMMSSZ` stamp."""
+    seconds = int(stamp[13:15]) if len(stamp) == 16 else 0
+    return datetime(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]), int(stamp[9:11]), int(stamp[11:13]),
+                    seconds, tzinfo=timezone.utc)
+
+
 def _show(at: datetime | None) -> str:
     return "-" if at is None else format_time(at)
 
@@ -466,12 +473,12 @@ def _scan(store: ObjectStore, bucket: str, root: str, trail_name: str | None,
         rel = key[len(root):]
         if match := _LOG_RE.fullmatch(rel):
             org, account, region = match["org"], match["account"], match["region"]
-            at = datetime.fromisoformat(match["ts"])
+            at = _key_time(match["ts"])
             if _wanted(account, region, accounts, regions) and _in(at, start, end):
                 listing.logs[key] = (org, account, region, at)
         elif match := _DIGEST_RE.fullmatch(rel):
             account, region = match["account"], match["region"]
-            at = datetime.fromisoformat(match["ts"])
+            at = _key_time(match["ts"])
             if (_wanted(account, region, accounts, regions)
                     and (trail_name is None or match["trail"] == trail_name)
                     and _in(at, start, digest_end_limit)):
