@@ -75,7 +75,8 @@ def test_generated_trail_with_a_burst_has_insight_pairs_in_insight_files(tmp_pat
         assert "insightDuration" not in stats_start and stats_end["insightDuration"] >= 1
         assert stats_end["baselineDuration"] >= 60
         assert stats_start["insight"]["average"] >= 10 * max(stats_start["baseline"]["average"], 1)
-        duration = (datetime.fromisoformat(end["eventTime"]) - datetime.fromisoformat(start["eventTime"]))
+        duration = (datetime.strptime(end["eventTime"], "%Y-%m-%dT%H:%M:%SZ")
+                    - datetime.strptime(start["eventTime"], "%Y-%m-%dT%H:%M:%SZ"))
         assert duration == timedelta(minutes=stats_end["insightDuration"])
         attributes = [a["attribute"] for a in details["insightContext"]["attributions"]]
         if details["insightType"] == "ApiCallRateInsight":
