@@ -288,10 +288,19 @@ class Delivery:
             self.insights.reset()
 
     def _adopt_logging_trails(self, now: datetime) -> None:
-        """Logging trails without delivery state (a lost state file): start them now."""
+        """Logging trails without delivery state: where nothing was delivered since StartLogging (the
+        process died before it applied the change), start at the StartLogging position and time so no
+        event in between is skipped; otherwise (a lost state file) start now."""
         for trail in self.backend.trails():
             if trail.status.is_logging and trail.arn not in self.state.trails:
-                self._start(trail, self.events.max_seq(), now)
+                status = trail.status
+                delivered = max((t for t in (status.latest_delivery_time, status.latest_digest_delivery_time)
+                                 if t is not None), default=None)
+                if status.start_logging_seq is not None and status.start_logging_time is not None and (
+                        delivered is None or delivered < status.start_logging_time):
+                    self._start(trail, status.start_logging_seq, _second(status.start_logging_time))
+                else:
+                    self._start(trail, self.events.max_seq(), now)
 
     def _finish_stopped_trails(self, now: datetime) -> None:
         """Trails that stopped logging while their change was lost (queued in memory when the process

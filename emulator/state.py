@@ -115,12 +115,13 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
     sns = SnsService(clock=config.clock, state_dir=config.state_dir,
                      rng=random.Random(None if config.seed is None else f"{config.seed}:sns"))
     topics = topics or sns
+    events = EventStore(None if config.state_dir is None else config.state_dir / "events.sqlite")
     state_file = None if config.state_dir is None else JsonStateFile(config.state_dir / "cloudtrail.json")
     backend = CloudTrailBackend(
         clock=config.clock, buckets=buckets, topics=topics,
         management_account=config.management_account_id, organization_id=config.organization,
         relax_bucket_policy=config.relax_bucket_policy, state_file=state_file,
-        page_size=config.api_page_size,
+        page_size=config.api_page_size, event_position=events.max_seq,
     )
     keyring = Keyring(config.data_dir)
     cloudtrail_api = JsonService(load_service_model("cloudtrail"),
@@ -129,7 +130,6 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
     organizations_api = JsonService(
         load_service_model("organizations"),
         OrganizationsResponses(config.organization, config.management_account_id).handlers())
-    events = EventStore(None if config.state_dir is None else config.state_dir / "events.sqlite")
     throttle = Throttle(2) if config.throttle_lookup else None
     cloudtrail_api.register("LookupEvents", LookupEvents(events, config.clock, throttle=throttle))
     recorder = Recorder(events, config.clock, config.default_account, config.region)

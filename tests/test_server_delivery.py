@@ -284,3 +284,23 @@ def test_sns_notification_per_log_file(tmp_path):
         assert status.get("LatestNotificationTime") and not status.get("LatestNotificationError")
     finally:
         server.running.stop()
+
+
+def test_a_start_logging_the_delivery_never_saw_loses_no_event(tmp_path):
+    """The process dies after StartLogging was answered but before delivery applied the change: on
+    restart delivery starts at StartLogging's position, so the events in between are delivered."""
+    server = start(tmp_path, delivery_interval=3600)
+    try:
+        arn = make_trail(server)
+        server.cloudtrail().describe_trails()
+        assert server.cloudtrail().get_trail_status(Name=arn).get("LatestDeliveryTime") is None
+    finally:
+        server.running.stop()
+    (tmp_path / "state" / "delivery.json").unlink()      # as if the change had never been applied
+    server = start(tmp_path, delivery_interval=3600)
+    try:
+        control(server, "deliver")
+        names = [r["eventName"] for records in log_records(server).values() for r in records]
+        assert "StartLogging" in names and "DescribeTrails" in names
+    finally:
+        server.running.stop()

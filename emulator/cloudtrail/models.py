@@ -10,6 +10,7 @@ import base64
 import dataclasses
 import threading
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -48,6 +49,8 @@ class TrailStatus:
 
     is_logging: bool = False
     start_logging_time: datetime | None = None
+    start_logging_seq: int | None = None   # the event index's position at StartLogging: delivery starts
+                                           # there even if the process died before it saw the change
     stop_logging_time: datetime | None = None
     latest_delivery_time: datetime | None = None
     latest_delivery_error: str | None = None
@@ -151,7 +154,8 @@ class CloudTrailBackend:
 
     def __init__(self, *, clock: Clock, buckets: BucketDirectory, topics: TopicDirectory,
                  management_account: str, organization_id: str, relax_bucket_policy: bool = False,
-                 state_file: JsonStateFile | None = None, page_size: int = 50):
+                 state_file: JsonStateFile | None = None, page_size: int = 50,
+                 event_position: Callable[[], int] | None = None):
         self._clock = clock
         self._buckets = buckets
         self._topics = topics
@@ -160,6 +164,7 @@ class CloudTrailBackend:
         self._relax_bucket_policy = relax_bucket_policy
         self._state_file = state_file
         self._page_size = page_size
+        self._event_position = event_position
         self._lock = threading.RLock()
         self._trails: dict[str, Trail] = {}
         self._listeners: list[TrailListener] = []
@@ -382,6 +387,7 @@ class CloudTrailBackend:
                 return
             trail.status.is_logging = True
             trail.status.start_logging_time = self._clock.now()
+            trail.status.start_logging_seq = self._event_position() if self._event_position else None
             self._save()
             self._notify("started", trail)
 
