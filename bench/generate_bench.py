@@ -17,8 +17,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from generators.logfiles import DEFAULT_COMPRESSLEVEL
-from generators.pipeline import generate_trail
+from cloudtrail_emulator.generators.trail.logfiles import DEFAULT_COMPRESSLEVEL
+from cloudtrail_emulator.generators.pipeline import generate_trail
 
 
 def _rss_kb(pid: int) -> int:

@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from emulator.awsjson import RequestContext  # noqa: E402
-from emulator.config import EmulatorConfig, FixedClock  # noqa: E402
-from emulator.events import EventStore, lookup_resources, lookup_username  # noqa: E402
-from emulator.lookup import LookupEvents  # noqa: E402
-from emulator.server import THREADS, start_in_thread  # noqa: E402
-from generators.pipeline import generate  # noqa: E402
+from cloudtrail_emulator.emulator.protocols.json11 import RequestContext  # noqa: E402
+from cloudtrail_emulator.emulator.config import EmulatorConfig, FixedClock  # noqa: E402
+from cloudtrail_emulator.emulator.pipeline.events import EventStore, lookup_resources, lookup_username  # noqa: E402
+from cloudtrail_emulator.emulator.pipeline.lookup import LookupEvents  # noqa: E402
+from cloudtrail_emulator.emulator.server import THREADS, start_in_thread  # noqa: E402
+from cloudtrail_emulator.generators.pipeline import generate  # noqa: E402
 
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
 ACCOUNT = "123456789012"

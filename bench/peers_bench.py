@@ -33,7 +33,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from generators.pipeline import generate  # noqa: E402
+from cloudtrail_emulator.generators.pipeline import generate  # noqa: E402
 
 BIN = Path(sys.executable).parent
 TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."

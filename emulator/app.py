@@ -7,16 +7,16 @@ import logging
 from flask import Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from emulator.auth import SigV4Verifier
-from emulator.control import control
-from emulator.config import EmulatorConfig
-from emulator.dispatch import Protocol, classify, context_of, error_for, to_flask
-from emulator.errors import AwsError
-from emulator.recorder import remember_body
-from emulator.seams import TopicDirectory
-from emulator.sns import sns_routes
-from emulator.state import EXTENSION_KEY, EmulatorState, build_state
-from generators.stores import ObjectStore
+from cloudtrail_emulator.emulator.protocols.sigv4 import SigV4Verifier
+from cloudtrail_emulator.emulator.control import control
+from cloudtrail_emulator.emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.protocols.dispatch import Protocol, classify, context_of, error_for, to_flask
+from cloudtrail_emulator.emulator.protocols.errors import AwsError
+from cloudtrail_emulator.emulator.pipeline.recorder import remember_body
+from cloudtrail_emulator.emulator.seams import TopicDirectory
+from cloudtrail_emulator.emulator.services.sns.service import sns_routes
+from cloudtrail_emulator.emulator.state import EXTENSION_KEY, EmulatorState, build_state
+from cloudtrail_emulator.generators.stores import ObjectStore
 
 log = logging.getLogger(__name__)
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
@@ -33,7 +33,7 @@ def create_app(config: EmulatorConfig | None = None, *, store: ObjectStore | Non
                topics: TopicDirectory | None = None) -> Flask:
     """A new emulator app; `store`/`topics` override the embedded object store / SNS seam."""
     config = config or EmulatorConfig()
-    app = Flask("cloudtrail_emulator")
+    app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     app.extensions[EXTENSION_KEY] = build_state(config, store, topics)
     app.register_blueprint(control)

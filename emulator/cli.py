@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from generators.errors import GeneratorError
-from generators.logfiles import DEFAULT_COMPRESSLEVEL
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.trail.logfiles import DEFAULT_COMPRESSLEVEL
 
 PROG = "cloudtrail-emulator"
 
@@ -153,7 +153,7 @@ def _external_bucket(text: str) -> tuple[str, str]:
 
 
 def _access_key(text: str):
-    from emulator.config import AccessKey
+    from cloudtrail_emulator.emulator.config import AccessKey
 
     try:
         return AccessKey.parse(text)
@@ -205,9 +205,9 @@ def _digest_seconds(text: str) -> int:
 def _run_generate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from generators.pipeline import generate_trail, plan_run
+    from cloudtrail_emulator.generators.pipeline import generate_trail, plan_run
 
-    from generators.scenarios.plan import ScenarioSpec
+    from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
 
     if len(args.scenario_time) > len(args.scenario):
         raise GeneratorError("more --scenario-time than --scenario options")
@@ -253,9 +253,9 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
-    from generators.keyring import Keyring
-    from generators.stores import open_target
-    from generators.validate import validate_trail
+    from cloudtrail_emulator.generators.trail.keyring import Keyring
+    from cloudtrail_emulator.generators.stores import open_target
+    from cloudtrail_emulator.generators.validate import validate_trail
 
     store, bucket, prefix = open_target(args.target, data_dir=args.data_dir,
                                         endpoint_url=args.endpoint_url, bucket=args.bucket)
@@ -266,7 +266,7 @@ def _run_validate(args: argparse.Namespace) -> int:
 
 
 def _run_scenarios(args: argparse.Namespace) -> int:
-    from generators.scenarios import all_scenarios
+    from cloudtrail_emulator.generators.scenarios import all_scenarios
 
     for s in all_scenarios():
         techniques = ", ".join(t.id for t in s.techniques)
@@ -275,7 +275,7 @@ def _run_scenarios(args: argparse.Namespace) -> int:
 
 
 def _run_seed(args: argparse.Namespace) -> int:
-    from emulator.seed import SeedOptions, seed
+    from cloudtrail_emulator.emulator.seed import SeedOptions, seed
 
     summary = seed(SeedOptions(
         data_dir=args.data_dir, accounts=args.accounts, days=args.days, regions=tuple(args.regions),
@@ -286,8 +286,8 @@ def _run_seed(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    from emulator.config import EmulatorConfig
-    from emulator.server import serve
+    from cloudtrail_emulator.emulator.config import EmulatorConfig
+    from cloudtrail_emulator.emulator.server import serve
 
     config = EmulatorConfig.from_data_dir(
         args.data_dir, default_account=args.default_account,

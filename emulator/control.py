@@ -13,14 +13,14 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, request
 from jsonschema import ValidationError
 
-import schemas
-from emulator.cloudtrail.models import Trail
-from emulator.delivery import HistoryConflict
-from emulator.errors import AwsError
-from emulator.state import EXTENSION_KEY, EmulatorState
-from generators.digests import Digest, digest_key, load_digest
-from generators.errors import GeneratorError
-from generators.pipeline import RunOptions, TrailTarget, generate, plan_run, write_trail
+from cloudtrail_emulator import schemas
+from cloudtrail_emulator.emulator.services.cloudtrail.models import Trail
+from cloudtrail_emulator.emulator.pipeline.delivery import HistoryConflict
+from cloudtrail_emulator.emulator.protocols.errors import AwsError
+from cloudtrail_emulator.emulator.state import EXTENSION_KEY, EmulatorState
+from cloudtrail_emulator.generators.trail.digests import Digest, digest_key, load_digest
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.pipeline import RunOptions, TrailTarget, generate, plan_run, write_trail
 
 control = Blueprint("control", __name__, url_prefix="/_emulator")
 #: seeded history stops this long before the live chain starts, so its last files are delivered by then

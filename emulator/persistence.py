@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from generators.errors import GeneratorError
+from cloudtrail_emulator.generators.errors import GeneratorError
 
 
 class JsonStateFile:

@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from emulator.config import EmulatorConfig
-    from emulator.testing import Emulator, WrittenLogs
+    from cloudtrail_emulator.emulator.config import EmulatorConfig
+    from cloudtrail_emulator.emulator.testing import Emulator, WrittenLogs
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +57,7 @@ def _cloudtrail_boto_session():
 @pytest.fixture
 def cloudtrail_emulator_config() -> "EmulatorConfig":
     """The `cloudtrail_emulator`'s settings: override this fixture to change them (clock, accounts...)."""
-    from emulator.config import EmulatorConfig
+    from cloudtrail_emulator.emulator.config import EmulatorConfig
 
     return EmulatorConfig()
 
@@ -65,7 +65,7 @@ def cloudtrail_emulator_config() -> "EmulatorConfig":
 @pytest.fixture
 def cloudtrail_emulator(cloudtrail_emulator_config, _cloudtrail_boto_session) -> Iterator["Emulator"]:
     """A fresh emulator for this test only (see the module docstring)."""
-    from emulator.testing import start_emulator
+    from cloudtrail_emulator.emulator.testing import start_emulator
 
     emulator = start_emulator(cloudtrail_emulator_config, session=_cloudtrail_boto_session)
     try:
@@ -77,7 +77,7 @@ def cloudtrail_emulator(cloudtrail_emulator_config, _cloudtrail_boto_session) ->
 @pytest.fixture(scope="session")
 def cloudtrail_emulator_session(_cloudtrail_boto_session) -> Iterator["Emulator"]:
     """One `:memory:` emulator shared by the whole session: state carries over between tests."""
-    from emulator.testing import start_emulator
+    from cloudtrail_emulator.emulator.testing import start_emulator
 
     emulator = start_emulator(session=_cloudtrail_boto_session)
     try:
@@ -89,7 +89,7 @@ def cloudtrail_emulator_session(_cloudtrail_boto_session) -> Iterator["Emulator"
 @pytest.fixture
 def cloudtrail_logs(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[..., "WrittenLogs"]:
     """Factory writing signed CloudTrail log files into `tmp_path` or an emulator bucket."""
-    from emulator.testing import write_logs
+    from cloudtrail_emulator.emulator.testing import write_logs
 
     calls = itertools.count()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from emulator.cloudtrail.exceptions import S3BucketDoesNotExistException
-from generators.errors import GeneratorError
+from cloudtrail_emulator.emulator.services.cloudtrail.exceptions import S3BucketDoesNotExistException
+from cloudtrail_emulator.generators.errors import GeneratorError
 
 T = TypeVar("T")
 

@@ -28,21 +28,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from emulator.app import state_of
-from emulator.cloudtrail.bucket_policy import cloudtrail_bucket_policy
-from emulator.cloudtrail.models import Trail
-from emulator.config import Clock, EmulatorConfig, SystemClock
-from emulator.control import HISTORY_MARGIN, history_chain_ends, index_run
-from emulator.server import RunningServer, start_in_thread
-from emulator.state import EmulatorState
-from generators.errors import GeneratorError
-from generators.keyring import Keyring
-from generators.pipeline import RunOptions, TrailTarget, plan_run, scenario_runs, write_trail
-from generators.population import Population, build_population
-from generators.scenarios import all_scenarios, get_scenario
-from generators.scenarios.plan import ScenarioSpec
-from generators.stores import LocalStore, ObjectStore, open_target
-from generators.timeline import check_regions
+from cloudtrail_emulator.emulator.app import state_of
+from cloudtrail_emulator.emulator.services.cloudtrail.bucket_policy import cloudtrail_bucket_policy
+from cloudtrail_emulator.emulator.services.cloudtrail.models import Trail
+from cloudtrail_emulator.emulator.config import Clock, EmulatorConfig, SystemClock
+from cloudtrail_emulator.emulator.control import HISTORY_MARGIN, history_chain_ends, index_run
+from cloudtrail_emulator.emulator.server import RunningServer, start_in_thread
+from cloudtrail_emulator.emulator.state import EmulatorState
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.trail.keyring import Keyring
+from cloudtrail_emulator.generators.pipeline import RunOptions, TrailTarget, plan_run, scenario_runs, write_trail
+from cloudtrail_emulator.generators.population import Population, build_population
+from cloudtrail_emulator.generators.scenarios import all_scenarios, get_scenario
+from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
+from cloudtrail_emulator.generators.stores import LocalStore, ObjectStore, open_target
+from cloudtrail_emulator.generators.timeline import check_regions
 
 ORG_TRAIL = "org-trail"
 ACCOUNT_TRAIL = "account-trail"

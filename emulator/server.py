@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from cheroot import wsgi
 
-from emulator.app import create_app, state_of
-from emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.app import create_app, state_of
+from cloudtrail_emulator.emulator.config import EmulatorConfig
 
 THREADS = 16
 SERVER_NAME = "cloudtrail-emulator"

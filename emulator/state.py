@@ -9,21 +9,21 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from emulator.awsjson import JsonService, load_service_model
-from emulator.cloudtrail.models import CloudTrailBackend
-from emulator.cloudtrail.responses import VALIDATION_ERRORS, CloudTrailResponses
-from emulator.config import EmulatorConfig
-from emulator.delivery import Delivery
-from emulator.delivery_state import DeliveryState
-from emulator.events import EventStore
-from emulator.lookup import LookupEvents, Throttle
-from emulator.organizations import OrganizationsResponses
-from emulator.persistence import JsonStateFile
-from emulator.recorder import Recorder
-from emulator.seams import BucketDirectory, StoreBuckets, TopicDirectory
-from emulator.sns import SnsService
-from generators.keyring import Keyring
-from generators.stores import BucketRouter, LocalStore, ObjectStore, S3Store
+from cloudtrail_emulator.emulator.protocols.json11 import JsonService, load_service_model
+from cloudtrail_emulator.emulator.services.cloudtrail.models import CloudTrailBackend
+from cloudtrail_emulator.emulator.services.cloudtrail.responses import VALIDATION_ERRORS, CloudTrailResponses
+from cloudtrail_emulator.emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.pipeline.delivery import Delivery
+from cloudtrail_emulator.emulator.pipeline.delivery_state import DeliveryState
+from cloudtrail_emulator.emulator.pipeline.events import EventStore
+from cloudtrail_emulator.emulator.pipeline.lookup import LookupEvents, Throttle
+from cloudtrail_emulator.emulator.services.organizations import OrganizationsResponses
+from cloudtrail_emulator.emulator.persistence import JsonStateFile
+from cloudtrail_emulator.emulator.pipeline.recorder import Recorder
+from cloudtrail_emulator.emulator.seams import BucketDirectory, StoreBuckets, TopicDirectory
+from cloudtrail_emulator.emulator.services.sns.service import SnsService
+from cloudtrail_emulator.generators.trail.keyring import Keyring
+from cloudtrail_emulator.generators.stores import BucketRouter, LocalStore, ObjectStore, S3Store
 
 EXTENSION_KEY = "cloudtrail_emulator"
 
@@ -31,7 +31,7 @@ EXTENSION_KEY = "cloudtrail_emulator"
 def _s3_api_class():
     """The S3 REST endpoint (emulator/s3_api.py), or None while it does not exist."""
     try:
-        from emulator.s3_api import S3Api
+        from cloudtrail_emulator.emulator.services.s3.api import S3Api
     except ImportError:
         return None
     return S3Api

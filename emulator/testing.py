@@ -24,15 +24,15 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from emulator.app import state_of
-from emulator.cloudtrail.bucket_policy import cloudtrail_bucket_policy
-from emulator.config import EmulatorConfig
-from emulator.server import RunningServer, start_in_thread
-from emulator.state import EmulatorState
-from generators.errors import GeneratorError
-from generators.keyring import Keyring
-from generators.pipeline import TrailSummary, TrailTarget, generate_trail, plan_run, write_trail
-from generators.scenarios.plan import ScenarioSpec
+from cloudtrail_emulator.emulator.app import state_of
+from cloudtrail_emulator.emulator.services.cloudtrail.bucket_policy import cloudtrail_bucket_policy
+from cloudtrail_emulator.emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.server import RunningServer, start_in_thread
+from cloudtrail_emulator.emulator.state import EmulatorState
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.trail.keyring import Keyring
+from cloudtrail_emulator.generators.pipeline import TrailSummary, TrailTarget, generate_trail, plan_run, write_trail
+from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"

@@ -27,11 +27,11 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
-from generators.catalog import CatalogEntry
-from generators.errors import GeneratorError
-from generators.population import Principal, session_key_id
-from generators.records import POOLS, RecordFactory, uuid4
-from generators.timeline import HOURLY_RHYTHM
+from cloudtrail_emulator.generators.catalog import CatalogEntry
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.population import Principal, session_key_id
+from cloudtrail_emulator.generators.records import POOLS, RecordFactory, uuid4
+from cloudtrail_emulator.generators.timeline import HOURLY_RHYTHM
 
 PERSONAS = ("developer", "admin", "console", "ci", "workload", "service")
 #: share of the records per persona at an average moment, before the persona's rhythm

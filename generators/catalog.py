@@ -20,7 +20,7 @@ from typing import Any, Callable, NamedTuple
 
 import orjson
 
-from generators.errors import GeneratorError
+from cloudtrail_emulator.generators.errors import GeneratorError
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "catalog.json.gz"
 FORMAT = 1

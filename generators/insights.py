@@ -29,10 +29,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from generators.errors import GeneratorError
-from generators.logfiles import (DELIVERY_LAG_SECONDS, SUFFIX_ALPHABET, WINDOW_SECONDS, LogFile,
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.trail.logfiles import (DELIVERY_LAG_SECONDS, SUFFIX_ALPHABET, WINDOW_SECONDS, LogFile,
                                  encode_log_file, log_file_key)
-from generators.records import uuid4
+from cloudtrail_emulator.generators.records import uuid4
 
 CALL_RATE, ERROR_RATE = "ApiCallRateInsight", "ApiErrorRateInsight"
 INSIGHT_TYPES = (CALL_RATE, ERROR_RATE)

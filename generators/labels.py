@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 import orjson
 
-from generators.errors import GeneratorError
-from generators.stores import ObjectStore
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.stores import ObjectStore
 
 LABELS_NAME = "labels.jsonl"
 FIELDS = ("eventID", "scenario", "technique", "tactic", "step")

@@ -22,21 +22,21 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from generators.activity import ActivityModel
-from generators.catalog import load_catalog
-from generators.digests import DigestChain
-from generators.errors import GeneratorError
-from generators.insights import InsightDetector, InsightSettings, insight_files
-from generators.keyring import Keyring
-from generators.labels import write_labels
-from generators.logfiles import DEFAULT_COMPRESSLEVEL, LogFile, LogFileBatcher
-from generators.naming import trail_name_problem
-from generators.population import Population, build_population
-from generators.records import RecordFactory
-from generators.scenarios import ScenarioRun
-from generators.scenarios.plan import ScenarioSpec, as_spec, play_scenarios
-from generators.stores import ObjectStore, open_target
-from generators.timeline import UNIT, Plan, Unit, check_regions, make_plan, resolve_range
+from cloudtrail_emulator.generators.activity import ActivityModel
+from cloudtrail_emulator.generators.catalog import load_catalog
+from cloudtrail_emulator.generators.trail.digests import DigestChain
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.insights import InsightDetector, InsightSettings, insight_files
+from cloudtrail_emulator.generators.trail.keyring import Keyring
+from cloudtrail_emulator.generators.labels import write_labels
+from cloudtrail_emulator.generators.trail.logfiles import DEFAULT_COMPRESSLEVEL, LogFile, LogFileBatcher
+from cloudtrail_emulator.generators.naming import trail_name_problem
+from cloudtrail_emulator.generators.population import Population, build_population
+from cloudtrail_emulator.generators.records import RecordFactory
+from cloudtrail_emulator.generators.scenarios import ScenarioRun
+from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec, as_spec, play_scenarios
+from cloudtrail_emulator.generators.stores import ObjectStore, open_target
+from cloudtrail_emulator.generators.timeline import UNIT, Plan, Unit, check_regions, make_plan, resolve_range
 
 DEFAULT_TRAIL = "management-events"
 DEFAULT_DATA_DIR = Path(".cloudtrail-emulator")

@@ -25,7 +25,7 @@ from functools import cached_property
 
 from faker import Faker
 
-from generators.errors import GeneratorError
+from cloudtrail_emulator.generators.errors import GeneratorError
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 CREATION_DATE_PLACEHOLDER = "1970-01-01T00:00:00Z"

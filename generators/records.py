@@ -26,12 +26,12 @@ from datetime import datetime, timedelta, timezone
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Callable
 
-from generators.catalog import Catalog, CatalogEntry, EntryBrief, compile_template
-from generators.errors import GeneratorError
-from generators.population import render_user_agent
+from cloudtrail_emulator.generators.catalog import Catalog, CatalogEntry, EntryBrief, compile_template
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.population import render_user_agent
 
 if TYPE_CHECKING:
-    from generators.population import Population, Principal
+    from cloudtrail_emulator.generators.population import Population, Principal
 
 GLOBAL_REGION = "us-east-1"
 MAX_SESSION_SECONDS = 12 * 3600

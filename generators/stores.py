@@ -58,7 +58,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from generators.errors import GeneratorError
+from cloudtrail_emulator.generators.errors import GeneratorError
 
 DEFAULT_BUCKET = "cloudtrail-emulator-logs"
 INTERNAL_DIR = ".ctemu"

@@ -44,10 +44,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from generators.digests import PERIOD, format_time, parse_time, string_to_sign
-from generators.errors import GeneratorError
-from generators.keyring import Keyring, SigningKey
-from generators.stores import NoSuchBucket, NoSuchKey, ObjectStore
+from cloudtrail_emulator.generators.trail.digests import PERIOD, format_time, parse_time, string_to_sign
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.trail.keyring import Keyring, SigningKey
+from cloudtrail_emulator.generators.stores import NoSuchBucket, NoSuchKey, ObjectStore
 
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"
 _DIGEST_RE = re.compile(

@@ -14,7 +14,7 @@ from importlib import resources
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from schemas.fast import FastValidator
+from cloudtrail_emulator.schemas.fast import FastValidator
 
 NAMES = ("record", "logfile", "digest")
 _LOCAL_DEF = "#/$defs/"

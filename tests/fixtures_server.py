@@ -8,10 +8,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from emulator.app import state_of
-from emulator.config import EmulatorConfig
-from emulator.server import RunningServer, start_in_thread
-from emulator.state import EmulatorState
+from cloudtrail_emulator.emulator.app import state_of
+from cloudtrail_emulator.emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.server import RunningServer, start_in_thread
+from cloudtrail_emulator.emulator.state import EmulatorState
 
 
 @dataclass

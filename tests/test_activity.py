@@ -7,12 +7,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from generators.activity import PERSONAS, persona_of
-from generators.catalog import load_catalog
-from generators.pipeline import _UnitGenerator, generate, plan_run
-from generators.population import build_population
-from generators.records import RecordFactory
-from schemas import record_validator
+from cloudtrail_emulator.generators.activity import PERSONAS, persona_of
+from cloudtrail_emulator.generators.catalog import load_catalog
+from cloudtrail_emulator.generators.pipeline import _UnitGenerator, generate, plan_run
+from cloudtrail_emulator.generators.population import build_population
+from cloudtrail_emulator.generators.records import RecordFactory
+from cloudtrail_emulator.schemas import record_validator
 
 START = datetime(2024, 3, 4, 8, tzinfo=timezone.utc)       # a Monday morning ...
 END = datetime(2024, 3, 5, 8, tzinfo=timezone.utc)         # ... to Tuesday morning

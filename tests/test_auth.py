@@ -28,9 +28,9 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from emulator.auth import Signed, expected_signature
-from emulator.cli import main
-from emulator.config import AccessKey, EmulatorConfig
+from cloudtrail_emulator.emulator.protocols.sigv4 import Signed, expected_signature
+from cloudtrail_emulator.emulator.cli import main
+from cloudtrail_emulator.emulator.config import AccessKey, EmulatorConfig
 from fixtures_server import EmulatorServer, start_emulator
 
 KEY, SECRET, ACCOUNT = "AKIDEMULATORTEST001", "s3cr3t/Key+wJalrXUtnFEMI", "210987654321"

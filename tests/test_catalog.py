@@ -9,8 +9,8 @@ import time
 import pytest
 
 from fixtures_paths import load_real_records
-from generators.catalog import DEFAULT_PATH, compile_template, load_catalog, parse_catalog
-from generators.errors import GeneratorError
+from cloudtrail_emulator.generators.catalog import DEFAULT_PATH, compile_template, load_catalog, parse_catalog
+from cloudtrail_emulator.generators.errors import GeneratorError
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from pathlib import Path
 import requests
 from botocore.exceptions import ClientError
 
-from generators.stores import LocalStore
+from cloudtrail_emulator.generators.stores import LocalStore
 from test_crash_safety import (ServerProcess, assert_one_chain, check_visible, cloudtrail_policy,
                                delivered, make_record, make_trail, utc_now, validate_logs)
 

@@ -30,7 +30,7 @@ import boto3
 import requests
 from botocore.config import Config
 
-from generators.stores import LocalStore
+from cloudtrail_emulator.generators.stores import LocalStore
 
 BIN = Path(sys.executable).parent
 CLI = BIN / "cloudtrail-emulator"

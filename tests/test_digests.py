@@ -10,15 +10,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from awscli.customizations.cloudtrail.validation import Sha256RSADigestValidator
 
-import schemas
+from cloudtrail_emulator import schemas
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from generators.digests import DigestChain
-from generators.errors import GeneratorError
-from generators.keyring import Keyring
-from generators.logfiles import LogFile
-from generators.stores import LocalStore
+from cloudtrail_emulator.generators.trail.digests import DigestChain
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.trail.keyring import Keyring
+from cloudtrail_emulator.generators.trail.logfiles import LogFile
+from cloudtrail_emulator.generators.stores import LocalStore
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

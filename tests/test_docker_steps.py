@@ -214,7 +214,7 @@ def trails(port: int) -> list[str]:
 
 def test_image_steps_install_serve_probe_stop_restart(dockerfile, image, tmp_path):
     assert (image / "cloudtrail-emulator").exists()
-    located = subprocess.run([str(image / "python"), "-c", "import emulator; print(emulator.__file__)"],
+    located = subprocess.run([str(image / "python"), "-c", "import cloudtrail_emulator.emulator as e; print(e.__file__)"],
                              cwd=tmp_path, env=image_env(image), capture_output=True, text=True, check=True)
     assert located.stdout.startswith(str(image.parent))          # the installed copy, not the repo
     data, log = tmp_path / "data", tmp_path / "server.log"
@@ -222,7 +222,7 @@ def test_image_steps_install_serve_probe_stop_restart(dockerfile, image, tmp_pat
     stop_signal = getattr(signal, only(dockerfile, "STOPSIGNAL").args)
     proc, port = start(dockerfile, image, data, log)
     try:
-        from emulator.testing import cloudtrail_bucket_policy
+        from cloudtrail_emulator.emulator.testing import cloudtrail_bucket_policy
         s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
                           aws_access_key_id="testing", aws_secret_access_key="testing",
                           config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))

@@ -31,7 +31,7 @@ from flask import got_request_exception
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator.config import AccessKey, EmulatorConfig
+from cloudtrail_emulator.emulator.config import AccessKey, EmulatorConfig
 from fixtures_server import EmulatorServer, start_emulator
 
 CLOUDTRAIL_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."

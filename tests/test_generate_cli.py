@@ -80,7 +80,7 @@ def test_log_files_are_single_gzip_members_of_compact_records(trail):
 
 def _public_keys(data: Path) -> dict[str, bytes]:
     """Fingerprint -> PKCS#1 DER of every public key the keyring persisted, read as files."""
-    from generators.keyring import Keyring
+    from cloudtrail_emulator.generators.trail.keyring import Keyring
 
     keyring = Keyring(data)
     keys = keyring.public_keys(datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
@@ -116,7 +116,7 @@ def test_digests_sign_and_hash_as_formats_md_says(trail):
 
 def test_signatures_verify_with_the_public_key(trail):
     """Signatures read back through the store's metadata, verified with cryptography primitives."""
-    from generators.stores import LocalStore
+    from cloudtrail_emulator.generators.stores import LocalStore
 
     out, data, _ = trail
     store = LocalStore.directory(out, "my-trail-bucket")
@@ -260,7 +260,7 @@ def test_generate_into_and_validate_from_an_s3_compatible_server(tmp_path: Path,
 def test_validate_names_each_kind_of_tampering(tmp_path: Path, trail, damage: str):
     import shutil
 
-    from generators.stores import LocalStore
+    from cloudtrail_emulator.generators.stores import LocalStore
 
     out, data, _ = trail
     copy = tmp_path / "copy"

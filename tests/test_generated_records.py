@@ -6,8 +6,8 @@ import uuid
 from collections import Counter
 from datetime import datetime, timezone
 
-from generators.pipeline import generate
-from schemas import record_validator
+from cloudtrail_emulator.generators.pipeline import generate
+from cloudtrail_emulator.schemas import record_validator
 
 START = datetime(2024, 3, 4, tzinfo=timezone.utc)
 END = datetime(2024, 3, 6, tzinfo=timezone.utc)

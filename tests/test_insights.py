@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 import requests
 
-import schemas
-from emulator.config import EmulatorConfig
+from cloudtrail_emulator import schemas
+from cloudtrail_emulator.emulator.config import EmulatorConfig
 from fixtures_server import start_emulator
-from generators.errors import GeneratorError
-from generators.insights import InsightDetector, InsightSettings, detect_insights, insight_file_key
-from generators.keyring import Keyring
-from generators.pipeline import generate, generate_trail
-from generators.scenarios.plan import ScenarioSpec
-from generators.stores import LocalStore
-from generators.validate import validate_trail
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.insights import InsightDetector, InsightSettings, detect_insights, insight_file_key
+from cloudtrail_emulator.generators.trail.keyring import Keyring
+from cloudtrail_emulator.generators.pipeline import generate, generate_trail
+from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
+from cloudtrail_emulator.generators.stores import LocalStore
+from cloudtrail_emulator.generators.validate import validate_trail
 
 START = datetime(2024, 5, 1, tzinfo=timezone.utc)
 ATTACK = datetime(2024, 5, 1, 3, 0, tzinfo=timezone.utc)

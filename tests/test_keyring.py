@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from generators.errors import GeneratorError
-from generators.keyring import Keyring
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.trail.keyring import Keyring
 
 REPO = Path(__file__).resolve().parents[1]
 T0 = datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc)
@@ -106,7 +106,7 @@ def test_a_running_keyring_sees_keys_another_one_created(tmp_path):
 def test_two_processes_creating_the_same_window_agree(tmp_path):
     script = (
         "import sys; from datetime import datetime, timezone; from pathlib import Path;"
-        "from generators.keyring import Keyring;"
+        "from cloudtrail_emulator.generators.trail.keyring import Keyring;"
         "k = Keyring(Path(sys.argv[1])).key_for('us-east-2', datetime(2024, 5, 1, tzinfo=timezone.utc));"
         "print(k.fingerprint)"
     )

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from generators.errors import GeneratorError
-from generators.logfiles import (
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.trail.logfiles import (
     LogFileBatcher,
     batch_into_files,
     encode_log_file,

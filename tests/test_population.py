@@ -8,8 +8,8 @@ from itertools import combinations
 
 import pytest
 
-from generators.errors import GeneratorError
-from generators.population import (
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.population import (
     CATEGORIES,
     CREATION_DATE_PLACEHOLDER,
     Population,

@@ -10,8 +10,8 @@ from importlib import metadata
 
 import pytest
 
-from emulator.cloudtrail.bucket_policy import policy_allows_cloudtrail
-from emulator.testing import cloudtrail_bucket_policy, start_emulator
+from cloudtrail_emulator.emulator.services.cloudtrail.bucket_policy import policy_allows_cloudtrail
+from cloudtrail_emulator.emulator.testing import cloudtrail_bucket_policy, start_emulator
 
 pytest_plugins = ["pytester"]
 
@@ -66,7 +66,7 @@ def test_aws_cli_with_aws_env(cloudtrail_emulator):
 
 
 def test_injected_records_are_looked_up(cloudtrail_emulator):
-    from generators.pipeline import generate
+    from cloudtrail_emulator.generators.pipeline import generate
 
     at = cloudtrail_emulator.config.clock.now() - timedelta(minutes=5)
     [record] = generate(count=1, start=at - timedelta(minutes=1), end=at, seed=5)
@@ -79,7 +79,7 @@ def test_injected_records_are_looked_up(cloudtrail_emulator):
         LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "alice"}])["Events"]
     assert [e["EventName"] for e in found] == [record["eventName"]]
     assert json.loads(found[0]["CloudTrailEvent"]) == record
-    from emulator.testing import ControlApiError
+    from cloudtrail_emulator.emulator.testing import ControlApiError
     with pytest.raises(ControlApiError, match="ValidationException: record 0: eventTime"):
         cloudtrail_emulator.put_records([{**record, "eventTime": "yesterday"}])
 
@@ -131,7 +131,7 @@ def test_logs_with_a_scenario(cloudtrail_logs):
 
 
 def test_logs_in_an_emulator_bucket_validate(cloudtrail_emulator, cloudtrail_logs):
-    from generators.validate import validate_trail
+    from cloudtrail_emulator.generators.validate import validate_trail
 
     cloudtrail_emulator.create_trail("management-events", "trail-bucket")
     logs = cloudtrail_logs(bucket="trail-bucket", count=80, seed=1)
@@ -157,7 +157,7 @@ FIXED_CLOCK_CONFTEST = '''
 from datetime import datetime, timezone
 
 import pytest
-from emulator.config import EmulatorConfig, FixedClock
+from cloudtrail_emulator.emulator.config import EmulatorConfig, FixedClock
 
 
 @pytest.fixture
@@ -177,7 +177,7 @@ def test_overridden_config(cloudtrail_emulator):
 
 
 def test_entry_point_is_registered():
-    entry = [e for e in metadata.entry_points(group="pytest11") if e.value == "emulator.pytest_plugin"]
+    entry = [e for e in metadata.entry_points(group="pytest11") if e.value == "cloudtrail_emulator.emulator.pytest_plugin"]
     assert [e.name for e in entry] == ["cloudtrail_emulator"]
 
 
@@ -206,8 +206,8 @@ def test_no_trails(cloudtrail_emulator):
 
 
 def test_loading_the_plugin_starts_and_imports_nothing_heavy():
-    code = ("import sys, emulator.pytest_plugin; "
-            "print(sorted(m for m in ('boto3', 'flask', 'emulator.server', 'generators.pipeline') "
+    code = ("import sys, cloudtrail_emulator.emulator.pytest_plugin; "
+            "print(sorted(m for m in ('boto3', 'flask', 'cloudtrail_emulator.emulator.server', 'cloudtrail_emulator.generators.pipeline') "
             "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

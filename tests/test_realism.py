@@ -28,9 +28,9 @@ from datetime import datetime, timezone
 import pytest
 from fixtures_paths import load_real_records
 
-from generators.catalog import load_catalog
-from generators.population import build_population
-from generators.records import RecordFactory
+from cloudtrail_emulator.generators.catalog import load_catalog
+from cloudtrail_emulator.generators.population import build_population
+from cloudtrail_emulator.generators.records import RecordFactory
 
 SAMPLES = 12
 #: top-level keys set by the caller, the outcome or the network path rather than by the event

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from fixtures_paths import load_real_records
-from generators.catalog import load_catalog
-from generators.errors import GeneratorError
-from generators.population import build_population
-from generators.records import RecordFactory
+from cloudtrail_emulator.generators.catalog import load_catalog
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.population import build_population
+from cloudtrail_emulator.generators.records import RecordFactory
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 S3_REQUEST_ID = re.compile(r"^[0-9A-Z]{16}$")

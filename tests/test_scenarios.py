@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from emulator.cli import main
-from generators.catalog import load_catalog
-from generators.errors import GeneratorError
-from generators.labels import decode_labels, encode_labels
-from generators.pipeline import generate, plan_run, scenario_runs
-from generators.population import build_population
-from generators.records import RecordFactory
-from generators.scenarios import all_scenarios, get_scenario, run_scenario
-from generators.scenarios.plan import ScenarioSpec
-from schemas import record_validator
+from cloudtrail_emulator.emulator.cli import main
+from cloudtrail_emulator.generators.catalog import load_catalog
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.labels import decode_labels, encode_labels
+from cloudtrail_emulator.generators.pipeline import generate, plan_run, scenario_runs
+from cloudtrail_emulator.generators.population import build_population
+from cloudtrail_emulator.generators.records import RecordFactory
+from cloudtrail_emulator.generators.scenarios import all_scenarios, get_scenario, run_scenario
+from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
+from cloudtrail_emulator.schemas import record_validator
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "reference" / "real-cloudtrail"
 START = datetime(2024, 5, 1, tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
-import schemas
+from cloudtrail_emulator import schemas
 from fixtures_paths import REAL_LOGS
 
 REAL_LOG_FILES = sorted(REAL_LOGS.glob("*/*.json.gz"))

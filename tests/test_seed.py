@@ -13,9 +13,9 @@ import boto3
 import pytest
 import requests
 
-from emulator.cli import main
-from emulator.config import EmulatorConfig
-from emulator.server import start_in_thread
+from cloudtrail_emulator.emulator.cli import main
+from cloudtrail_emulator.emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.server import start_in_thread
 
 AWS = Path(sys.executable).parent / "aws"
 MANAGEMENT = "123456789012"

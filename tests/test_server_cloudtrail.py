@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from fixtures_server import start_emulator
 
-from emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.config import EmulatorConfig
 
 BUCKET = "trail-logs"
 

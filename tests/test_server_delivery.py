@@ -17,7 +17,7 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.config import EmulatorConfig
 from fixtures_server import EmulatorServer, start_emulator
 
 BUCKET = "trail-bucket"
@@ -245,8 +245,8 @@ def test_scheduler_delivers_on_its_own(tmp_path):
 
 @pytest.mark.parametrize("when", [datetime(2024, 1, 1, tzinfo=timezone.utc)])
 def test_selector_rules(when):
-    from emulator.cloudtrail.models import Trail
-    from emulator.delivery import trail_selects
+    from cloudtrail_emulator.emulator.services.cloudtrail.models import Trail
+    from cloudtrail_emulator.emulator.pipeline.delivery import trail_selects
     trail = Trail(name="t", account_id=ACCOUNT, home_region="us-east-1", s3_bucket=BUCKET)
     base = {"recipientAccountId": ACCOUNT, "awsRegion": "us-east-1", "eventSource": "ec2.amazonaws.com",
             "eventName": "RunInstances", "readOnly": False, "managementEvent": True,

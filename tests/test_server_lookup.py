@@ -10,11 +10,11 @@ import orjson
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.config import EmulatorConfig, FixedClock
-from emulator.events import EventStore, lookup_resources, lookup_username
+from cloudtrail_emulator.emulator.config import EmulatorConfig, FixedClock
+from cloudtrail_emulator.emulator.pipeline.events import EventStore, lookup_resources, lookup_username
 from fixtures_server import EmulatorServer, start_emulator
-from generators.pipeline import generate
-from schemas import validate_record
+from cloudtrail_emulator.generators.pipeline import generate
+from cloudtrail_emulator.schemas import validate_record
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 ACCOUNT = "123456789012"

@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from emulator.cloudtrail.bucket_policy import policy_allows_cloudtrail
-from emulator.cloudtrail.exceptions import InsufficientS3BucketPolicyException
-from emulator.cloudtrail.models import CloudTrailBackend, TrailSettings
-from emulator.config import FixedClock
-from emulator.seams import NoTopics, StoreBuckets
-from generators.stores import LocalStore
+from cloudtrail_emulator.emulator.services.cloudtrail.bucket_policy import policy_allows_cloudtrail
+from cloudtrail_emulator.emulator.services.cloudtrail.exceptions import InsufficientS3BucketPolicyException
+from cloudtrail_emulator.emulator.services.cloudtrail.models import CloudTrailBackend, TrailSettings
+from cloudtrail_emulator.emulator.config import FixedClock
+from cloudtrail_emulator.emulator.seams import NoTopics, StoreBuckets
+from cloudtrail_emulator.generators.stores import LocalStore
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -6,10 +6,10 @@ import urllib.request
 
 import pytest
 
-from emulator.config import EmulatorConfig
-from emulator.recorder import s3_operation, user_identity
+from cloudtrail_emulator.emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.pipeline.recorder import s3_operation, user_identity
 from fixtures_server import EmulatorServer, start_emulator
-from schemas import validate_record
+from cloudtrail_emulator.schemas import validate_record
 
 BUCKET = "recorded-trail-bucket"
 

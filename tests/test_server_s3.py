@@ -28,11 +28,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from werkzeug.serving import make_server
 
-from emulator.config import EmulatorConfig
-from emulator.s3_api import S3Api
+from cloudtrail_emulator.emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.services.s3.api import S3Api
 from fixtures_server import start_emulator
-from generators.errors import GeneratorError
-from generators.stores import LocalStore
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.stores import LocalStore
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _names = itertools.count()

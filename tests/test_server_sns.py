@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.config import EmulatorConfig
 from fixtures_server import start_emulator
 
 NS = "{http://sns.amazonaws.com/doc/2010-03-31/}"

@@ -19,8 +19,8 @@ from sigma.backends.sqlite import sqliteBackend
 from sigma.collection import SigmaCollection
 from sigma.rule import SigmaDetection, SigmaDetectionItem
 
-from generators.pipeline import generate, plan_run, scenario_runs
-from generators.scenarios import all_scenarios
+from cloudtrail_emulator.generators.pipeline import generate, plan_run, scenario_runs
+from cloudtrail_emulator.generators.scenarios import all_scenarios
 
 RULES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sigma-cloudtrail"
 START = datetime(2024, 5, 6, tzinfo=timezone.utc)

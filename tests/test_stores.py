@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from generators.errors import GeneratorError
-from generators.stores import (
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.stores import (
     Credentials,
     DEFAULT_BUCKET,
     InvalidBucketName,
@@ -183,7 +183,7 @@ def test_internal_files_never_listed(store, tmp_path):
 CRASH_WRITER = textwrap.dedent("""
     import os, signal, sys
     sys.path.insert(0, sys.argv[1])
-    from generators.stores import LocalStore
+    from cloudtrail_emulator.generators.stores import LocalStore
     root, bucket, key, version, crash_at = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
     calls = 0
     def crashing(real):
@@ -201,7 +201,7 @@ CRASH_WRITER = textwrap.dedent("""
 LOOP_WRITER = textwrap.dedent("""
     import sys
     sys.path.insert(0, sys.argv[1])
-    from generators.stores import LocalStore
+    from cloudtrail_emulator.generators.stores import LocalStore
     store = LocalStore(sys.argv[2])
     i = 0
     while True:

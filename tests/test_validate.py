@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from generators.digests import DigestChain
-from generators.errors import GeneratorError
-from generators.keyring import Keyring, SigningKey
-from generators.logfiles import LogFile
-from generators.stores import LocalStore
-from generators.validate import Verdict, validate_trail
+from cloudtrail_emulator.generators.trail.digests import DigestChain
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.trail.keyring import Keyring, SigningKey
+from cloudtrail_emulator.generators.trail.logfiles import LogFile
+from cloudtrail_emulator.generators.stores import LocalStore
+from cloudtrail_emulator.generators.validate import Verdict, validate_trail
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -18,7 +18,7 @@ from pathlib import Path
 import botocore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from generators.catalog import DATA, READ_ONLY  # noqa: E402
+from cloudtrail_emulator.generators.catalog import DATA, READ_ONLY  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from catalog_templates import (ACCESS_DENIED_MSG, SERVICES, THROTTLE, VERSIONS,  # noqa: E402

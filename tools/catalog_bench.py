@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from generators.catalog import load_catalog  # noqa: E402
-from generators.population import build_population  # noqa: E402
-from generators.records import RecordFactory  # noqa: E402
+from cloudtrail_emulator.generators.catalog import load_catalog  # noqa: E402
+from cloudtrail_emulator.generators.population import build_population  # noqa: E402
+from cloudtrail_emulator.generators.records import RecordFactory  # noqa: E402
 
 
 def main(count: int = 200_000) -> None:

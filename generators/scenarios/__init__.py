@@ -7,11 +7,11 @@ scenarios on import.
 import random
 from datetime import datetime
 
-from generators.population import Principal
-from generators.records import RecordFactory
-from generators.scenarios import (credential_access, defense_evasion, discovery, exfiltration,  # noqa: F401
+from cloudtrail_emulator.generators.population import Principal
+from cloudtrail_emulator.generators.records import RecordFactory
+from cloudtrail_emulator.generators.scenarios import (credential_access, defense_evasion, discovery, exfiltration,  # noqa: F401
                                   impact, initial_access, persistence, privilege_escalation)
-from generators.scenarios.base import (Attack, Scenario, ScenarioRun, Technique, all_scenarios,
+from cloudtrail_emulator.generators.scenarios.base import (Attack, Scenario, ScenarioRun, Technique, all_scenarios,
                                        default_principal, get_scenario)
 
 __all__ = ["Scenario", "ScenarioRun", "Technique", "all_scenarios", "get_scenario", "run_scenario"]

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from generators.catalog import CatalogEntry
-from generators.errors import GeneratorError
-from generators.population import Population, Principal, render_user_agent
-from generators.records import RecordFactory, uuid4
+from cloudtrail_emulator.generators.catalog import CatalogEntry
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.population import Population, Principal, render_user_agent
+from cloudtrail_emulator.generators.records import RecordFactory, uuid4
 
 #: CloudTrail's key order (records.py writes the same); overrides are re-sorted to it
 KEY_ORDER = (

@@ -1,6 +1,6 @@
 """Credential access: Secrets Manager and SSM SecureString harvesting, EC2 Windows passwords."""
-from generators.scenarios.base import Attack, access_denied, scenario
-from generators.scenarios.techniques import CLOUD_SECRETS, UNSECURED_CREDENTIALS
+from cloudtrail_emulator.generators.scenarios.base import Attack, access_denied, scenario
+from cloudtrail_emulator.generators.scenarios.techniques import CLOUD_SECRETS, UNSECURED_CREDENTIALS
 
 
 @scenario("secrets-manager-harvest",

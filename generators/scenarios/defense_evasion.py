@@ -1,6 +1,6 @@
 """Defence evasion: CloudTrail, GuardDuty, VPC flow logs, AWS Config and Security Hub switched off or blinded."""
-from generators.scenarios.base import Attack, scenario
-from generators.scenarios.techniques import DISABLE_CLOUD_LOGS, DISABLE_TOOLS
+from cloudtrail_emulator.generators.scenarios.base import Attack, scenario
+from cloudtrail_emulator.generators.scenarios.techniques import DISABLE_CLOUD_LOGS, DISABLE_TOOLS
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 GUARDDUTY = "guardduty.amazonaws.com"

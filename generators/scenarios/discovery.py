@@ -1,6 +1,6 @@
 """Discovery: bursts of List/Describe/Get calls, some of them denied."""
-from generators.scenarios.base import Attack, access_denied, scenario
-from generators.scenarios.techniques import (CLOUD_ACCOUNT_DISCOVERY, CLOUD_GROUPS, CLOUD_INFRA_DISCOVERY,
+from cloudtrail_emulator.generators.scenarios.base import Attack, access_denied, scenario
+from cloudtrail_emulator.generators.scenarios.techniques import (CLOUD_ACCOUNT_DISCOVERY, CLOUD_GROUPS, CLOUD_INFRA_DISCOVERY,
                                              CLOUD_STORAGE_DISCOVERY)
 
 EC2_DENIED = ("Client.UnauthorizedOperation", "You are not authorized to perform this operation.")

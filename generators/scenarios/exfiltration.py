@@ -1,6 +1,6 @@
 """Exfiltration: buckets, EBS snapshots, AMIs and RDS snapshots shared with an outside account."""
-from generators.scenarios.base import Attack, scenario
-from generators.scenarios.techniques import TRANSFER_TO_CLOUD_ACCOUNT
+from cloudtrail_emulator.generators.scenarios.base import Attack, scenario
+from cloudtrail_emulator.generators.scenarios.techniques import TRANSFER_TO_CLOUD_ACCOUNT
 
 S3 = "s3.amazonaws.com"
 EC2 = "ec2.amazonaws.com"

@@ -1,6 +1,6 @@
 """Impact: KMS key destruction and ransomware, S3 wiping and ransomware, compute and database destruction."""
-from generators.scenarios.base import DROP, Attack, scenario
-from generators.scenarios.techniques import (CLOUD_ADMIN_COMMAND, CLOUD_STORAGE_DISCOVERY, DATA_DESTRUCTION,
+from cloudtrail_emulator.generators.scenarios.base import DROP, Attack, scenario
+from cloudtrail_emulator.generators.scenarios.techniques import (CLOUD_ADMIN_COMMAND, CLOUD_STORAGE_DISCOVERY, DATA_DESTRUCTION,
                                              DATA_ENCRYPTED, INHIBIT_RECOVERY)
 
 S3 = "s3.amazonaws.com"

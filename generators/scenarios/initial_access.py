@@ -1,6 +1,6 @@
 """Initial access: console sign-in without MFA after guessed passwords, a leaked key, the root user."""
-from generators.scenarios.base import BROWSER_AGENT, TRUFFLEHOG_AGENT, Attack, scenario
-from generators.scenarios.techniques import (CLOUD_ACCOUNT_DISCOVERY, CLOUD_STORAGE_DISCOVERY,
+from cloudtrail_emulator.generators.scenarios.base import BROWSER_AGENT, TRUFFLEHOG_AGENT, Attack, scenario
+from cloudtrail_emulator.generators.scenarios.techniques import (CLOUD_ACCOUNT_DISCOVERY, CLOUD_STORAGE_DISCOVERY,
                                              PASSWORD_GUESSING, VALID_CLOUD_ACCOUNTS)
 
 SIGNIN = "signin.amazonaws.com"

@@ -2,8 +2,8 @@
 import base64
 import json
 
-from generators.scenarios.base import S3_BROWSER_AGENT, Attack, scenario
-from generators.scenarios.techniques import (ADDITIONAL_CLOUD_CREDENTIALS, ADDITIONAL_CLOUD_ROLES,
+from cloudtrail_emulator.generators.scenarios.base import S3_BROWSER_AGENT, Attack, scenario
+from cloudtrail_emulator.generators.scenarios.techniques import (ADDITIONAL_CLOUD_CREDENTIALS, ADDITIONAL_CLOUD_ROLES,
                                              CREATE_CLOUD_ACCOUNT, CREATE_CLOUD_INSTANCE, SERVERLESS_EXECUTION,
                                              UNIX_SHELL, VALID_CLOUD_ACCOUNTS)
 

@@ -10,10 +10,10 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from generators.errors import GeneratorError
-from generators.records import RecordFactory
-from generators.scenarios import ScenarioRun, get_scenario, run_scenario
-from generators.timeline import Plan, utc
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.records import RecordFactory
+from cloudtrail_emulator.generators.scenarios import ScenarioRun, get_scenario, run_scenario
+from cloudtrail_emulator.generators.timeline import Plan, utc
 
 
 @dataclass(frozen=True)

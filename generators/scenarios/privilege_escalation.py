@@ -1,8 +1,8 @@
 """Privilege escalation through IAM: admin policies, keys and passwords for other users, inline policies."""
 import json
 
-from generators.scenarios.base import Attack, access_denied, scenario
-from generators.scenarios.techniques import ADDITIONAL_CLOUD_CREDENTIALS, ADDITIONAL_CLOUD_ROLES
+from cloudtrail_emulator.generators.scenarios.base import Attack, access_denied, scenario
+from cloudtrail_emulator.generators.scenarios.techniques import ADDITIONAL_CLOUD_CREDENTIALS, ADDITIONAL_CLOUD_ROLES
 
 IAM = "iam.amazonaws.com"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"

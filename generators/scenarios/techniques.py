@@ -1,5 +1,5 @@
 """The MITRE ATT&CK (Enterprise, cloud matrix) techniques the scenarios use, with the tactic each serves."""
-from generators.scenarios.base import Technique
+from cloudtrail_emulator.generators.scenarios.base import Technique
 
 VALID_CLOUD_ACCOUNTS = Technique("T1078.004", "Valid Accounts: Cloud Accounts", "initial-access")
 PASSWORD_GUESSING = Technique("T1110.001", "Brute Force: Password Guessing", "credential-access")

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from generators.errors import GeneratorError
-from generators.keyring import Keyring
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.trail.keyring import Keyring
 
 if TYPE_CHECKING:
-    from generators.logfiles import LogFile
-    from generators.stores import ObjectStore
+    from cloudtrail_emulator.generators.trail.logfiles import LogFile
+    from cloudtrail_emulator.generators.stores import ObjectStore
 
 PERIOD = timedelta(hours=1)
 SIGNATURE_ALGORITHM = "SHA256withRSA"

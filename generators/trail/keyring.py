@@ -27,7 +27,7 @@ import orjson
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from generators.errors import GeneratorError
+from cloudtrail_emulator.generators.errors import GeneratorError
 
 DEFAULT_ROTATION = timedelta(days=30)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

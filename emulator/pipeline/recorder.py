@@ -24,9 +24,9 @@ from typing import Any
 import orjson
 from flask import Request, Response, g
 
-from emulator.config import Clock
-from emulator.dispatch import Protocol, classify, context_of, credential_of
-from emulator.events import EventStore
+from cloudtrail_emulator.emulator.config import Clock
+from cloudtrail_emulator.emulator.protocols.dispatch import Protocol, classify, context_of, credential_of
+from cloudtrail_emulator.emulator.pipeline.events import EventStore
 
 EVENT_VERSION = "1.09"
 USER_NAME = "emulator"

@@ -26,9 +26,9 @@ from urllib.parse import quote, unquote
 
 from flask import Flask, request
 
-from emulator.config import AccessKey, Clock
-from emulator.dispatch import AUTH_ACCOUNT_KEY, CONTROL_PREFIX, Protocol, classify
-from emulator.errors import AwsError
+from cloudtrail_emulator.emulator.config import AccessKey, Clock
+from cloudtrail_emulator.emulator.protocols.dispatch import AUTH_ACCOUNT_KEY, CONTROL_PREFIX, Protocol, classify
+from cloudtrail_emulator.emulator.protocols.errors import AwsError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=15)

@@ -14,9 +14,9 @@ import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from emulator.persistence import JsonStateFile
-from generators.digests import Digest
-from generators.logfiles import LogFile
+from cloudtrail_emulator.emulator.persistence import JsonStateFile
+from cloudtrail_emulator.generators.trail.digests import Digest
+from cloudtrail_emulator.generators.trail.logfiles import LogFile
 
 
 def _time(text: str) -> datetime:

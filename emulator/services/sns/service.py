@@ -30,13 +30,13 @@ from urllib.parse import urlencode
 from botocore.model import OperationModel, ServiceModel, Shape
 from flask import Blueprint, Request, Response, current_app
 
-from emulator.awsjson import load_service_model
-from emulator.config import Clock
-from emulator.dispatch import xml_text
-from emulator.errors import AwsError
-from emulator.persistence import JsonStateFile
-from emulator.sns_signing import SnsSigner
-from generators.errors import GeneratorError
+from cloudtrail_emulator.emulator.protocols.json11 import load_service_model
+from cloudtrail_emulator.emulator.config import Clock
+from cloudtrail_emulator.emulator.protocols.dispatch import xml_text
+from cloudtrail_emulator.emulator.protocols.errors import AwsError
+from cloudtrail_emulator.emulator.persistence import JsonStateFile
+from cloudtrail_emulator.emulator.services.sns.signing import SnsSigner
+from cloudtrail_emulator.generators.errors import GeneratorError
 
 log = logging.getLogger(__name__)
 NAMESPACE = "http://sns.amazonaws.com/doc/2010-03-31/"
@@ -702,6 +702,6 @@ sns_routes = Blueprint("sns", __name__)
 @sns_routes.get(CERT_PATH)
 def signing_certificate() -> Response:
     """The certificate whose key signs every message (SigningCertURL)."""
-    from emulator.state import EXTENSION_KEY    # emulator.state imports this module
+    from cloudtrail_emulator.emulator.state import EXTENSION_KEY    # emulator.state imports this module
     service = current_app.extensions[EXTENSION_KEY].query_api
     return Response(service.signer.certificate_pem, mimetype="application/x-x509-ca-cert")

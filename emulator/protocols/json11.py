@@ -19,7 +19,7 @@ from typing import Any
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
 
-from emulator.errors import AwsError
+from cloudtrail_emulator.emulator.protocols.errors import AwsError
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 

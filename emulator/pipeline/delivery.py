@@ -22,16 +22,16 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
-from emulator.cloudtrail.models import CloudTrailBackend, Trail, TrailChange
-from emulator.config import Clock
-from emulator.delivery_state import ChainState, DeliveryState, TrailDelivery
-from emulator.events import EventStore
-from emulator.insights_delivery import InsightDelivery
-from generators.digests import PERIOD, Digest, DigestChain
-from generators.errors import GeneratorError
-from generators.keyring import Keyring
-from generators.logfiles import MAX_RECORDS_PER_FILE, SUFFIX_ALPHABET, LogFile, encode_log_file, log_file_key
-from generators.stores import ObjectStore
+from cloudtrail_emulator.emulator.services.cloudtrail.models import CloudTrailBackend, Trail, TrailChange
+from cloudtrail_emulator.emulator.config import Clock
+from cloudtrail_emulator.emulator.pipeline.delivery_state import ChainState, DeliveryState, TrailDelivery
+from cloudtrail_emulator.emulator.pipeline.events import EventStore
+from cloudtrail_emulator.emulator.pipeline.insights import InsightDelivery
+from cloudtrail_emulator.generators.trail.digests import PERIOD, Digest, DigestChain
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.trail.keyring import Keyring
+from cloudtrail_emulator.generators.trail.logfiles import MAX_RECORDS_PER_FILE, SUFFIX_ALPHABET, LogFile, encode_log_file, log_file_key
+from cloudtrail_emulator.generators.stores import ObjectStore
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL = timedelta(minutes=5)

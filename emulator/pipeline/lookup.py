@@ -12,11 +12,11 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
-from emulator.awsjson import RequestContext
-from emulator.cloudtrail.exceptions import CloudTrailError, InvalidTimeRangeException
-from emulator.config import Clock
-from emulator.errors import AwsError
-from emulator.events import (ATTRIBUTE_COLUMNS, KIND_INSIGHT, KIND_MANAGEMENT, RESOURCE_COLUMNS, EventStore, Query,
+from cloudtrail_emulator.emulator.protocols.json11 import RequestContext
+from cloudtrail_emulator.emulator.services.cloudtrail.exceptions import CloudTrailError, InvalidTimeRangeException
+from cloudtrail_emulator.emulator.config import Clock
+from cloudtrail_emulator.emulator.protocols.errors import AwsError
+from cloudtrail_emulator.emulator.pipeline.events import (ATTRIBUTE_COLUMNS, KIND_INSIGHT, KIND_MANAGEMENT, RESOURCE_COLUMNS, EventStore, Query,
                              lookup_username)
 
 WINDOW = timedelta(days=90)

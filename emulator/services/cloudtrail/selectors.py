@@ -1,7 +1,7 @@
 """Event and insight selector rules (AWS's limits and field checks) for PutEventSelectors/PutInsightSelectors."""
 from __future__ import annotations
 
-from emulator.cloudtrail.exceptions import (
+from cloudtrail_emulator.emulator.services.cloudtrail.exceptions import (
     InvalidEventSelectorsException,
     InvalidInsightSelectorsException,
 )

@@ -19,11 +19,11 @@ from datetime import datetime
 
 import orjson
 
-from emulator.cloudtrail.models import Trail
-from emulator.events import EventStore
-from generators.errors import GeneratorError
-from generators.insights import InsightDetector, InsightSettings, insight_files
-from generators.stores import ObjectStore
+from cloudtrail_emulator.emulator.services.cloudtrail.models import Trail
+from cloudtrail_emulator.emulator.pipeline.events import EventStore
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.insights import InsightDetector, InsightSettings, insight_files
+from cloudtrail_emulator.generators.stores import ObjectStore
 
 log = logging.getLogger(__name__)
 PAGE = 5000

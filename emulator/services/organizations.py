@@ -1,7 +1,7 @@
 """AWS Organizations, just enough for organization trails and `validate-logs --account-id`."""
 from __future__ import annotations
 
-from emulator.awsjson import Handler, RequestContext
+from cloudtrail_emulator.emulator.protocols.json11 import Handler, RequestContext
 
 
 class OrganizationsResponses:

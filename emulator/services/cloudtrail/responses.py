@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from emulator.awsjson import Handler, RequestContext
-from emulator.cloudtrail.exceptions import (
+from cloudtrail_emulator.emulator.protocols.json11 import Handler, RequestContext
+from cloudtrail_emulator.emulator.services.cloudtrail.exceptions import (
     InvalidParameterCombinationException,
     InvalidTimeRangeException,
     TrailNotProvidedException,
 )
-from emulator.cloudtrail.models import CloudTrailBackend, Trail, TrailSettings
-from emulator.config import Clock
+from cloudtrail_emulator.emulator.services.cloudtrail.models import CloudTrailBackend, Trail, TrailSettings
+from cloudtrail_emulator.emulator.config import Clock
 
 # Which modelled error a failed shape constraint becomes, per operation and top-level member
 # (InvalidParameterException otherwise).

@@ -23,12 +23,12 @@ from urllib.parse import unquote, unquote_to_bytes
 import flask
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from emulator import s3_xml as x
-from emulator.config import Clock, SystemClock
-from emulator.s3_state import S3State, Upload, check_policy
-from emulator.s3_xml import S3Error
-from generators.errors import GeneratorError
-from generators.stores import (BucketNotEmpty, InvalidBucketName, NoSuchBucket, NoSuchKey, ObjectStore,
+from cloudtrail_emulator.emulator.protocols import restxml as x
+from cloudtrail_emulator.emulator.config import Clock, SystemClock
+from cloudtrail_emulator.emulator.services.s3.state import S3State, Upload, check_policy
+from cloudtrail_emulator.emulator.protocols.restxml import S3Error
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.stores import (BucketNotEmpty, InvalidBucketName, NoSuchBucket, NoSuchKey, ObjectStore,
                                StoredObject, check_bucket_name)
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from xml.sax.saxutils import escape
 
 from flask import Request, Response
 
-from emulator.awsjson import JsonResponse, RequestContext, error_response
-from emulator.errors import AwsError
+from cloudtrail_emulator.emulator.protocols.json11 import JsonResponse, RequestContext, error_response
+from cloudtrail_emulator.emulator.protocols.errors import AwsError
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _ACCOUNT = re.compile(r"^\d{12}$")

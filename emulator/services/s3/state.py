@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from emulator.config import Clock
-from emulator.s3_xml import S3Error
-from generators.errors import GeneratorError
+from cloudtrail_emulator.emulator.config import Clock
+from cloudtrail_emulator.emulator.protocols.restxml import S3Error
+from cloudtrail_emulator.generators.errors import GeneratorError
 
 DEFAULT_REGION = "us-east-1"
 MAX_POLICY_BYTES = 20 * 1024

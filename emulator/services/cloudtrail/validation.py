@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from emulator.cloudtrail.exceptions import (
+from cloudtrail_emulator.emulator.services.cloudtrail.exceptions import (
     CloudTrailARNInvalidException,
     InvalidCloudWatchLogsLogGroupArnException,
     InvalidCloudWatchLogsRoleArnException,

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Literal, Protocol
 
-from emulator.cloudtrail import selectors as sel
-from emulator.cloudtrail import validation as v
-from emulator.cloudtrail.bucket_policy import policy_allows_cloudtrail
-from emulator.cloudtrail.exceptions import (
+from cloudtrail_emulator.emulator.services.cloudtrail import selectors as sel
+from cloudtrail_emulator.emulator.services.cloudtrail import validation as v
+from cloudtrail_emulator.emulator.services.cloudtrail.bucket_policy import policy_allows_cloudtrail
+from cloudtrail_emulator.emulator.services.cloudtrail.exceptions import (
     InsightNotEnabledException,
     InsufficientS3BucketPolicyException,
     InsufficientSnsTopicPolicyException,
@@ -33,9 +33,9 @@ from emulator.cloudtrail.exceptions import (
     TrailAlreadyExistsException,
     TrailNotFoundException,
 )
-from emulator.config import Clock
-from emulator.persistence import JsonStateFile
-from emulator.seams import BucketDirectory, TopicDirectory
+from cloudtrail_emulator.emulator.config import Clock
+from cloudtrail_emulator.emulator.persistence import JsonStateFile
+from cloudtrail_emulator.emulator.seams import BucketDirectory, TopicDirectory
 
 MAX_TRAILS_PER_REGION = 5
 MAX_TAGS = 50

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta, timezone
 import orjson
 from isal import isal_zlib
 
-from generators.errors import GeneratorError
+from cloudtrail_emulator.generators.errors import GeneratorError
 
 WINDOW_SECONDS = 300
 #: levels 1-3 deflate with ISA-L (igzip): ~5x faster than zlib's level 1 at zlib level 2-3's ratio, so

@@ -1,7 +1,7 @@
 """CloudTrail's modelled errors; each class name is its wire code (`__type`)."""
 from __future__ import annotations
 
-from emulator.errors import AwsError
+from cloudtrail_emulator.emulator.protocols.errors import AwsError
 
 
 class CloudTrailError(AwsError):

@@ -1,0 +1,1 @@
+"""The event pipeline: recorder, event index and lookup, delivery, Insights."""

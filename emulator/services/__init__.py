@@ -1,0 +1,1 @@
+"""The AWS services the server answers: model, responses, exceptions each."""

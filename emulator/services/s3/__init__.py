@@ -1,0 +1,1 @@
+"""S3 REST-XML: buckets, objects, multipart, policies."""

@@ -1,0 +1,1 @@
+"""SNS Query API and its message signing."""

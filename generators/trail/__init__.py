@@ -1,0 +1,1 @@
+"""The trail writer: log files, digest chain, keyring."""
