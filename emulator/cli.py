@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.logfiles import DEFAULT_COMPRESSLEVEL
+from cloudtrail_emulator.generators.times import format_time, parse_iso
 
 PROG = "cloudtrail-emulator"
 
@@ -23,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
 def _timestamp(text: str) -> datetime:
     """Parses an ISO 8601 time (``2024-05-01``, ``2024-05-01T12:00:00Z``); naive means UTC."""
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_iso(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
 
@@ -242,7 +243,7 @@ def _run_generate(args: argparse.Namespace) -> int:
         f"{summary.records} records in {summary.log_files} log files ({summary.log_bytes / 1e6:.1f} MB) "
         f"and {summary.digests} digest files for trail {args.trail_name}{org}\n"
         f"accounts {', '.join(summary.accounts)}; regions {', '.join(summary.regions)}; "
-        f"{summary.start:%Y-%m-%dT%H:%M:%SZ} to {summary.end:%Y-%m-%dT%H:%M:%SZ}\n"
+        f"{format_time(summary.start)} to {format_time(summary.end)}\n"
         f"written to {args.output} in {summary.seconds:.1f} s ({summary.records_per_second():,.0f} records/s)"
     )
     if summary.labels_key:

@@ -21,6 +21,7 @@ from cloudtrail_emulator.emulator.state import EXTENSION_KEY, EmulatorState
 from cloudtrail_emulator.generators.trail.digests import Digest, digest_key, load_digest
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.pipeline import RunOptions, TrailTarget, generate, plan_run, write_trail
+from cloudtrail_emulator.generators.times import format_time
 
 control = Blueprint("control", __name__, url_prefix="/_emulator")
 #: seeded history stops this long before the live chain starts, so its last files are delivered by then
@@ -148,7 +149,7 @@ def seed_history(app: Flask, ask: HistoryRequest) -> dict:
             state.delivery.adopt_history(trail, history_chain_ends(state, trail, target, summary.accounts,
                                                                     summary.regions, org_id, close_at))
     return {"trail": trail.arn, "records": summary.records, "log_files": summary.log_files,
-            "digests": summary.digests, "start": _iso(options.plan.start), "end": _iso(close_at),
+            "digests": summary.digests, "start": format_time(options.plan.start), "end": format_time(close_at),
             "accounts": list(summary.accounts), "regions": list(summary.regions),
             "organization_id": org_id}
 
@@ -181,12 +182,8 @@ def deliver_now(app: Flask) -> dict:
     delivery.deliver_now()
     with delivery.lock:
         return {"trails": {arn: {"cursor": td.cursor,
-                                 "chains": {key: _iso(c.period_start) for key, c in td.chains.items()}}
+                                 "chains": {key: format_time(c.period_start) for key, c in td.chains.items()}}
                            for arn, td in sorted(delivery.state.trails.items())}}
-
-
-def _iso(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- endpoints -----------------------------------------------------------------------------------

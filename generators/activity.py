@@ -32,6 +32,7 @@ from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import Principal, session_key_id
 from cloudtrail_emulator.generators.records import POOLS, RecordFactory, uuid4
 from cloudtrail_emulator.generators.timeline import HOURLY_RHYTHM
+from cloudtrail_emulator.generators.times import format_time
 
 PERSONAS = ("developer", "admin", "console", "ci", "workload", "service")
 #: share of the records per persona at an average moment, before the persona's rhythm
@@ -123,10 +124,6 @@ def sts_time(t: datetime) -> str:
     """STS's expiration style: "Mar 6, 2025, 3:28:21 AM"."""
     return (f"{_MONTHS[t.month - 1]} {t.day}, {t.year}, {t.hour % 12 or 12}:{t.minute:02d}:{t.second:02d} "
             f"{'AM' if t.hour < 12 else 'PM'}")
-
-
-def _iso(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(slots=True)
@@ -412,7 +409,7 @@ class ActivityModel:
         if category == "user" or principal.access_key_id is None:
             session = _Session(principal, None, ip, self._working_set(rng, account, arn))
             return _Issued(session, 0, at - 1)
-        created = _iso(plan.start + timedelta(seconds=at))
+        created = format_time(plan.start + timedelta(seconds=at))
         key = session_key_id(account, rng)
         base = principal.user_identity
         mfa = base.get("sessionContext", {}).get("attributes", {}).get("mfaAuthenticated", "false")
@@ -433,7 +430,7 @@ class ActivityModel:
         count = 0
         if category == "ci":
             issuer, count, at = self._ci_issuer(plan, principal, at, size, ip)
-        created = _iso(plan.start + timedelta(seconds=at))
+        created = format_time(plan.start + timedelta(seconds=at))
         issuer_info = base["sessionContext"]["sessionIssuer"]
         session_name = _session_name(principal, plan.start + timedelta(seconds=at), rng)
         role_arn, role_id = issuer_info["arn"], issuer_info["principalId"]

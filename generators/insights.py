@@ -33,6 +33,7 @@ from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.logfiles import (DELIVERY_LAG_SECONDS, SUFFIX_ALPHABET, WINDOW_SECONDS, LogFile,
                                  encode_log_file, log_file_key)
 from cloudtrail_emulator.generators.records import uuid4
+from cloudtrail_emulator.generators.times import format_epoch, parse_time
 
 CALL_RATE, ERROR_RATE = "ApiCallRateInsight", "ApiErrorRateInsight"
 INSIGHT_TYPES = (CALL_RATE, ERROR_RATE)
@@ -117,14 +118,10 @@ class _Group:
 
 def _minute(event_time: str) -> int:
     try:
-        at = datetime.strptime(event_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        at = parse_time(event_time)
     except (TypeError, ValueError):
         raise GeneratorError(f"record without a valid eventTime (YYYY-MM-DDTHH:MM:SSZ): {event_time!r}") from None
     return int(at.timestamp()) // 60
-
-
-def _iso(minute: int) -> str:
-    return datetime.fromtimestamp(minute * 60, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _number(value: float) -> float | int:
@@ -270,7 +267,7 @@ class InsightDetector:
         if error is not None:
             details["errorCode"] = error
         details["insightContext"] = context
-        return {"eventVersion": EVENT_VERSIONS[kind], "eventTime": _iso(minute), "awsRegion": group.region,
+        return {"eventVersion": EVENT_VERSIONS[kind], "eventTime": format_epoch(minute * 60), "awsRegion": group.region,
                 "eventID": uuid4(self.rng), "eventType": "AwsCloudTrailInsight",
                 "recipientAccountId": group.account, "sharedEventID": active.shared_id,
                 "insightDetails": details, "eventCategory": "Insight"}

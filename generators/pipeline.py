@@ -37,6 +37,7 @@ from cloudtrail_emulator.generators.scenarios import ScenarioRun
 from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec, as_spec, play_scenarios
 from cloudtrail_emulator.generators.stores import ObjectStore, open_target
 from cloudtrail_emulator.generators.timeline import UNIT, Plan, Unit, check_regions, make_plan, resolve_range
+from cloudtrail_emulator.generators.times import format_time, parse_time
 
 DEFAULT_TRAIL = "management-events"
 DEFAULT_DATA_DIR = Path(".cloudtrail-emulator")
@@ -142,7 +143,7 @@ class _UnitGenerator:
         self.injected: dict[tuple[str, int], list[dict]] = defaultdict(list)
         for run in self.scenario_runs:
             for record in run.records:
-                hour = int((_parse_time(record["eventTime"]) - options.plan.start) / UNIT)
+                hour = int((parse_time(record["eventTime"]) - options.plan.start) / UNIT)
                 self.injected[(run.account_id, hour)].append(record)
 
     def stream(self, unit: Unit) -> Iterator[dict]:
@@ -285,7 +286,7 @@ class _Chains:
         """Closes the open period at ``end`` (an early end); every file must be delivered before it."""
         late = [f.key for f in self.pending if f.delivered_at >= end]
         if late:
-            raise GeneratorError(f"log file {late[0]} is delivered after the chains close ({end:%Y-%m-%dT%H:%M:%SZ})")
+            raise GeneratorError(f"log file {late[0]} is delivered after the chains close ({format_time(end)})")
         if end > self.next_close - UNIT:
             self._close(end)
 
@@ -417,8 +418,6 @@ def _gc_threshold(threshold: tuple[int, int, int]) -> Iterator[None]:
         gc.set_threshold(*previous)
 
 
-def _parse_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z")
 
 
 def _reopen(target: str, data_dir: Path, endpoint_url: str | None, bucket: str | None) -> ObjectStore:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from cloudtrail_emulator.generators.catalog import Catalog, CatalogEntry, EntryBrief, compile_template
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import render_user_agent
+from cloudtrail_emulator.generators.times import format_epoch, format_time
 
 if TYPE_CHECKING:
     from cloudtrail_emulator.generators.population import Population, Principal
@@ -38,7 +39,6 @@ MAX_SESSION_SECONDS = 12 * 3600
 TLS_SHARE = 0.99          # of calls that can carry tlsDetails (not invoked by a service, not console-internal)
 #: entries at least this likely get generated code for their templates; the long tail gets closures
 CODEGEN_WEIGHT = 0.005
-ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _HEX = "0123456789abcdef"
 _UPPER_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -161,7 +161,7 @@ VOCABULARY: dict[str, _Gen] = {
     "resourceArn": lambda rec, a: rec.factory.compiled(rec.entry).resource_arn(rec.get),
     "cipher": lambda rec, a: rec.cipher,
     "az": lambda rec, a: rec.region + "abc"[int(rec.rng.random() * 3)],
-    "time": lambda rec, a: rec.when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    "time": lambda rec, a: format_time(rec.when),
     "ctime": _ctime,
     "expiry": _expiry,
     "epochms": lambda rec, a: int(rec.when.timestamp()) * 1000,
@@ -324,7 +324,7 @@ class RecordFactory:
         if not session:
             return ui
         created = epoch - int(rng.random() * MAX_SESSION_SECONDS)
-        return _with_session_created(ui, time.strftime(ISO_SECONDS, time.gmtime(created)))
+        return _with_session_created(ui, format_epoch(created))
 
     def _agent(self, template: str, entry: CatalogEntry) -> str:
         """A user agent with its per-call parts filled for this entry (memoised)."""
@@ -355,7 +355,7 @@ class RecordFactory:
         moment = self._moment
         if moment is None or moment[0] != when:
             epoch = int(when.timestamp())
-            moment = self._moment = (when, epoch, time.strftime(ISO_SECONDS, time.gmtime(epoch)))
+            moment = self._moment = (when, epoch, format_epoch(epoch))
         _, epoch, event_time = moment
         if entry is None:
             if principal is None:

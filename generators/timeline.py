@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.times import format_time
 
 UNIT = timedelta(hours=1)
 DEFAULT_SPAN = timedelta(days=1)
@@ -89,7 +90,7 @@ def resolve_range(
     end = utc(end) if end is not None else utc(now)
     start = utc(start) if start is not None else end - DEFAULT_SPAN
     if end <= start:
-        raise GeneratorError(f"end ({end:%Y-%m-%dT%H:%M:%SZ}) must be after start ({start:%Y-%m-%dT%H:%M:%SZ})")
+        raise GeneratorError(f"end ({format_time(end)}) must be after start ({format_time(start)})")
     return start, end
 
 

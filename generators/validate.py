@@ -44,7 +44,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from cloudtrail_emulator.generators.trail.digests import PERIOD, format_time, parse_time, string_to_sign
+from cloudtrail_emulator.generators.trail.digests import PERIOD, string_to_sign
+from cloudtrail_emulator.generators.times import format_time, parse_time
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring, SigningKey
 from cloudtrail_emulator.generators.stores import NoSuchBucket, NoSuchKey, ObjectStore

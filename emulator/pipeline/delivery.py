@@ -18,7 +18,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import orjson
 
@@ -32,6 +32,7 @@ from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
 from cloudtrail_emulator.generators.trail.logfiles import MAX_RECORDS_PER_FILE, SUFFIX_ALPHABET, LogFile, encode_log_file, log_file_key
 from cloudtrail_emulator.generators.stores import ObjectStore
+from cloudtrail_emulator.generators.times import format_time, whole_second
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL = timedelta(minutes=5)
@@ -141,10 +142,6 @@ def trail_selects(trail: Trail, record: dict) -> bool:
 
 # -- helpers -----------------------------------------------------------------------------------
 
-def _second(at: datetime) -> datetime:
-    return at.astimezone(timezone.utc).replace(microsecond=0)
-
-
 def file_suffix(arn: str, account: str, region: str, first: int, last: int) -> str:
     """16 alphanumerics fixed by (trail, account, region, seq range): re-delivery overwrites."""
     digest = hashlib.sha256(f"{arn}|{account}|{region}|{first}|{last}".encode()).digest()
@@ -236,7 +233,7 @@ class Delivery:
     def run(self, *, force_logs: bool = False) -> None:
         """Apply queued trail changes, deliver log files when due (or forced), close due digests."""
         with self.lock:
-            now = _second(self.clock.now())
+            now = whole_second(self.clock.now())
             self._finish_interrupted_closes(now)
             self._apply_changes()
             self._finish_stopped_trails(now)
@@ -269,7 +266,7 @@ class Delivery:
             self._forced_started += 1
             number = self._forced_started
             self.run(force_logs=True)
-            now = _second(self.clock.now())
+            now = whole_second(self.clock.now())
             closes = []
             for arn, td in self.state.trails.items():
                 end = self._closing_end(td, now)
@@ -298,7 +295,7 @@ class Delivery:
                                  if t is not None), default=None)
                 if status.start_logging_seq is not None and status.start_logging_time is not None and (
                         delivered is None or delivered < status.start_logging_time):
-                    self._start(trail, status.start_logging_seq, _second(status.start_logging_time))
+                    self._start(trail, status.start_logging_seq, whole_second(status.start_logging_time))
                 else:
                     self._start(trail, self.events.max_seq(), now)
 
@@ -310,7 +307,7 @@ class Delivery:
         for trail in self.backend.trails():
             td = self.state.trails.get(trail.arn)
             if td is not None and not trail.status.is_logging and trail.arn not in queued:
-                self._finish(trail.arn, td, _second(trail.status.stop_logging_time or now))
+                self._finish(trail.arn, td, whole_second(trail.status.stop_logging_time or now))
                 del self.state.trails[trail.arn]
                 self.state.save()
 
@@ -318,7 +315,7 @@ class Delivery:
         with self._changes_lock:
             changes, self._changes = self._changes, []
         for change, seq in changes:
-            trail, at = change.trail, _second(change.at)
+            trail, at = change.trail, whole_second(change.at)
             td = self.state.trails.get(trail.arn)
             if change.kind == "started":
                 self._start(trail, seq, at)
@@ -391,7 +388,7 @@ class Delivery:
 
     def _write_batch(self, arn: str, trail: Trail, td: TrailDelivery, last: int, at: datetime,
                      until: datetime | None) -> list[str]:
-        latest = None if until is None else until.strftime("%Y-%m-%dT%H:%M:%SZ")
+        latest = None if until is None else format_time(until)
         groups: dict[tuple[str, str], list[tuple[int, dict]]] = defaultdict(list)
         keys: list[str] = []
         cursor = td.cursor
@@ -520,7 +517,7 @@ class Delivery:
         live chains start (logging start), else now. GeneratorError once live digests exist."""
         td = self.state.trails.get(trail.arn)
         if td is None or not td.chains:
-            return _second(now)
+            return whole_second(now)
         if any(c.previous is not None for c in td.chains.values()):
             raise HistoryConflict(f"trail {trail.name} already delivered digests; seed history before "
                                  "its first digest (or reset and start again)")

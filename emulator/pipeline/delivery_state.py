@@ -17,10 +17,7 @@ from datetime import datetime
 from cloudtrail_emulator.emulator.persistence import JsonStateFile
 from cloudtrail_emulator.generators.trail.digests import Digest
 from cloudtrail_emulator.generators.trail.logfiles import LogFile
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+from cloudtrail_emulator.generators.times import parse_iso
 
 
 @dataclass
@@ -45,12 +42,12 @@ class ChainState:
     def from_json(cls, data: dict) -> "ChainState":
         prev = data.get("previous")
         previous = None if prev is None else Digest(
-            prev["key"], b"", prev["raw_sha256"], prev["signature"], {}, _time(prev["start"]),
-            _time(prev["end"]))
-        files = [LogFile(**{**f, "body": b"", "delivered_at": _time(f["delivered_at"])})
+            prev["key"], b"", prev["raw_sha256"], prev["signature"], {}, parse_iso(prev["start"]),
+            parse_iso(prev["end"]))
+        files = [LogFile(**{**f, "body": b"", "delivered_at": parse_iso(f["delivered_at"])})
                  for f in data.get("files", [])]
         closing = data.get("closing")
-        return cls(_time(data["period_start"]), previous, files, None if closing is None else _time(closing))
+        return cls(parse_iso(data["period_start"]), previous, files, None if closing is None else parse_iso(closing))
 
 
 @dataclass
@@ -71,7 +68,7 @@ class TrailDelivery:
     def from_json(cls, data: dict) -> "TrailDelivery":
         batch = data.get("batch")
         return cls(data["cursor"], data["settings"],
-                   None if batch is None else (batch[0], _time(batch[1])),
+                   None if batch is None else (batch[0], parse_iso(batch[1])),
                    {k: ChainState.from_json(c) for k, c in data.get("chains", {}).items()})
 
 

@@ -14,10 +14,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import orjson
+
+from cloudtrail_emulator.generators.times import parse_iso
 
 # `kind` column: which LookupEvents category a row belongs to (data events belong to none).
 KIND_OTHER, KIND_MANAGEMENT, KIND_INSIGHT = 0, 1, 2
@@ -120,8 +122,7 @@ def _high_water(db: sqlite3.Connection) -> int:
 
 
 def _epoch(text: str) -> int:
-    at = datetime.fromisoformat(text.replace("Z", "+00:00"))     # Python 3.10 reads no "Z"
-    return int((at if at.tzinfo else at.replace(tzinfo=timezone.utc)).timestamp())
+    return int(parse_iso(text).timestamp())
 
 
 def _kind(record: dict) -> int:

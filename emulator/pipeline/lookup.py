@@ -8,7 +8,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import orjson
 
@@ -18,6 +18,7 @@ from cloudtrail_emulator.emulator.config import Clock
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
 from cloudtrail_emulator.emulator.pipeline.events import (ATTRIBUTE_COLUMNS, KIND_INSIGHT, KIND_MANAGEMENT, RESOURCE_COLUMNS, EventStore, Query,
                              lookup_username)
+from cloudtrail_emulator.generators.times import parse_time
 
 WINDOW = timedelta(days=90)
 MAX_RESULTS = 50
@@ -147,7 +148,7 @@ def _event(body: bytes, resources: list[tuple[str, str]]) -> dict:
         "EventName": record.get("eventName"),
         "ReadOnly": None if read_only is None else ("true" if read_only else "false"),
         "AccessKeyId": (record.get("userIdentity") or {}).get("accessKeyId"),
-        "EventTime": datetime.strptime(record["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc),
+        "EventTime": parse_time(record["eventTime"]),
         "EventSource": record.get("eventSource"),
         "Username": lookup_username(record.get("userIdentity")),
         "Resources": [{"ResourceType": t, "ResourceName": n} if t else {"ResourceName": n}

@@ -27,6 +27,7 @@ from flask import Request, Response, g
 from cloudtrail_emulator.emulator.config import Clock
 from cloudtrail_emulator.emulator.protocols.dispatch import Protocol, classify, context_of, credential_of
 from cloudtrail_emulator.emulator.pipeline.events import EventStore
+from cloudtrail_emulator.generators.times import format_time
 
 EVENT_VERSION = "1.09"
 USER_NAME = "emulator"
@@ -150,7 +151,7 @@ class Recorder:
         record: dict[str, Any] = {
             "eventVersion": EVENT_VERSION,
             "userIdentity": user_identity(credential_of(request).access_key, ctx.account_id),
-            "eventTime": self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventTime": format_time(self.clock.now()),
             "eventSource": call.source,
             "eventName": call.name,
             "awsRegion": ctx.region,

@@ -20,6 +20,7 @@ import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
+from cloudtrail_emulator.generators.times import parse_iso
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 
@@ -99,10 +100,9 @@ def _parse_timestamp(value: Any, path: str) -> datetime:
         except ValueError:
             pass
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parse_iso(value)
         except ValueError:
             raise _type_error(path, "a timestamp") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     raise _type_error(path, "a timestamp")
 
 

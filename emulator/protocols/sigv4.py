@@ -21,7 +21,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from urllib.parse import quote, unquote
 
 from flask import Flask, request
@@ -29,6 +29,7 @@ from flask import Flask, request
 from cloudtrail_emulator.emulator.config import AccessKey, Clock
 from cloudtrail_emulator.emulator.protocols.dispatch import AUTH_ACCOUNT_KEY, CONTROL_PREFIX, Protocol, classify
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
+from cloudtrail_emulator.generators.times import KEY_SECOND, parse_key_second
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=15)
@@ -228,7 +229,7 @@ class SigV4Verifier:
 
     def _check_time(self, signed: Signed) -> None:
         try:
-            at = datetime.strptime(signed.amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+            at = parse_key_second(signed.amz_date)
             end = at + timedelta(seconds=signed.expires or 0)
         except (ValueError, OverflowError):
             raise auth_error("malformed", f"X-Amz-Date {signed.amz_date} is not a valid time") from None
@@ -240,7 +241,7 @@ class SigV4Verifier:
                 raise auth_error("skewed", "Request is not yet valid (X-Amz-Date is in the future)")
         elif abs(now - at) > MAX_SKEW:
             raise auth_error("skewed", f"Signature expired: {signed.amz_date} is now earlier or later than "
-                                       f"{now:%Y%m%dT%H%M%SZ} +/- 15 min.")
+                                       f"{now.strftime(KEY_SECOND)} +/- 15 min.")
 
     @staticmethod
     def _raw_target() -> str:

@@ -18,6 +18,7 @@ from cloudtrail_emulator.generators.catalog import CatalogEntry
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import Population, Principal, render_user_agent
 from cloudtrail_emulator.generators.records import RecordFactory, uuid4
+from cloudtrail_emulator.generators.times import format_time
 
 #: CloudTrail's key order (records.py writes the same); overrides are re-sorted to it
 KEY_ORDER = (
@@ -261,7 +262,7 @@ def _start_session(record: dict, start: datetime) -> None:
     """Sets a console session's creationDate to the sign-in (the scenario's start)."""
     context = record["userIdentity"].get("sessionContext")
     if context and "attributes" in context:
-        attributes = {**context["attributes"], "creationDate": start.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        attributes = {**context["attributes"], "creationDate": format_time(start)}
         record["userIdentity"] = {**record["userIdentity"], "sessionContext": {**context, "attributes": attributes}}
 
 

@@ -14,6 +14,7 @@ from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.records import RecordFactory
 from cloudtrail_emulator.generators.scenarios import ScenarioRun, get_scenario, run_scenario
 from cloudtrail_emulator.generators.timeline import Plan, utc
+from cloudtrail_emulator.generators.times import format_time, parse_time
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def play_scenarios(specs: tuple[ScenarioSpec, ...], plan: Plan, seed: int,
             start = spec.at
             if start < plan.start or start + duration >= plan.end:
                 raise GeneratorError(f"scenario {spec.name} ({duration.total_seconds():.0f} s) at "
-                                     f"{start:%Y-%m-%dT%H:%M:%SZ} does not fit in the run's range")
+                                     f"{format_time(start)} does not fit in the run's range")
         else:
             room = int((plan.end - plan.start - duration).total_seconds()) - 1
             if room < 0:
@@ -70,4 +71,4 @@ def play_scenarios(specs: tuple[ScenarioSpec, ...], plan: Plan, seed: int,
 
 
 def _last_time(run: ScenarioRun) -> datetime:
-    return datetime.strptime(run.records[-1]["eventTime"], "%Y-%m-%dT%H:%M:%S%z")
+    return parse_time(run.records[-1]["eventTime"])

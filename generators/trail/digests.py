@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import re
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -21,6 +20,7 @@ import orjson
 
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
+from cloudtrail_emulator.generators.times import KEY_SECOND, format_time, parse_time, require_utc
 
 if TYPE_CHECKING:
     from cloudtrail_emulator.generators.trail.logfiles import LogFile
@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 PERIOD = timedelta(hours=1)
 SIGNATURE_ALGORITHM = "SHA256withRSA"
 HASH_ALGORITHM = "SHA-256"
-_TIME = "%Y-%m-%dT%H:%M:%SZ"
-_KEY_TIME = "%Y%m%dT%H%M%SZ"
-_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
 @dataclass(frozen=True)
@@ -43,18 +40,6 @@ class Digest:
     metadata: dict[str, str]   # {"signature": ..., "signature-algorithm": "SHA256withRSA"}
     start: datetime
     end: datetime
-
-
-def format_time(at: datetime) -> str:
-    """`YYYY-MM-DDTHH:MM:SSZ`, as digests write times."""
-    return at.astimezone(timezone.utc).strftime(_TIME)
-
-
-def parse_time(text: str) -> datetime:
-    """Inverse of `format_time`; raises ValueError for any other shape."""
-    if not isinstance(text, str) or not _TIME_RE.fullmatch(text):
-        raise ValueError(f"not a YYYY-MM-DDTHH:MM:SSZ time: {text!r}")
-    return datetime.fromisoformat(text[:-1] + "+00:00")      # Python 3.10 reads no "Z"
 
 
 def digest_key_prefix(prefix: str, account_id: str, region: str, org_id: str | None = None) -> str:
@@ -74,7 +59,7 @@ def digest_key(prefix: str, account_id: str, region: str, trail_name: str, home_
     return (
         f"{digest_key_prefix(prefix, account_id, region, org_id)}{end:%Y/%m/%d}/"
         f"{account_id}_CloudTrail-Digest_{region}_{trail_name}_{home_region}_"
-        f"{end.strftime(_KEY_TIME)}.json.gz"
+        f"{end.strftime(KEY_SECOND)}.json.gz"
     )
 
 
@@ -115,10 +100,6 @@ def latest_digest_key(store: ObjectStore, bucket: str, prefix: str, account_id: 
     return None if best is None else best[1]
 
 
-def _require_utc(at: datetime, what: str) -> datetime:
-    if at.tzinfo is None:
-        raise GeneratorError(f"{what} must be timezone-aware (UTC), got {at.isoformat()}")
-    return at.astimezone(timezone.utc)
 
 
 class DigestChain:
@@ -136,7 +117,7 @@ class DigestChain:
         self.org_id = org_id
         self._keyring = keyring
         self._previous = previous
-        self._start = _require_utc(started_at, "digest chain start")
+        self._start = require_utc(started_at, "digest chain start")
         if self._start.microsecond:
             raise GeneratorError(f"digest chain start must be whole seconds, got {format_time(self._start)}")
         if previous is not None and self._start != previous.end:
@@ -201,7 +182,7 @@ class DigestChain:
 
     def close_period(self, end: datetime) -> Digest:
         """The digest for [last end, end); `end` may fall before the full hour (a final digest)."""
-        end = _require_utc(end, "digest end")
+        end = require_utc(end, "digest end")
         if not self._start < end <= self.period_end or end.microsecond:
             raise GeneratorError(
                 f"digest end {end.isoformat()} must be whole seconds after the period start "
@@ -217,7 +198,7 @@ class DigestChain:
 
     def close_until(self, until: datetime) -> list[Digest]:
         """Close every full-hour period that ends at or before `until`."""
-        until = _require_utc(until, "time")
+        until = require_utc(until, "time")
         digests = []
         while self.period_end <= until:
             digests.append(self.close_period(self.period_end))

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.times import format_time, parse_time, require_utc
 
 DEFAULT_ROTATION = timedelta(days=30)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -64,18 +65,6 @@ class SigningKey:
         return self.valid_from <= at < self.valid_to
 
 
-def _utc(at: datetime, what: str) -> datetime:
-    if at.tzinfo is None:
-        raise GeneratorError(f"{what} must be timezone-aware (UTC), got {at.isoformat()}")
-    return at.astimezone(timezone.utc)
-
-
-def _iso(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
 
 
 def _atomic_write(path: Path, data: bytes, mode: int) -> None:
@@ -115,7 +104,7 @@ class Keyring:
 
     def key_for(self, region: str, at: datetime) -> SigningKey:
         """The region's key valid at `at`, created (and persisted) if there is none."""
-        at = _utc(at, "key time")
+        at = require_utc(at, "key time")
         if not region:
             raise GeneratorError("a signing key needs a region")
         with self._mutex:
@@ -131,7 +120,7 @@ class Keyring:
 
     def public_keys(self, start: datetime, end: datetime, region: str | None = None) -> list[SigningKey]:
         """Keys whose validity window meets [start, end], oldest first."""
-        start, end = _utc(start, "start time"), _utc(end, "end time")
+        start, end = require_utc(start, "start time"), require_utc(end, "end time")
         with self._mutex:
             self._refresh()
             keys = [
@@ -193,7 +182,7 @@ class Keyring:
         assert self._dir is not None
         entries = [
             {"region": k.region, "fingerprint": k.fingerprint,
-             "valid_from": _iso(k.valid_from), "valid_to": _iso(k.valid_to)}
+             "valid_from": format_time(k.valid_from), "valid_to": format_time(k.valid_to)}
             for k in sorted(self._keys.values(), key=lambda k: (k.region, k.valid_from))
         ]
         path = self._dir / _INDEX
@@ -221,8 +210,8 @@ class Keyring:
                     continue
                 private = self._load_private(fp)
                 self._keys[fp] = SigningKey(
-                    entry["region"], fp, public_der(private), _parse_iso(entry["valid_from"]),
-                    _parse_iso(entry["valid_to"]), private,
+                    entry["region"], fp, public_der(private), parse_time(entry["valid_from"]),
+                    parse_time(entry["valid_to"]), private,
                 )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise GeneratorError(f"keyring index {path} is unreadable: {exc}") from None

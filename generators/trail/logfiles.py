@@ -37,6 +37,7 @@ import orjson
 from isal import isal_zlib
 
 from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.times import format_epoch, to_epoch
 
 WINDOW_SECONDS = 300
 #: levels 1-3 deflate with ISA-L (igzip): ~5x faster than zlib's level 1 at zlib level 2-3's ratio, so
@@ -123,7 +124,7 @@ def _epoch(record: dict) -> int:
     if not isinstance(value, str) or not _EVENT_TIME_RE.match(value):
         raise GeneratorError(f"record without a valid eventTime (YYYY-MM-DDTHH:MM:SSZ): {value!r}")
     try:
-        return int(datetime.fromisoformat(value[:-1] + "+00:00").timestamp())
+        return to_epoch(value)
     except ValueError:
         raise GeneratorError(f"record with an impossible eventTime: {value!r}") from None
 
@@ -169,7 +170,7 @@ class LogFileBatcher:
         elif end < self._window_end:
             raise GeneratorError(
                 f"records must arrive in time order: {record['eventTime']} after the window ending "
-                f"{_iso(self._window_end)} closed")
+                f"{format_epoch(self._window_end)} closed")
         elif end > self._window_end:
             out = self._close(next_window_busy=end == self._window_end + WINDOW_SECONDS)
             self._window_end = end
@@ -247,8 +248,6 @@ class LogFileBatcher:
             account_id=self.account_id, region=self.region, record_count=len(records))
 
 
-def _iso(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def iter_log_files(records: Iterable[dict], account_id: str, region: str, rng: random.Random,

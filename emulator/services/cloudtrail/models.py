@@ -36,6 +36,7 @@ from cloudtrail_emulator.emulator.services.cloudtrail.exceptions import (
 from cloudtrail_emulator.emulator.config import Clock
 from cloudtrail_emulator.emulator.persistence import JsonStateFile
 from cloudtrail_emulator.emulator.seams import BucketDirectory, TopicDirectory
+from cloudtrail_emulator.generators.times import parse_iso
 
 MAX_TRAILS_PER_REGION = 5
 MAX_TAGS = 50
@@ -106,7 +107,7 @@ class Trail:
 
     @classmethod
     def from_json(cls, data: dict) -> "Trail":
-        status = {k: (datetime.fromisoformat(val) if k in _TIMES and val else val)
+        status = {k: (parse_iso(val) if k in _TIMES and val else val)
                   for k, val in data.pop("status").items()}
         return cls(**data, status=TrailStatus(**status))
 

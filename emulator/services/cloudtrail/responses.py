@@ -11,6 +11,7 @@ from cloudtrail_emulator.emulator.services.cloudtrail.exceptions import (
 )
 from cloudtrail_emulator.emulator.services.cloudtrail.models import CloudTrailBackend, Trail, TrailSettings
 from cloudtrail_emulator.emulator.config import Clock
+from cloudtrail_emulator.generators.times import format_time
 
 # Which modelled error a failed shape constraint becomes, per operation and top-level member
 # (InvalidParameterException otherwise).
@@ -69,7 +70,7 @@ def _settings(p: dict) -> TrailSettings:
 
 
 def _iso(at) -> str | None:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else None
+    return format_time(at) if at else None
 
 
 def _trail_name(p: dict, member: str) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from cloudtrail_emulator.emulator.config import Clock
 from cloudtrail_emulator.emulator.protocols.restxml import S3Error
 from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.times import parse_iso
 
 DEFAULT_REGION = "us-east-1"
 MAX_POLICY_BYTES = 20 * 1024
@@ -54,9 +55,9 @@ class Upload:
 
     @classmethod
     def from_json(cls, data: dict) -> Upload:
-        parts = {n: Part(n, etag, size, datetime.fromisoformat(t)) for n, etag, size, t in data["parts"]}
+        parts = {n: Part(n, etag, size, parse_iso(t)) for n, etag, size, t in data["parts"]}
         return cls(data["upload_id"], data["bucket"], data["key"], dict(data["metadata"]),
-                   datetime.fromisoformat(data["initiated"]), parts)
+                   parse_iso(data["initiated"]), parts)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -179,7 +180,7 @@ class S3State:
 
     def creation_date(self, bucket: str) -> datetime:
         with self._lock:
-            return datetime.fromisoformat(self._bucket(bucket)["created"])
+            return parse_iso(self._bucket(bucket)["created"])
 
     def forget_bucket(self, bucket: str) -> None:
         """Drop everything held for a deleted bucket, uploads in progress included."""

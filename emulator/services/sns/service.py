@@ -37,6 +37,7 @@ from cloudtrail_emulator.emulator.protocols.errors import AwsError
 from cloudtrail_emulator.emulator.persistence import JsonStateFile
 from cloudtrail_emulator.emulator.services.sns.signing import SnsSigner
 from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.times import format_millis
 
 log = logging.getLogger(__name__)
 NAMESPACE = "http://sns.amazonaws.com/doc/2010-03-31/"
@@ -309,10 +310,6 @@ class HttpDelivery:
 @lru_cache(maxsize=1)
 def _sns_model() -> ServiceModel:
     return load_service_model("sns")
-
-
-def _timestamp(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
 class SnsService:
@@ -640,7 +637,7 @@ class SnsService:
     def _publish(self, topic: Topic, message: str, subject: str | None, attributes: dict,
                  per_protocol: dict[str, str] | None) -> str:
         message_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
-        timestamp = _timestamp(self._clock.now())
+        timestamp = format_millis(self._clock.now())
         for sub in self.subscriptions.values():
             if sub.topic_arn != topic.arn or not sub.confirmed:
                 continue
@@ -672,7 +669,7 @@ class SnsService:
                            "To confirm the subscription, visit the SubscribeURL included in this message.",
                 "SubscribeURL": f"{base}/?" + urlencode({"Action": "ConfirmSubscription", "TopicArn": topic.arn,
                                                          "Token": sub.token}, safe=":"),
-                "Timestamp": _timestamp(self._clock.now())}
+                "Timestamp": format_millis(self._clock.now())}
         self._sign(topic, body, base)
         self._submit(sub, body)
 
