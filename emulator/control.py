@@ -18,7 +18,8 @@ from cloudtrail_emulator.emulator.services.cloudtrail.models import Trail
 from cloudtrail_emulator.emulator.pipeline.delivery import HistoryConflict
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
 from cloudtrail_emulator.emulator.state import EXTENSION_KEY, EmulatorState
-from cloudtrail_emulator.generators.trail.digests import Digest, digest_key, load_digest
+from cloudtrail_emulator.generators.trail.digests import Digest, load_digest
+from cloudtrail_emulator.generators.trail.layout import digest_key
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.pipeline import RunOptions, TrailTarget, generate, plan_run, write_trail
 from cloudtrail_emulator.generators.times import format_time

@@ -43,6 +43,7 @@ from cloudtrail_emulator.generators.scenarios import all_scenarios, get_scenario
 from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
 from cloudtrail_emulator.generators.stores import LocalStore, ObjectStore, open_target
 from cloudtrail_emulator.generators.timeline import check_regions
+from cloudtrail_emulator.generators.trail.layout import DIGEST, LOG, awslogs_root, parse_key
 
 ORG_TRAIL = "org-trail"
 ACCOUNT_TRAIL = "account-trail"
@@ -300,10 +301,9 @@ def _count_objects(store: ObjectStore, bucket: str, prefix: str = "") -> tuple[i
     """(log files, digest files) in a bucket."""
     logs = digests = 0
     for key in store.list(bucket, prefix):
-        if "/CloudTrail-Digest/" in key:
-            digests += 1
-        elif "/CloudTrail/" in key:
-            logs += 1
+        kind = getattr(parse_key(key), "kind", None)
+        digests += kind == DIGEST
+        logs += kind == LOG
     return logs, digests
 
 
@@ -330,7 +330,7 @@ def _seed_external(options: SeedOptions, clock: Clock) -> SeedSummary:
     for name, account, prefix, run, trail_org in trails:
         seeded = SeededTrail(name, f"arn:aws:cloudtrail:{home}:{account}:trail/{name}", account,
                              trail_org is not None, bucket, prefix, None)
-        if next(iter(store.list(bucket, f"{prefix}/AWSLogs/")), None) is None:
+        if next(iter(store.list(bucket, awslogs_root(prefix))), None) is None:
             written = write_trail(store, TrailTarget(bucket, prefix, name, home), run, keyring=keyring,
                                   population=population, workers=1, org_id=trail_org)
             seeded.records, seeded.log_files, seeded.digests = written.records, written.log_files, written.digests

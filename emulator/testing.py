@@ -33,6 +33,7 @@ from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
 from cloudtrail_emulator.generators.pipeline import TrailSummary, TrailTarget, generate_trail, plan_run, write_trail
 from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
+from cloudtrail_emulator.generators.trail.layout import DIGEST, LOG, parse_key
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
@@ -66,11 +67,11 @@ class WrittenLogs:
 
     @property
     def log_keys(self) -> list[str]:
-        return [k for k in self.keys if "/CloudTrail/" in k and k.endswith(".json.gz")]
+        return [k for k in self.keys if getattr(parse_key(k), "kind", None) == LOG]
 
     @property
     def digest_keys(self) -> list[str]:
-        return [k for k in self.keys if "/CloudTrail-Digest/" in k]
+        return [k for k in self.keys if getattr(parse_key(k), "kind", None) == DIGEST]
 
     @property
     def paths(self) -> list[Path]:

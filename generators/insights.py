@@ -31,7 +31,8 @@ from datetime import datetime, timedelta, timezone
 
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.logfiles import (DELIVERY_LAG_SECONDS, SUFFIX_ALPHABET, WINDOW_SECONDS, LogFile,
-                                 encode_log_file, log_file_key)
+                                 encode_log_file)
+from cloudtrail_emulator.generators.trail.layout import insight_file_key
 from cloudtrail_emulator.generators.records import uuid4
 from cloudtrail_emulator.generators.times import format_epoch, parse_time
 
@@ -283,14 +284,6 @@ def detect_insights(records: Iterable[dict], rng: random.Random,
 
 
 # -- delivery ------------------------------------------------------------------------------------
-
-def insight_file_key(prefix: str, account_id: str, region: str, delivered: datetime, suffix: str,
-                     org_id: str | None = None) -> str:
-    """`[prefix/]AWSLogs/[o-id/]<acct>/CloudTrail-Insight/<region>/Y/M/D/<acct>_CloudTrail-Insight_<region>_<YYYYMMDDTHHmmZ>_<suffix>.json.gz`."""
-    key = log_file_key(prefix, account_id, region, delivered, suffix, org_id)
-    head, name = key.rsplit("/", 1)
-    head = head.replace(f"/{account_id}/CloudTrail/{region}/", f"/{account_id}/CloudTrail-Insight/{region}/")
-    return f"{head}/{name.replace('_CloudTrail_', '_CloudTrail-Insight_', 1)}"
 
 
 def insight_files(records: Iterable[dict], rng: random.Random, prefix: str = "",

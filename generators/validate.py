@@ -30,13 +30,12 @@ from __future__ import annotations
 import bisect
 import enum
 import hashlib
-import re
 import zlib
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -45,22 +44,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from cloudtrail_emulator.generators.trail.digests import PERIOD, string_to_sign
-from cloudtrail_emulator.generators.times import format_time, parse_time
+from cloudtrail_emulator.generators.times import format_time, parse_time, require_utc
+from cloudtrail_emulator.generators.trail.layout import DIGEST, LOG, awslogs_root, parse_key
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring, SigningKey
 from cloudtrail_emulator.generators.stores import NoSuchBucket, NoSuchKey, ObjectStore
 
-_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"
-_DIGEST_RE = re.compile(
-    r"(?:(?P<org>o-[a-z0-9]+)/)?(?P<account>\d{12})/CloudTrail-Digest/(?P<region>[^/]+)/"
-    r"\d{4}/\d{2}/\d{2}/(?P=account)_CloudTrail-Digest_(?P=region)_(?P<trail>.+)_"
-    rf"(?P<home>{_REGION})_(?P<ts>\d{{8}}T\d{{6}}Z)\.json\.gz"
-)
-_LOG_RE = re.compile(
-    r"(?:(?P<org>o-[a-z0-9]+)/)?(?P<account>\d{12})/CloudTrail/(?P<region>[^/]+)/"
-    r"\d{4}/\d{2}/\d{2}/(?P=account)_CloudTrail_(?P=region)_(?P<ts>\d{8}T\d{4}Z)_"
-    r"[A-Za-z0-9]{16}\.json\.gz"
-)
 _REQUIRED = ("digestPublicKeyFingerprint", "digestS3Bucket", "digestS3Object",
              "previousDigestSignature", "digestEndTime", "digestStartTime", "logFiles")
 _DELIVERY_SLACK = timedelta(minutes=1)   # delivery is at most a minute after the time in the name
@@ -170,13 +159,6 @@ class ValidationReport:
             if n := self.count("log", verdict):
                 lines.append(f"{n} log files {verdict.message}")
         return "\n".join(lines) + "\n"
-
-
-def _key_time(stamp: str) -> datetime:
-    """The UTC time of a key's `YYYYMMDDTHHMMZ` or `YYYYMMDDTHHMMSSZ` stamp."""
-    seconds = int(stamp[13:15]) if len(stamp) == 16 else 0
-    return datetime(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]), int(stamp[9:11]), int(stamp[11:13]),
-                    seconds, tzinfo=timezone.utc)
 
 
 def _show(at: datetime | None) -> str:
@@ -380,9 +362,7 @@ def _exists(store: ObjectStore, bucket: str, listed: set[str], link_bucket: Any,
 
 
 def _utc(at: datetime | None, what: str) -> datetime | None:
-    if at is not None and at.tzinfo is None:
-        raise GeneratorError(f"{what} must be timezone-aware (UTC), got {at.isoformat()}")
-    return None if at is None else at.astimezone(timezone.utc)
+    return None if at is None else require_utc(at, what)
 
 
 def validate_trail(store: ObjectStore, bucket: str, prefix: str = "", *,
@@ -407,7 +387,7 @@ def validate_trail(store: ObjectStore, bucket: str, prefix: str = "", *,
         raise GeneratorError(f"bucket {bucket} does not exist")
     prefix = prefix.strip("/")
     report = ValidationReport(bucket, prefix, start, end)
-    listing = _scan(store, bucket, f"{prefix}/AWSLogs/" if prefix else "AWSLogs/", trail_name,
+    listing = _scan(store, bucket, awslogs_root(prefix), trail_name,
                     None if account_ids is None else set(account_ids),
                     None if regions is None else set(regions), start, end)
     chains = listing.chains
@@ -471,19 +451,18 @@ def _scan(store: ObjectStore, bucket: str, root: str, trail_name: str | None,
     digest_end_limit = None if end is None else end + PERIOD
     for key in store.list(bucket, root):
         listing.keys.add(key)
-        rel = key[len(root):]
-        if match := _LOG_RE.fullmatch(rel):
-            org, account, region = match["org"], match["account"], match["region"]
-            at = _key_time(match["ts"])
+        found = parse_key(key)
+        if found is None or awslogs_root(found.prefix) != root:
+            continue
+        org, account, region, at = found.org_id, found.account_id, found.region, found.at
+        if found.kind == LOG:
             if _wanted(account, region, accounts, regions) and _in(at, start, end):
                 listing.logs[key] = (org, account, region, at)
-        elif match := _DIGEST_RE.fullmatch(rel):
-            account, region = match["account"], match["region"]
-            at = _key_time(match["ts"])
+        elif found.kind == DIGEST:
             if (_wanted(account, region, accounts, regions)
-                    and (trail_name is None or match["trail"] == trail_name)
+                    and (trail_name is None or found.trail_name == trail_name)
                     and _in(at, start, digest_end_limit)):
-                chain_id = (match["org"], account, region, match["trail"], match["home"])
+                chain_id = (org, account, region, found.trail_name, found.home_region)
                 listing.chains.setdefault(chain_id, []).append(_Digest(key, chain_id, at))
     return listing
 

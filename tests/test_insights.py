@@ -15,7 +15,8 @@ from cloudtrail_emulator import schemas
 from cloudtrail_emulator.emulator.config import EmulatorConfig
 from fixtures_server import start_emulator
 from cloudtrail_emulator.generators.errors import GeneratorError
-from cloudtrail_emulator.generators.insights import InsightDetector, InsightSettings, detect_insights, insight_file_key
+from cloudtrail_emulator.generators.insights import InsightDetector, InsightSettings, detect_insights
+from cloudtrail_emulator.generators.trail.layout import insight_file_key
 from cloudtrail_emulator.generators.trail.keyring import Keyring
 from cloudtrail_emulator.generators.pipeline import generate, generate_trail
 from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec

@@ -19,8 +19,8 @@ from cloudtrail_emulator.generators.trail.logfiles import (
     batch_into_files,
     encode_log_file,
     iter_log_files,
-    log_file_key,
 )
+from cloudtrail_emulator.generators.trail.layout import log_file_key
 
 ACCOUNT = "123456789012"
 KEY_RE = re.compile(

@@ -30,7 +30,8 @@ from cloudtrail_emulator.emulator.pipeline.insights import InsightDelivery
 from cloudtrail_emulator.generators.trail.digests import PERIOD, Digest, DigestChain
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
-from cloudtrail_emulator.generators.trail.logfiles import MAX_RECORDS_PER_FILE, SUFFIX_ALPHABET, LogFile, encode_log_file, log_file_key
+from cloudtrail_emulator.generators.trail.logfiles import MAX_RECORDS_PER_FILE, SUFFIX_ALPHABET, LogFile, encode_log_file
+from cloudtrail_emulator.generators.trail.layout import log_file_key
 from cloudtrail_emulator.generators.stores import ObjectStore
 from cloudtrail_emulator.generators.times import format_time, whole_second
 

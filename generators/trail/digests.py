@@ -13,14 +13,15 @@ import gzip
 import hashlib
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import orjson
 
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
-from cloudtrail_emulator.generators.times import KEY_SECOND, format_time, parse_time, require_utc
+from cloudtrail_emulator.generators.times import format_time, parse_time, require_utc
+from cloudtrail_emulator.generators.trail.layout import DIGEST, digest_key, folder, parse_name
 
 if TYPE_CHECKING:
     from cloudtrail_emulator.generators.trail.logfiles import LogFile
@@ -40,27 +41,6 @@ class Digest:
     metadata: dict[str, str]   # {"signature": ..., "signature-algorithm": "SHA256withRSA"}
     start: datetime
     end: datetime
-
-
-def digest_key_prefix(prefix: str, account_id: str, region: str, org_id: str | None = None) -> str:
-    """`[prefix/]AWSLogs/[o-id/]<account>/CloudTrail-Digest/<region>/`."""
-    parts = [prefix.strip("/")] if prefix.strip("/") else []
-    parts.append("AWSLogs")
-    if org_id:
-        parts.append(org_id)
-    parts += [account_id, "CloudTrail-Digest", region]
-    return "/".join(parts) + "/"
-
-
-def digest_key(prefix: str, account_id: str, region: str, trail_name: str, home_region: str,
-               end: datetime, org_id: str | None = None) -> str:
-    """Object key of the digest ending at `end` (date folders and file timestamp are the end time)."""
-    end = end.astimezone(timezone.utc)
-    return (
-        f"{digest_key_prefix(prefix, account_id, region, org_id)}{end:%Y/%m/%d}/"
-        f"{account_id}_CloudTrail-Digest_{region}_{trail_name}_{home_region}_"
-        f"{end.strftime(KEY_SECOND)}.json.gz"
-    )
 
 
 def string_to_sign(end_time: str, bucket: str, key: str, raw_sha256: str,
@@ -88,18 +68,14 @@ def load_digest(store: ObjectStore, bucket: str, key: str) -> Digest:
 def latest_digest_key(store: ObjectStore, bucket: str, prefix: str, account_id: str, region: str,
                       trail_name: str, home_region: str, org_id: str | None = None) -> str | None:
     """Key of the chain's newest digest in the store, or None."""
-    head = digest_key_prefix(prefix, account_id, region, org_id)
-    tail_start = f"{account_id}_CloudTrail-Digest_{region}_{trail_name}_{home_region}_"
-    best: tuple[str, str] | None = None
-    for key in store.list(bucket, head):
-        name = key.rsplit("/", 1)[-1]
-        stamp = name[len(tail_start):-len(".json.gz")]
-        if name.startswith(tail_start) and name.endswith(".json.gz") and len(stamp) == 16:
-            if best is None or stamp > best[0]:
-                best = (stamp, key)
+    best: tuple[datetime, str] | None = None
+    for key in store.list(bucket, folder(DIGEST, prefix, account_id, region, org_id)):
+        name = parse_name(key.rsplit("/", 1)[-1])
+        if (name is not None and name.kind == DIGEST and (name.trail_name, name.home_region) == (trail_name, home_region)
+                and name.account_id == account_id and name.region == region):
+            if best is None or name.at > best[0]:
+                best = (name.at, key)
     return None if best is None else best[1]
-
-
 
 
 class DigestChain:

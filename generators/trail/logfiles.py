@@ -38,6 +38,7 @@ from isal import isal_zlib
 
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.times import format_epoch, to_epoch
+from cloudtrail_emulator.generators.trail.layout import log_file_key
 
 WINDOW_SECONDS = 300
 #: levels 1-3 deflate with ISA-L (igzip): ~5x faster than zlib's level 1 at zlib level 2-3's ratio, so
@@ -52,9 +53,6 @@ DELIVERY_LAG_SECONDS = (5, 60)
 SUFFIX_ALPHABET = string.ascii_letters + string.digits
 
 _EVENT_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
-_SUFFIX_RE = re.compile(r"^[A-Za-z0-9]{16}$")
-_ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
 
 
 @dataclass(frozen=True)
@@ -68,33 +66,6 @@ class LogFile:
     account_id: str
     region: str
     record_count: int
-
-
-def log_file_key(prefix: str, account_id: str, region: str, delivered: datetime, suffix: str,
-                 org_id: str | None = None) -> str:
-    """`[prefix/]AWSLogs/[o-id/]<acct>/CloudTrail/<region>/Y/M/D/<acct>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<suffix>.json.gz`.
-
-    The name time is `delivered` floored to its 5-minute mark (UTC).
-    """
-    if not _ACCOUNT_RE.match(account_id):
-        raise GeneratorError(f"invalid account id {account_id!r}: 12 digits expected")
-    if not _SUFFIX_RE.match(suffix):
-        raise GeneratorError(f"invalid log file suffix {suffix!r}: 16 letters or digits expected")
-    if org_id is not None and not _ORG_RE.match(org_id):
-        raise GeneratorError(f"invalid organization id {org_id!r}")
-    if not region or "/" in region or "_" in region:
-        raise GeneratorError(f"invalid region {region!r}")
-    if delivered.tzinfo is None:
-        raise GeneratorError(f"delivery time {delivered} has no timezone; UTC is required")
-    at = delivered.astimezone(timezone.utc)
-    at = at.replace(minute=at.minute - at.minute % 5, second=0, microsecond=0)
-    parts = [prefix.strip("/")] if prefix.strip("/") else []
-    parts.append("AWSLogs")
-    if org_id:
-        parts.append(org_id)
-    parts += [account_id, "CloudTrail", region, f"{at:%Y}", f"{at:%m}", f"{at:%d}",
-              f"{account_id}_CloudTrail_{region}_{at:%Y%m%dT%H%MZ}_{suffix}.json.gz"]
-    return "/".join(parts)
 
 
 def encode_log_file(records: list[dict], compresslevel: int = DEFAULT_COMPRESSLEVEL) -> tuple[bytes, str]:

@@ -5,6 +5,8 @@ import json
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
+from cloudtrail_emulator.generators.trail.layout import awslogs_root
+
 _SERVICE = "cloudtrail.amazonaws.com"
 
 
@@ -42,9 +44,7 @@ def policy_allows_cloudtrail(policy: str | None, bucket: str, prefix: str | None
         return False
     statements = [s for s in _as_list(document.get("Statement") if isinstance(document, dict) else None)
                   if isinstance(s, dict)]
-    head = f"{prefix}/" if prefix else ""
-    owner = org_id or account_id
-    object_arn = f"arn:aws:s3:::{bucket}/{head}AWSLogs/{owner}/probe"
+    object_arn = f"arn:aws:s3:::{bucket}/{awslogs_root(prefix)}{org_id or account_id}/probe"
     return (any(_allows(s, "s3:GetBucketAcl", f"arn:aws:s3:::{bucket}") for s in statements)
             and any(_allows(s, "s3:PutObject", object_arn) for s in statements))
 
@@ -53,13 +53,13 @@ def cloudtrail_bucket_policy(bucket: str, account_ids: Sequence[str], prefix: st
                              org_id: str | None = None) -> str:
     """The bucket policy AWS documents for CloudTrail: GetBucketAcl on the bucket, PutObject (with
     bucket-owner-full-control) on `[prefix/]AWSLogs/<account>/*` per account (and `AWSLogs/<org id>/*`)."""
-    head = f"arn:aws:s3:::{bucket}/{prefix.strip('/') + '/' if prefix and prefix.strip('/') else ''}AWSLogs"
+    root = f"arn:aws:s3:::{bucket}/{awslogs_root(prefix)}"
     owners = [*account_ids, *([org_id] if org_id else [])]
     service = {"Service": "cloudtrail.amazonaws.com"}
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": service,
          "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
         {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": service, "Action": "s3:PutObject",
-         "Resource": [f"{head}/{owner}/*" for owner in owners],
+         "Resource": [f"{root}{owner}/*" for owner in owners],
          "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
     ]})
