@@ -24,13 +24,6 @@ class TopicDirectory(Protocol):
     def topic_exists(self, arn: str) -> bool: ...
 
 
-class NoTopics:
-    """The SNS seam until an SNS endpoint exists: no topic exists."""
-
-    def topic_exists(self, arn: str) -> bool:
-        return False
-
-
 class StoreBuckets:
     """Buckets of an ObjectStore; policies from `policy_of` (the S3 side's state) when there is one."""
 

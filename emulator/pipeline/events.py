@@ -2,7 +2,7 @@
 
 Rows keep the compact JSON of the record exactly as given plus indexed columns for LookupEvents;
 a record's resources (its `resources` ARNs and the names its request parameters address) live in a
-side table. `since()` feeds live delivery in sequence order; `subscribe()` tells it when rows arrive.
+side table. `since()` feeds live delivery in sequence order.
 
 Durability: WAL with synchronous=NORMAL: a committed `add` survives the process dying (SIGKILL);
 the last commits before a power loss may be lost (no fsync per API call: recording stays cheap).
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -173,7 +173,6 @@ class EventStore:
         self.path = path
         self._write_lock = threading.Lock()
         self._local = threading.local()
-        self._subscribers: list[Callable[[int, int], None]] = []
         self._shared: sqlite3.Connection | None = None
         self._connections: list[sqlite3.Connection] = []
         if path is None:
@@ -245,13 +244,7 @@ class EventStore:
                 raise
         if first is None:
             return (0, -1)
-        for callback in list(self._subscribers):
-            callback(first, last)
         return (first, last)
-
-    def subscribe(self, callback: Callable[[int, int], None]) -> None:
-        """Call `callback(first_seq, last_seq)` after each add that stored rows (must not block)."""
-        self._subscribers.append(callback)
 
     def clear(self) -> None:
         """Forget every event (control reset); sequence numbers keep growing."""

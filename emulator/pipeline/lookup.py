@@ -22,7 +22,6 @@ from cloudtrail_emulator.generators.times import parse_time
 
 WINDOW = timedelta(days=90)
 MAX_RESULTS = 50
-RATE_PER_SECOND = 2
 KEYS = frozenset(ATTRIBUTE_COLUMNS) | frozenset(RESOURCE_COLUMNS)
 
 

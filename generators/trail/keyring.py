@@ -65,8 +65,6 @@ class SigningKey:
         return self.valid_from <= at < self.valid_to
 
 
-
-
 def _atomic_write(path: Path, data: bytes, mode: int) -> None:
     """Write a file so readers see the old or the new content, never a part; created with `mode`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

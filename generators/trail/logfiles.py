@@ -1,4 +1,4 @@
-"""Log files as CloudTrail delivers them: ~5-minute batches, key names, gzip encoding, hashes.
+"""Log files as CloudTrail delivers them: ~5-minute batches, gzip encoding, hashes (key names: layout.py).
 
 Delivery model (calibrated on the real files in ../shared/reference/real-cloudtrail):
 
@@ -219,8 +219,6 @@ class LogFileBatcher:
             account_id=self.account_id, region=self.region, record_count=len(records))
 
 
-
-
 def iter_log_files(records: Iterable[dict], account_id: str, region: str, rng: random.Random,
                    prefix: str = "", org_id: str | None = None, **options) -> Iterator[LogFile]:
     """Stream delivery files out of a time-ordered record stream (options as LogFileBatcher)."""
@@ -228,9 +226,3 @@ def iter_log_files(records: Iterable[dict], account_id: str, region: str, rng: r
     for record in records:
         yield from batcher.add(record)
     yield from batcher.flush()
-
-
-def batch_into_files(records: Iterable[dict], account_id: str, region: str, rng: random.Random,
-                     prefix: str = "", org_id: str | None = None, **options) -> list[LogFile]:
-    """All delivery files of a time-ordered record stream, in delivery order."""
-    return list(iter_log_files(records, account_id, region, rng, prefix, org_id, **options))

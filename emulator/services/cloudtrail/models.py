@@ -187,14 +187,6 @@ class CloudTrailBackend:
         with self._lock:
             return [t.copy() for _, t in sorted(self._trails.items())]
 
-    def trails_receiving(self, account_id: str, region: str) -> list[Trail]:
-        """Logging trails that take events of (account, region): the account's trails visible in the
-        region, plus organization trails (every account of the emulator belongs to the organization)."""
-        with self._lock:
-            return [t.copy() for _, t in sorted(self._trails.items())
-                    if t.status.is_logging and t.visible_in(region)
-                    and (t.account_id == account_id or t.is_organization)]
-
     def record_delivery(self, arn: str, at: datetime, error: str | None = None) -> None:
         """The delivery code delivered (or failed to deliver) a log file of trail `arn` at `at`."""
         self._record(arn, at, error, "latest_delivery")
