@@ -31,7 +31,8 @@ def format_epoch(seconds: float) -> str:
 
 
 def format_millis(at: datetime) -> str:
-    """`YYYY-MM-DDTHH:MM:SS.mmmZ`, as SNS writes its Timestamp."""
+    """`YYYY-MM-DDTHH:MM:SS.mmmZ` (S3 XML bodies, SNS Timestamp); an aware time is converted to UTC."""
+    at = at.astimezone(timezone.utc) if at.tzinfo is not None else at
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 

@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from urllib.parse import quote_plus
 
+from cloudtrail_emulator.generators.times import format_millis
+
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -85,8 +87,7 @@ def child_text(element: ET.Element, tag: str) -> str | None:
 
 def iso8601(moment: datetime) -> str:
     """`2024-01-02T03:04:05.678Z`, the timestamp format of S3 XML bodies."""
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return format_millis(moment)
 
 
 def http_date(moment: datetime) -> str:
