@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.layout import (
     DIGEST, INSIGHT, LOG, TrailKey, awslogs_root, digest_key, insight_file_key, log_file_key, parse_key, parse_name)
+from fixtures_paths import REAL_LOGS
 
 UTC = timezone.utc
-REAL = Path("/work/shared/reference/real-cloudtrail")
 PLACES = [("", None), ("team/logs", None), ("", "o-abcdefghij"), ("a/b", "o-0123456789abcdef")]
 
 
@@ -66,7 +65,7 @@ def test_builders_write_the_literal_keys():
 
 
 def test_real_file_names_parse_as_log_files():
-    names = sorted(p.name for p in REAL.glob("*/*.json.gz"))
+    names = sorted(p.name for p in REAL_LOGS.glob("*/*.json.gz"))
     assert "218007301253_CloudTrail_us-east-1_20230710T1145Z_s7dpHbl38neqZbm2.json.gz" in names
     assert parse_name("333333333333_CloudTrail_us-east-1_20250306T0320Z_ZgdYr0lP8M9fWEH8.json.gz") == TrailKey(
         LOG, "", None, "333333333333", "us-east-1", datetime(2025, 3, 6, 3, 20, tzinfo=UTC),
