@@ -5,7 +5,7 @@ Fixtures:
 
 - `cloudtrail_emulator` (function scope): a fresh emulator for each test, on a free 127.0.0.1 port,
   `:memory:` state (no trails, buckets, events or keys shared with any other test), stopped after the
-  test. An `emulator.testing.Emulator`: `.url`, `.client("cloudtrail")` / `.client("s3")` (boto3,
+  test. An `cloudtrail_emulator.emulator.testing.Emulator`: `.url`, `.client("cloudtrail")` / `.client("s3")` (boto3,
   dummy credentials, us-east-1, path-style S3; `client(service, region=, account_id=)`), `.aws_env`
   (merge over `os.environ` for the `aws` CLI), `.create_trail(name, bucket=None, prefix=None,
   start_logging=True, **CreateTrail args)`, `.create_trail_bucket(bucket, prefix=None)` (the bucket
@@ -25,7 +25,7 @@ Fixtures:
   regions=("us-east-1",), start=None, end=None, scenarios=(), prefix="", trail_name=...,
   digests=True, bucket=None)` writing signed log files (and hourly digests) into a new directory
   under `tmp_path`, or, with `bucket=`, into that bucket of the test's `cloudtrail_emulator` (started
-  only then), signed with the emulator's keys. Returns `emulator.testing.WrittenLogs`: `.keys`,
+  only then), signed with the emulator's keys. Returns `cloudtrail_emulator.emulator.testing.WrittenLogs`: `.keys`,
   `.log_keys`, `.digest_keys`, `.paths`, `.directory`, `.summary`, `.records()`, `.read(key)`.
   Default window: one hour from 2024-05-01T00:00Z, so the same arguments give the same files.
 

@@ -6,7 +6,7 @@ the policy CloudTrail needs, exact record injection, and signed log files writte
         emulator.client("cloudtrail").describe_trails()
         subprocess.run(["aws", "cloudtrail", "describe-trails"], env={**os.environ, **emulator.aws_env})
 
-The pytest plugin (`emulator.pytest_plugin`) wraps these in fixtures.
+The pytest plugin (`cloudtrail_emulator.emulator.pytest_plugin`) wraps these in fixtures.
 """
 from __future__ import annotations
 
