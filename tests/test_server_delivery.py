@@ -246,7 +246,12 @@ def test_scheduler_delivers_on_its_own(tmp_path):
 @pytest.mark.parametrize("when", [datetime(2024, 1, 1, tzinfo=timezone.utc)])
 def test_selector_rules(when):
     from cloudtrail_emulator.emulator.services.cloudtrail.models import Trail
-    from cloudtrail_emulator.emulator.pipeline.delivery import trail_selects
+    from cloudtrail_emulator.emulator.pipeline.selection import trail_selects as selects
+    from cloudtrail_emulator.emulator.pipeline.trail_snapshot import TrailSnapshot
+
+    def trail_selects(trail: Trail, record: dict) -> bool:
+        return selects(TrailSnapshot.of(trail, "o-exampleorg1"), record)
+
     trail = Trail(name="t", account_id=ACCOUNT, home_region="us-east-1", s3_bucket=BUCKET)
     base = {"recipientAccountId": ACCOUNT, "awsRegion": "us-east-1", "eventSource": "ec2.amazonaws.com",
             "eventName": "RunInstances", "readOnly": False, "managementEvent": True,
