@@ -311,3 +311,29 @@ def test_a_start_logging_the_delivery_never_saw_loses_no_event(tmp_path):
         assert "StartLogging" in names and "DescribeTrails" in names
     finally:
         server.running.stop()
+
+
+def test_history_right_after_start_logging_links_to_the_live_chain(tmp_path):
+    """History seeded before the scheduler thread applied StartLogging (held off here by holding the
+    delivery lock, as a busy machine does by not scheduling it) still ends where the live chain
+    starts, and the live chain's first digest names history's last."""
+    from cloudtrail_emulator.emulator.control import HistoryRequest, seed_history
+    server = start(tmp_path)
+    try:
+        s3 = server.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_bucket_policy(Bucket=BUCKET, Policy=cloudtrail_policy(BUCKET, ACCOUNT))
+        ct = server.cloudtrail()
+        arn = ct.create_trail(Name="live", S3BucketName=BUCKET, EnableLogFileValidation=True)["TrailARN"]
+        with server.state.delivery.lock:
+            ct.start_logging(Name="live")
+            summary = seed_history(server.running.app, HistoryRequest(arn, days=0.1, count=50, seed=3))
+        assert summary["digests"] >= 2
+        ct.describe_trails()
+        assert control(server, "deliver").status_code == 200
+        chain = digests(server)
+        assert_chained(chain)
+        assert chain[0][1]["previousDigestSignature"] is None
+        assert all(d["previousDigestSignature"] for _, d, _ in chain[1:])
+    finally:
+        server.running.stop()

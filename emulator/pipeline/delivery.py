@@ -440,7 +440,11 @@ class Delivery:
 
     def history_end(self, trail: Trail, now: datetime) -> datetime:
         """Where seeded history must end for live delivery to continue its chains: where the open
-        live chains start (logging start), else now. GeneratorError once live digests exist."""
+        live chains start (logging start), else now. GeneratorError once live digests exist.
+        Queued trail changes are applied first: a StartLogging the scheduler thread has not seen yet
+        already has its chain."""
+        with self.lock:
+            self._apply_changes()
         td = self.state.trails.get(trail.arn)
         if td is None or not td.chains:
             return _second(now)
