@@ -23,14 +23,14 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=20, help="server kills (default: %(default)s)")
     parser.add_argument("--generate-kills", type=int, default=5, help="generate kills (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--max-delay", type=float, default=2.0, help="longest run between kills, seconds")
+    parser.add_argument("--max-answers", type=int, default=60, help="most answers to the traffic between kills")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="crash-soak-") as tmp:
         began = time.monotonic()
         objects = generate_kills(Path(tmp), args.seed, args.generate_kills, count=60000)
         print(f"generate: {args.generate_kills} kills, {objects} visible objects checked whole, "
               f"{time.monotonic() - began:.1f} s")
-        result = crash_soak(Path(tmp), args.seed, args.kills, max_delay=args.max_delay)
+        result = crash_soak(Path(tmp), args.seed, args.kills, max_answers=args.max_answers)
         for line in iter_summary(result):
             print(f"serve: {line}")
     return 0

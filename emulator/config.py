@@ -3,31 +3,114 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Protocol
+
+
+class Wakeup:
+    """A flag that wakes a thread sleeping on a clock (`Clock.sleep_until`); set from any thread."""
+
+    def __init__(self) -> None:
+        self.condition = threading.Condition()
+        self._set = False
+
+    def set(self) -> None:
+        with self.condition:
+            self._set = True
+            self.condition.notify_all()
+
+    def clear(self) -> None:
+        with self.condition:
+            self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
 
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
+    def sleep_until(self, moment: datetime, wakeup: Wakeup) -> None:
+        """Return once `now() >= moment` or `wakeup` is set, whichever comes first."""
+
 
 class SystemClock:
     """Wall-clock UTC time: the only place the emulator reads the system clock."""
 
+    #: longest single wait: a wall clock that jumps is read again at least this often (seconds)
+    MAX_WAIT = 60.0
+
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
+
+    def sleep_until(self, moment: datetime, wakeup: Wakeup) -> None:
+        with wakeup.condition:
+            while not wakeup.is_set():
+                remaining = (moment - self.now()).total_seconds()
+                if remaining <= 0:
+                    return
+                wakeup.condition.wait(min(remaining, self.MAX_WAIT))
 
 
 @dataclass(frozen=True)
 class FixedClock:
-    """A clock stopped at one instant (tests, reproducible runs)."""
+    """A clock stopped at one instant (tests, reproducible runs): sleepers wake only when woken."""
 
     at: datetime
 
     def now(self) -> datetime:
         return self.at
+
+    def sleep_until(self, moment: datetime, wakeup: Wakeup) -> None:
+        with wakeup.condition:
+            wakeup.condition.wait_for(lambda: wakeup.is_set() or moment <= self.at)
+
+
+class ManualClock:
+    """A clock that moves only when a test calls `advance`/`set`, waking every sleeper whose moment came."""
+
+    def __init__(self, at: datetime):
+        if at.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._at = at
+        self._lock = threading.Lock()
+        self._sleepers: set[Wakeup] = set()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._at
+
+    def advance(self, delta: timedelta | float) -> datetime:
+        """Move forward by `delta` (a timedelta or seconds); the new time."""
+        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+        if step < timedelta(0):
+            raise ValueError("a clock does not go back")
+        return self.set(self.now() + step)
+
+    def set(self, at: datetime) -> datetime:
+        """Move forward to `at` (never back) and wake the sleepers; the new time."""
+        with self._lock:
+            if at < self._at:
+                raise ValueError("a clock does not go back")
+            self._at = at
+            sleepers = list(self._sleepers)
+        for wakeup in sleepers:
+            with wakeup.condition:
+                wakeup.condition.notify_all()
+        return at
+
+    def sleep_until(self, moment: datetime, wakeup: Wakeup) -> None:
+        with self._lock:
+            self._sleepers.add(wakeup)
+        try:
+            with wakeup.condition:
+                wakeup.condition.wait_for(lambda: wakeup.is_set() or self.now() >= moment)
+        finally:
+            with self._lock:
+                self._sleepers.discard(wakeup)
 
 
 @dataclass(frozen=True)

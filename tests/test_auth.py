@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 
 from cloudtrail_emulator.emulator.protocols.sigv4 import Signed, expected_signature
 from cloudtrail_emulator.emulator.cli import main
-from cloudtrail_emulator.emulator.config import AccessKey, EmulatorConfig
+from cloudtrail_emulator.emulator.config import AccessKey, EmulatorConfig, SystemClock
 from fixtures_server import EmulatorServer, start_emulator
 
 KEY, SECRET, ACCOUNT = "AKIDEMULATORTEST001", "s3cr3t/Key+wJalrXUtnFEMI", "210987654321"
@@ -39,7 +39,7 @@ BUCKET = "auth-bucket"
 
 
 @dataclass
-class ShiftedClock:
+class ShiftedClock(SystemClock):
     """The wall clock moved by `offset`: lets a test age presigned URLs without sleeping."""
 
     offset: timedelta = timedelta(0)

@@ -256,11 +256,28 @@ def validate_logs(url: str, arn: str, start: datetime) -> tuple[str, str]:
 
 @dataclass
 class Ledger:
-    """What the clients know got in: injected eventIDs answered 200, requestIDs of answered calls."""
+    """What the clients know got in: injected eventIDs answered 200, requestIDs of answered calls,
+    and how many answers came back (the soak waits on `answered` to decide when to kill)."""
 
     accepted: set[str] = field(default_factory=set)
     calls: set[str] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    answers: int = 0
+    answered: threading.Condition = field(default_factory=threading.Condition)
+
+    def add(self, *, accepted: list[str] = (), call: str | None = None) -> None:
+        with self.answered:
+            self.accepted.update(accepted)
+            if call is not None:
+                self.calls.add(call)
+            self.answers += 1
+            self.answered.notify_all()
+
+    def wait_for(self, answers: int, timeout: float = 120) -> None:
+        """Until `answers` answers in all, at least one of each kind (a record batch, an API call)."""
+        with self.answered:
+            assert self.answered.wait_for(
+                lambda: self.answers >= answers and self.accepted and self.calls, timeout), \
+                f"{self.answers} answers, not {answers}, within {timeout} s"
 
 
 def traffic(server: ServerProcess, ledger: Ledger, rng: random.Random, stop: threading.Event) -> None:
@@ -275,12 +292,10 @@ def traffic(server: ServerProcess, ledger: Ledger, rng: random.Random, stop: thr
                 batch = [make_record(rng, utc_now()) for _ in range(rng.randint(1, 20))]
                 answer = session.post(f"{server.url}/_emulator/records", json=batch, timeout=20)
                 assert answer.status_code == 200, answer.text
-                with ledger.lock:
-                    ledger.accepted.update(r["eventID"] for r in batch)
+                ledger.add(accepted=[r["eventID"] for r in batch])
             else:
                 response = rng.choice(calls)()
-                with ledger.lock:
-                    ledger.calls.add(response["ResponseMetadata"]["RequestId"])
+                ledger.add(call=response["ResponseMetadata"]["RequestId"])
         except AssertionError:
             raise
         except Exception:          # the kill landed mid-call (connection refused or reset)
@@ -299,8 +314,12 @@ class SoakResult:
     validate: tuple[str, str]
 
 
-def crash_soak(tmp: Path, seed: int, kills: int, *, max_delay: float = 1.5) -> SoakResult:
-    """Kill/restart the server `kills` times under traffic, then check everything (see module doc)."""
+def crash_soak(tmp: Path, seed: int, kills: int, *, max_answers: int = 40) -> SoakResult:
+    """Kill/restart the server `kills` times under traffic, then check everything (see module doc).
+
+    Each round kills once its traffic got 1 to `max_answers` answers (a count, not a delay, so a busy
+    machine changes how long a round takes, not what it does); half the rounds ask for a delivery
+    first and kill after 0-3 more answers, while it may be writing."""
     began = time.monotonic()
     rng = random.Random(seed)
     data_dir = tmp / "data"
@@ -315,18 +334,18 @@ def crash_soak(tmp: Path, seed: int, kills: int, *, max_delay: float = 1.5) -> S
             stop = threading.Event()
             worker = threading.Thread(target=traffic, args=(server, ledger, random.Random(rng.random()), stop))
             worker.start()
+            ledger.wait_for(ledger.answers + rng.randint(1, max_answers))
             if rng.random() < 0.5:            # kill mid-delivery: right after asking for one
-                time.sleep(rng.uniform(0.1, max_delay))
-                threading.Thread(target=_deliver_quietly, args=(server,), daemon=True).start()
-                time.sleep(rng.uniform(0.0, 0.05))
-            else:
-                time.sleep(rng.uniform(0.1, max_delay))
+                asked = threading.Event()
+                threading.Thread(target=_deliver_quietly, args=(server, asked), daemon=True).start()
+                asked.wait(30)
+                ledger.wait_for(ledger.answers + rng.randint(0, 3))
             server.kill()
             stop.set()
             worker.join(timeout=30)
             check_visible(store, BUCKET)
             if rng.random() < 0.3:           # sometimes stay down across a digest period
-                time.sleep(rng.uniform(0.5, 4.0))
+                wall_clock_passes(utc_now() + timedelta(seconds=server.digest_interval))
             server.start()
         server.client("cloudtrail").describe_trails()
         server.client("cloudtrail").stop_logging(Name=TRAIL)
@@ -351,29 +370,46 @@ def crash_soak(tmp: Path, seed: int, kills: int, *, max_delay: float = 1.5) -> S
                       time.monotonic() - began, verdict)
 
 
-def _deliver_quietly(server: ServerProcess) -> None:
+def _deliver_quietly(server: ServerProcess, asked: threading.Event) -> None:
+    asked.set()
     try:
         server.control("deliver", timeout=20)
     except requests.RequestException:
         pass
 
 
+def wall_clock_passes(moment: datetime) -> None:
+    """Wait until the system clock reads `moment`. Only for a server subprocess that is down: it reads
+    the system clock, so a digest period passing while it is down takes real time (an in-process
+    server would take a ManualClock instead)."""
+    while (remaining := (moment - utc_now()).total_seconds()) > 0:
+        time.sleep(remaining)
+
+
 # -- generate ----------------------------------------------------------------------------------
 
+def visible_objects(directory: Path) -> int:
+    """How many *.json.gz a file-system walk finds outside .ctemu/."""
+    return sum(1 for path in directory.rglob("*.json.gz")
+               if ".ctemu" not in path.relative_to(directory).parts)
+
+
 def generate_kills(tmp: Path, seed: int, kills: int, count: int = 30000) -> int:
-    """SIGKILL `generate` mid-run `kills` times; every visible object stays whole. Objects checked."""
+    """SIGKILL `generate` mid-run `kills` times, each once it has written a random number of objects
+    (up to about half of a run's count/30); every visible object stays whole. Objects checked."""
     rng = random.Random(seed)
     out, data_dir = tmp / "out", tmp / "gen-data"
     checked = 0
     for n in range(kills):
+        target = (visible_objects(out) if out.exists() else 0) + rng.randint(1, max(1, count // 60))
         proc = subprocess.Popen(
             [str(CLI), "generate", "--count", str(count), "--output", str(out), "--data-dir", str(data_dir),
              "--seed", str(n), "--workers", "1", "--start", "2024-05-01T00:00:00Z", "--end", "2024-05-02T00:00:00Z"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while not (out / "AWSLogs").exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)                # writing has begun: now kill it somewhere inside
-        time.sleep(rng.uniform(0.2, 2.0))
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and not (out.exists() and visible_objects(out) >= target):
+            assert time.monotonic() < deadline, f"generate wrote fewer than {target} objects in 120 s"
+            time.sleep(0.01)                # a poll interval: the condition is the object count
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
@@ -389,7 +425,7 @@ def test_sigkill_generate_leaves_no_partial_object(tmp_path: Path) -> None:
 
 
 def test_sigkill_serve_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    result = crash_soak(tmp_path, seed=7, kills=4, max_delay=1.2)
+    result = crash_soak(tmp_path, seed=7, kills=4)
     assert result.accepted > 0 and result.calls > 0 and result.digests >= 2
 
 
@@ -412,14 +448,14 @@ def test_sigkill_right_after_stop_logging_still_ends_the_chain(tmp_path: Path) -
         assert server.control("deliver").status_code == 200
         stop_id = server.client("cloudtrail").stop_logging(Name=TRAIL)["ResponseMetadata"]["RequestId"]
         server.kill()                       # before the scheduler (30 s away) applies the stop
-        time.sleep(2.5)                     # a digest period passes while down
+        wall_clock_passes(utc_now() + timedelta(seconds=2.5))     # a digest period passes while down
         server.start()
         assert server.control("deliver").status_code == 200
         store = LocalStore(tmp_path / "data" / "s3")
         records, digests = delivered(store, BUCKET)
         assert [r["requestID"] for r in records].count(stop_id) == 1
         assert_one_chain(digests)
-        time.sleep(2.5)
+        wall_clock_passes(utc_now() + timedelta(seconds=2.5))     # a period after the final digest
         assert server.control("deliver").status_code == 200
         assert delivered(store, BUCKET)[1] == digests       # stopped: no digest after the final one
         validate_logs(server.url, arn, started_at)

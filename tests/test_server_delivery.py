@@ -8,7 +8,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,11 +16,12 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from cloudtrail_emulator.emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.config import EmulatorConfig, ManualClock
 from fixtures_server import EmulatorServer, start_emulator
 
 BUCKET = "trail-bucket"
 ACCOUNT = "123456789012"
+BEGIN = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)     # a ManualClock's start
 
 
 def cloudtrail_policy(bucket: str, owner: str) -> str:
@@ -169,7 +169,8 @@ def test_data_selectors_and_injected_records(tmp_path):
 
 
 def test_restart_continues_the_chain_and_catches_up(tmp_path):
-    server = start(tmp_path, digest_interval=1)
+    clock = ManualClock(BEGIN)
+    server = start(tmp_path, digest_interval=1, clock=clock)
     try:
         make_trail(server)
         server.cloudtrail().describe_trails()
@@ -179,8 +180,8 @@ def test_restart_continues_the_chain_and_catches_up(tmp_path):
     finally:
         server.running.stop()
     # the server is down for a few digest periods; the restart delivers a digest for each of them
-    time.sleep(3.5)
-    server = start(tmp_path, digest_interval=1)
+    clock.advance(3.5)
+    server = start(tmp_path, digest_interval=1, clock=clock)
     try:
         server.cloudtrail().list_trails()
         control(server, "deliver")
@@ -227,15 +228,16 @@ def test_history_then_live_is_one_chain_and_reset_forgets(tmp_path):
 
 
 def test_scheduler_delivers_on_its_own(tmp_path):
-    server = start(tmp_path, delivery_interval=0.2, digest_interval=1)
+    """The scheduler thread sleeps on the injected clock: advancing it makes it deliver and close."""
+    clock = ManualClock(BEGIN)
+    server = start(tmp_path, delivery_interval=0.2, digest_interval=1, clock=clock)
     try:
+        assert server.state.delivery.wait_for_run(BEGIN, timeout=60)   # the run at start-up
         make_trail(server)
         server.cloudtrail().describe_trails()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if len(digests(server)) >= 2 and log_records(server):
-                break
-            time.sleep(0.3)
+        assert not digests(server) and not log_records(server)     # the clock stands: nothing is due
+        for _ in range(2):
+            assert server.state.delivery.wait_for_run(clock.advance(1), timeout=60)
         chain = digests(server)
         assert len(chain) >= 2 and log_records(server)
         assert_chained(chain)
@@ -246,7 +248,12 @@ def test_scheduler_delivers_on_its_own(tmp_path):
 @pytest.mark.parametrize("when", [datetime(2024, 1, 1, tzinfo=timezone.utc)])
 def test_selector_rules(when):
     from cloudtrail_emulator.emulator.services.cloudtrail.models import Trail
-    from cloudtrail_emulator.emulator.pipeline.delivery import trail_selects
+    from cloudtrail_emulator.emulator.pipeline.selection import trail_selects as selects
+    from cloudtrail_emulator.emulator.pipeline.trail_snapshot import TrailSnapshot
+
+    def trail_selects(trail: Trail, record: dict) -> bool:
+        return selects(TrailSnapshot.of(trail, "o-exampleorg1"), record)
+
     trail = Trail(name="t", account_id=ACCOUNT, home_region="us-east-1", s3_bucket=BUCKET)
     base = {"recipientAccountId": ACCOUNT, "awsRegion": "us-east-1", "eventSource": "ec2.amazonaws.com",
             "eventName": "RunInstances", "readOnly": False, "managementEvent": True,
@@ -302,5 +309,31 @@ def test_a_start_logging_the_delivery_never_saw_loses_no_event(tmp_path):
         control(server, "deliver")
         names = [r["eventName"] for records in log_records(server).values() for r in records]
         assert "StartLogging" in names and "DescribeTrails" in names
+    finally:
+        server.running.stop()
+
+
+def test_history_right_after_start_logging_links_to_the_live_chain(tmp_path):
+    """History seeded before the scheduler thread applied StartLogging (held off here by holding the
+    delivery lock, as a busy machine does by not scheduling it) still ends where the live chain
+    starts, and the live chain's first digest names history's last."""
+    from cloudtrail_emulator.emulator.control import HistoryRequest, seed_history
+    server = start(tmp_path)
+    try:
+        s3 = server.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_bucket_policy(Bucket=BUCKET, Policy=cloudtrail_policy(BUCKET, ACCOUNT))
+        ct = server.cloudtrail()
+        arn = ct.create_trail(Name="live", S3BucketName=BUCKET, EnableLogFileValidation=True)["TrailARN"]
+        with server.state.delivery.lock:
+            ct.start_logging(Name="live")
+            summary = seed_history(server.running.app, HistoryRequest(arn, days=0.1, count=50, seed=3))
+        assert summary["digests"] >= 2
+        ct.describe_trails()
+        assert control(server, "deliver").status_code == 200
+        chain = digests(server)
+        assert_chained(chain)
+        assert chain[0][1]["previousDigestSignature"] is None
+        assert all(d["previousDigestSignature"] for _, d, _ in chain[1:])
     finally:
         server.running.stop()

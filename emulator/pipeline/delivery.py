@@ -2,9 +2,13 @@
 
 A scheduler thread in the server process wakes every `delivery_interval` (5 minutes, like AWS) and
 writes the new events each logging trail selects as log files, then closes every digest period that
-is due (`digest_interval`, an hour, from the moment logging started). Trail lifecycle changes
-(StartLogging, StopLogging, DeleteTrail, a changed bucket/prefix/validation) arrive through the
-CloudTrail model's listener and are applied by the same code under one lock.
+is due (`digest_interval`, an hour, from the moment logging started). It sleeps on the injected
+clock (`Clock.sleep_until`), so a test's `ManualClock.advance` drives it. Trail lifecycle changes
+(StartLogging, StopLogging, DeleteTrail, UpdateTrail, PutEventSelectors) arrive through the
+CloudTrail model's listener and are applied by the same code under one lock. Each logging trail's
+delivery state holds its `TrailSnapshot`, replaced at each applied change; a stopped or deleted
+trail's pending events are delivered by the snapshot it last had, and a new destination (bucket,
+prefix, validation) ends the chains and starts new ones.
 
 Crash safety: before writing a batch, the trail's state records its intent (events up to seq N,
 delivery time T); log-file keys derive from (trail, account, region, seq range) and T, so a re-run
@@ -13,6 +17,7 @@ Digest bytes are deterministic too (fixed gzip header, deterministic RSA PKCS#1 
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -23,10 +28,12 @@ from datetime import datetime, timedelta
 import orjson
 
 from cloudtrail_emulator.emulator.services.cloudtrail.models import CloudTrailBackend, Trail, TrailChange
-from cloudtrail_emulator.emulator.config import Clock
+from cloudtrail_emulator.emulator.config import Clock, Wakeup
 from cloudtrail_emulator.emulator.pipeline.delivery_state import ChainState, DeliveryState, TrailDelivery
 from cloudtrail_emulator.emulator.pipeline.events import EventStore
 from cloudtrail_emulator.emulator.pipeline.insights import InsightDelivery
+from cloudtrail_emulator.emulator.pipeline.selection import trail_selects
+from cloudtrail_emulator.emulator.pipeline.trail_snapshot import TrailSnapshot
 from cloudtrail_emulator.generators.trail.digests import PERIOD, Digest, DigestChain
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
@@ -38,107 +45,13 @@ from cloudtrail_emulator.generators.times import format_time, whole_second
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL = timedelta(minutes=5)
 DIGEST_INTERVAL = PERIOD
+RETRY = timedelta(milliseconds=50)
 PAGE = 5000
-GLOBAL_SOURCES = frozenset({"iam.amazonaws.com", "sts.amazonaws.com", "signin.amazonaws.com",
-                            "cloudfront.amazonaws.com", "route53.amazonaws.com"})
 Publisher = Callable[[str, str, list[str]], None]     # (topic ARN, bucket, [key])
 
 
-# -- which records a trail takes ---------------------------------------------------------------
-
 class HistoryConflict(GeneratorError):
     """Seeded history cannot go in front of a chain that already delivered digests."""
-
-
-def _is_management(record: dict) -> bool:
-    return record.get("managementEvent", True) is not False and record.get("eventCategory") != "Data"
-
-
-def _read_write_ok(kind: str, record: dict) -> bool:
-    read_only = bool(record.get("readOnly"))
-    return kind == "All" or (kind == "ReadOnly") == read_only
-
-
-def _data_resource_arns(record: dict) -> list[tuple[str | None, str]]:
-    """(type, ARN) of a record's resources. An S3 data event on a bucket alone (ListObjects) also
-    stands for the bucket's objects, `arn:aws:s3:::<bucket>/`: object selectors covering the whole
-    bucket log it, as AWS does."""
-    arns = [(r.get("type"), r.get("ARN") or "") for r in record.get("resources") or ()]
-    if record.get("eventSource") == "s3.amazonaws.com" and all(t != "AWS::S3::Object" for t, _ in arns):
-        arns += [("AWS::S3::Object", arn + "/") for t, arn in arns if t == "AWS::S3::Bucket"]
-    return arns
-
-
-def _basic_selects(selectors: list[dict], record: dict) -> bool:
-    if record.get("eventCategory") in ("Insight", "NetworkActivity"):
-        return False
-    management = _is_management(record)
-    arns = _data_resource_arns(record)
-    for s in selectors:
-        if not _read_write_ok(s.get("ReadWriteType", "All"), record):
-            continue
-        if management:
-            if s.get("IncludeManagementEvents", True) and \
-                    record.get("eventSource") not in (s.get("ExcludeManagementEventSources") or ()):
-                return True
-            continue
-        for resource in s.get("DataResources") or ():
-            values = resource.get("Values") or ()
-            if any(kind == resource.get("Type") and any(arn.startswith(v) for v in values)
-                   for kind, arn in arns):
-                return True
-    return False
-
-
-def _field_values(name: str, record: dict) -> list[str]:
-    if name == "resources.type":
-        return [r.get("type") or "" for r in record.get("resources") or ()]
-    if name == "resources.ARN":
-        return [r.get("ARN") or "" for r in record.get("resources") or ()]
-    if name == "userIdentity.arn":
-        return [str((record.get("userIdentity") or {}).get("arn", ""))]
-    value = record.get(name)
-    if name == "eventCategory" and value is None:
-        value = "Management" if _is_management(record) else "Data"
-    if isinstance(value, bool):
-        value = "true" if value else "false"
-    return [] if value is None else [str(value)]
-
-
-_OPERATORS: dict[str, Callable[[str, str], bool]] = {
-    "Equals": str.__eq__, "StartsWith": str.startswith, "EndsWith": str.endswith,
-    "NotEquals": lambda v, x: v != x, "NotStartsWith": lambda v, x: not v.startswith(x),
-    "NotEndsWith": lambda v, x: not v.endswith(x),
-}
-
-
-def _field_matches(field: dict, record: dict) -> bool:
-    """Some value of the field meets every operator (positive ones: any listed value; Not*: all)."""
-    def meets(value: str) -> bool:
-        for op, test in _OPERATORS.items():
-            wanted = field.get(op)
-            if not wanted:
-                continue
-            results = [test(value, w) for w in wanted]
-            if not (all(results) if op.startswith("Not") else any(results)):
-                return False
-        return True
-    return any(meets(v) for v in _field_values(field["Field"], record))
-
-
-def trail_selects(trail: Trail, record: dict) -> bool:
-    """Does `trail` log `record`: its account (any, for organization trails), region, selectors."""
-    if record.get("recipientAccountId") != trail.account_id and not trail.is_organization:
-        return False
-    region = record.get("awsRegion")
-    if region != trail.home_region and not trail.is_multi_region:
-        return False
-    if not trail.include_global_service_events and record.get("eventSource") in GLOBAL_SOURCES:
-        return False
-    if trail.advanced_event_selectors is not None:
-        return any(all(_field_matches(f, record) for f in s["FieldSelectors"])
-                   for s in trail.advanced_event_selectors)
-    return _basic_selects(trail.event_selectors or [], record)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -147,14 +60,6 @@ def file_suffix(arn: str, account: str, region: str, first: int, last: int) -> s
     """16 alphanumerics fixed by (trail, account, region, seq range): re-delivery overwrites."""
     digest = hashlib.sha256(f"{arn}|{account}|{region}|{first}|{last}".encode()).digest()
     return "".join(SUFFIX_ALPHABET[b % len(SUFFIX_ALPHABET)] for b in digest[:16])
-
-
-def trail_settings(trail: Trail, organization_id: str) -> dict:
-    """What a trail's chains are bound to; a change starts new chains."""
-    return {"bucket": trail.s3_bucket, "prefix": trail.s3_prefix or "", "name": trail.name,
-            "home_region": trail.home_region, "account": trail.account_id,
-            "org_id": organization_id if trail.is_organization else None,
-            "validation": trail.log_file_validation}
 
 
 def chain_key(account: str, region: str) -> str:
@@ -180,15 +85,29 @@ class Delivery:
         self.lock = state.lock
         self._changes: list[tuple[TrailChange, int]] = []
         self._changes_lock = threading.Lock()
-        self._wake = threading.Event()
+        self._wake = Wakeup()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_delivery: datetime | None = None
+        self._ran = threading.Condition()
+        self._ran_at: datetime | None = None    # the clock when the scheduler's last finished run began
         self._forced_started = 0      # deliver_now runs begun (numbered in order, under the lock)
         self._forced_done = 0         # the number of the last deliver_now run that finished
-        self.insights = InsightDelivery(events=events, store=store, organization_id=organization_id,
-                                        selects=trail_selects)
+        self.insights = InsightDelivery(events=events, store=store, selects=trail_selects)
         backend.add_listener(self._on_change)
+        self._upgrade_first_format()
+
+    def _upgrade_first_format(self) -> None:
+        """Trails read from a first-format state file: the rest of their snapshot from the trail now."""
+        current = {t.arn: t for t in self.backend.trails()}
+        for arn in self.state.upgraded:
+            td, trail = self.state.trails[arn], current.get(arn)
+            if trail is not None:
+                td.snapshot = dataclasses.replace(self._snapshot(trail), destination=td.snapshot.destination)
+        self.state.upgraded.clear()
+
+    def _snapshot(self, trail: Trail) -> TrailSnapshot:
+        return TrailSnapshot.of(trail, self.organization_id)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -214,20 +133,31 @@ class Delivery:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            began = self.clock.now()
             try:
                 self.run()
             except Exception:     # keep delivering other trails next time; the trail status has the error
                 log.exception("delivery run failed")
-            self._wake.wait(self._seconds_to_next())
+            with self._ran:
+                self._ran_at = began
+                self._ran.notify_all()
+            self.clock.sleep_until(self._next_due(), self._wake)
             self._wake.clear()
 
-    def _seconds_to_next(self) -> float:
+    def _next_due(self) -> datetime:
+        """The next delivery or digest close on the clock (a failed digest is retried 50 ms later)."""
         now = self.clock.now()
         due = [(self._last_delivery or now) + self.delivery_interval]
         with self.lock:
             due += [c.period_start + self.digest_interval
                     for t in self.state.trails.values() for c in t.chains.values()]
-        return min(max((min(due) - now).total_seconds(), 0.05), 60.0)
+        return max(min(due), now + RETRY)
+
+    def wait_for_run(self, at: datetime, timeout: float) -> bool:
+        """Wait (at most `timeout` real seconds) until a scheduler run that began with the clock at or
+        after `at` has finished; False on timeout. Tests advance a `ManualClock`, then call this."""
+        with self._ran:
+            return self._ran.wait_for(lambda: self._ran_at is not None and self._ran_at >= at, timeout)
 
     # -- the work ----------------------------------------------------------------------------
 
@@ -237,21 +167,18 @@ class Delivery:
             now = whole_second(self.clock.now())
             self._finish_interrupted_closes(now)
             self._apply_changes()
-            self._finish_stopped_trails(now)
+            self._finish_lost_changes(now)
             self._adopt_logging_trails(now)
             deliver = force_logs or self._last_delivery is None or \
                 now >= self._last_delivery + self.delivery_interval
-            trails = {t.arn: t for t in self.backend.trails()}
             if deliver:     # Insights first: a new detector starts at the trail's undelivered events
-                self.insights.run(trails.values(), {a: td.cursor for a, td in self.state.trails.items()}, now)
+                self.insights.run({a: (td.snapshot, td.cursor) for a, td in self.state.trails.items()}, now)
             for arn, td in list(self.state.trails.items()):
                 if deliver or td.batch is not None:
                     self._deliver_logs(arn, td, now)
             self._close_due(list(self.state.trails.items()), now)
             if deliver:
                 self._last_delivery = now
-            for arn in [a for a in self.state.trails if a not in trails]:
-                del self.state.trails[arn]
             self.state.save()
 
     def deliver_now(self) -> None:
@@ -296,46 +223,53 @@ class Delivery:
                                  if t is not None), default=None)
                 if status.start_logging_seq is not None and status.start_logging_time is not None and (
                         delivered is None or delivered < status.start_logging_time):
-                    self._start(trail, status.start_logging_seq, whole_second(status.start_logging_time))
+                    self._start(self._snapshot(trail), status.start_logging_seq,
+                                whole_second(status.start_logging_time))
                 else:
-                    self._start(trail, self.events.max_seq(), now)
+                    self._start(self._snapshot(trail), self.events.max_seq(), now)
 
-    def _finish_stopped_trails(self, now: datetime) -> None:
-        """Trails that stopped logging while their change was lost (queued in memory when the process
-        died): deliver up to the stop, write the final digests, stop following them."""
-        with self._changes_lock:
+    def _finish_lost_changes(self, now: datetime) -> None:
+        """Trails that stopped logging, or were deleted, while their change was lost (queued in memory
+        when the process died): deliver by their last snapshot up to the stop (a deleted trail: up to
+        now), write the final digests, stop following them."""
+        current = {t.arn: t for t in self.backend.trails()}
+        with self._changes_lock:         # read after the trails: a change made in between is queued
             queued = {change.trail.arn for change, _ in self._changes}
-        for trail in self.backend.trails():
-            td = self.state.trails.get(trail.arn)
-            if td is not None and not trail.status.is_logging and trail.arn not in queued:
-                self._finish(trail.arn, td, whole_second(trail.status.stop_logging_time or now))
-                del self.state.trails[trail.arn]
-                self.state.save()
+        for arn, td in list(self.state.trails.items()):
+            trail = current.get(arn)
+            if arn in queued or (trail is not None and trail.status.is_logging):
+                continue
+            stopped = None if trail is None else trail.status.stop_logging_time
+            self._finish(arn, td, whole_second(stopped or now))
+            del self.state.trails[arn]
+            self.state.save()
 
     def _apply_changes(self) -> None:
         with self._changes_lock:
             changes, self._changes = self._changes, []
         for change, seq in changes:
-            trail, at = change.trail, whole_second(change.at)
-            td = self.state.trails.get(trail.arn)
+            snapshot, at = self._snapshot(change.trail), whole_second(change.at)
+            td = self.state.trails.get(snapshot.arn)
             if change.kind == "started":
-                self._start(trail, seq, at)
+                if td is None:          # else adopted already, from the StartLogging position
+                    self._start(snapshot, seq, at)
             elif change.kind in ("stopped", "deleted") and td is not None:
-                self._finish(trail.arn, td, at)
-                del self.state.trails[trail.arn]
-            elif change.kind == "updated" and td is not None and \
-                    td.settings != trail_settings(trail, self.organization_id):
-                self._finish(trail.arn, td, at)
-                self._start(trail, td.cursor, at)
+                self._finish(snapshot.arn, td, at)         # by the snapshot it has: the last applied
+                del self.state.trails[snapshot.arn]
+            elif change.kind == "updated" and td is not None:
+                if snapshot.destination != td.snapshot.destination:
+                    self._finish(snapshot.arn, td, at)
+                    self._start(snapshot, td.cursor, at)
+                else:
+                    td.snapshot = snapshot
             self.state.save()
 
-    def _start(self, trail: Trail, cursor: int, at: datetime) -> None:
+    def _start(self, snapshot: TrailSnapshot, cursor: int, at: datetime) -> None:
         """Logging (re)starts: new chains, a starting digest first."""
-        settings = trail_settings(trail, self.organization_id)
-        td = TrailDelivery(cursor=cursor, settings=settings)
-        if settings["validation"]:
-            td.chains[chain_key(trail.account_id, trail.home_region)] = ChainState(at)
-        self.state.trails[trail.arn] = td
+        td = TrailDelivery(cursor=cursor, snapshot=snapshot)
+        if snapshot.destination.log_file_validation:
+            td.chains[chain_key(snapshot.account_id, snapshot.home_region)] = ChainState(at)
+        self.state.trails[snapshot.arn] = td
 
     def _finish(self, arn: str, td: TrailDelivery, at: datetime) -> None:
         """StopLogging / DeleteTrail / a new destination: deliver the events up to `at` (the call's
@@ -365,9 +299,8 @@ class Delivery:
             td.batch = (last, at)
             self.state.save()
         last, at = td.batch
-        trail = self._trail_for(arn, td)
         try:
-            files = self._write_batch(arn, trail, td, last, at, until)
+            files = self._write_batch(arn, td.snapshot, td, last, at, until)
         except GeneratorError as exc:
             self.backend.record_delivery(arn, at, error=str(exc))
             return
@@ -375,19 +308,9 @@ class Delivery:
         self.state.save()
         if files:
             self.backend.record_delivery(arn, at)
-            self._notify(arn, trail, td.settings["bucket"], files, at)
+            self._notify(arn, td.snapshot, files, at)
 
-    def _trail_for(self, arn: str, td: TrailDelivery) -> Trail:
-        """The trail's current selectors (a deleted trail's last settings still name its chains)."""
-        for trail in self.backend.trails():
-            if trail.arn == arn:
-                return trail
-        s = td.settings
-        return Trail(name=s["name"], account_id=s["account"], home_region=s["home_region"],
-                     s3_bucket=s["bucket"], s3_prefix=s["prefix"] or None,
-                     is_organization=s["org_id"] is not None, log_file_validation=s["validation"])
-
-    def _write_batch(self, arn: str, trail: Trail, td: TrailDelivery, last: int, at: datetime,
+    def _write_batch(self, arn: str, trail: TrailSnapshot, td: TrailDelivery, last: int, at: datetime,
                      until: datetime | None) -> list[str]:
         latest = None if until is None else format_time(until)
         groups: dict[tuple[str, str], list[tuple[int, dict]]] = defaultdict(list)
@@ -413,28 +336,28 @@ class Delivery:
 
     def _write_file(self, arn: str, td: TrailDelivery, items: list[tuple[int, dict]],
                     at: datetime) -> str:
-        s = td.settings
+        d = td.snapshot.destination
         records = [record for _, record in items]
         account, region = records[0]["recipientAccountId"], records[0]["awsRegion"]
         body, sha = encode_log_file(records)
         suffix = file_suffix(arn, account, region, items[0][0], items[-1][0])
-        key = log_file_key(s["prefix"], account, region, at, suffix, s["org_id"])
+        key = log_file_key(d.prefix, account, region, at, suffix, d.organization_id)
         times = [r["eventTime"] for r in records]
-        self.store.put(s["bucket"], key, body)
-        if s["validation"]:
+        self.store.put(d.bucket, key, body)
+        if d.log_file_validation:
             chain = td.chains.setdefault(chain_key(account, region), ChainState(at))
             if all(f.key != key for f in chain.files):
                 chain.files.append(LogFile(key, b"", sha, at, min(times), max(times), account, region,
                                            len(records)))
         return key
 
-    def _notify(self, arn: str, trail: Trail, bucket: str, keys: list[str], at: datetime) -> None:
+    def _notify(self, arn: str, trail: TrailSnapshot, keys: list[str], at: datetime) -> None:
         publish = self._publisher()
         if not trail.sns_topic_arn or publish is None:
             return
         for key in keys:
             try:
-                publish(trail.sns_topic_arn, bucket, [key])
+                publish(trail.sns_topic_arn, trail.destination.bucket, [key])
             except Exception as exc:       # the trail status reports it, delivery goes on
                 self.backend.record_notification(arn, at, error=f"{type(exc).__name__}: {exc}")
                 return
@@ -492,16 +415,16 @@ class Delivery:
     def _write_digest(self, arn: str, td: TrailDelivery, key: str, chain: ChainState, end: datetime,
                       now: datetime) -> bool:
         """Write one chain's digest for [period start, end) and move the chain on (in memory)."""
-        s = td.settings
+        s, d = td.snapshot, td.snapshot.destination
         account, region = key.split("/")
-        digests = DigestChain(bucket=s["bucket"], prefix=s["prefix"], account_id=account, region=region,
-                              trail_name=s["name"], home_region=s["home_region"], keyring=self.keyring,
-                              org_id=s["org_id"], previous=chain.previous, started_at=chain.period_start)
+        digests = DigestChain(bucket=d.bucket, prefix=d.prefix, account_id=account, region=region,
+                              trail_name=s.name, home_region=s.home_region, keyring=self.keyring,
+                              org_id=d.organization_id, previous=chain.previous, started_at=chain.period_start)
         for log_file in chain.files:
             digests.add(log_file)
         digest = digests.close_period(end)
         try:
-            self.store.put(s["bucket"], digest.key, digest.body, digest.metadata)
+            self.store.put(d.bucket, digest.key, digest.body, digest.metadata)
         except GeneratorError as exc:
             self.backend.record_digest_delivery(arn, now, error=str(exc))
             return False
@@ -515,7 +438,11 @@ class Delivery:
 
     def history_end(self, trail: Trail, now: datetime) -> datetime:
         """Where seeded history must end for live delivery to continue its chains: where the open
-        live chains start (logging start), else now. GeneratorError once live digests exist."""
+        live chains start (logging start), else now. GeneratorError once live digests exist.
+        Queued trail changes are applied first: a StartLogging the scheduler thread has not seen yet
+        already has its chain."""
+        with self.lock:
+            self._apply_changes()
         td = self.state.trails.get(trail.arn)
         if td is None or not td.chains:
             return whole_second(now)
@@ -527,7 +454,7 @@ class Delivery:
     def adopt_history(self, trail: Trail, last_digests: dict[tuple[str, str], Digest]) -> None:
         """Link the trail's live chains to the last digests of seeded history that end where they start."""
         td = self.state.trails.get(trail.arn)
-        if td is None or not td.settings["validation"]:
+        if td is None or not td.snapshot.destination.log_file_validation:
             return
         for (account, region), digest in last_digests.items():
             chain = td.chains.setdefault(chain_key(account, region), ChainState(digest.end))

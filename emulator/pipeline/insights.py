@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
 
-from cloudtrail_emulator.emulator.services.cloudtrail.models import Trail
 from cloudtrail_emulator.emulator.pipeline.events import EventStore
+from cloudtrail_emulator.emulator.pipeline.trail_snapshot import TrailSnapshot
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.insights import InsightDetector, InsightSettings, insight_files
 from cloudtrail_emulator.generators.stores import ObjectStore
@@ -41,26 +41,25 @@ class _Watch:
 class InsightDelivery:
     """The detectors of the trails with insight selectors; `run` is called by the delivery engine."""
 
-    def __init__(self, *, events: EventStore, store: ObjectStore, organization_id: str,
-                 selects: Callable[[Trail, dict], bool], settings: InsightSettings | None = None):
-        self.events, self.store, self.organization_id = events, store, organization_id
-        self.selects = selects          # delivery.trail_selects: which events a trail logs
+    def __init__(self, *, events: EventStore, store: ObjectStore,
+                 selects: Callable[[TrailSnapshot, dict], bool], settings: InsightSettings | None = None):
+        self.events, self.store = events, store
+        self.selects = selects          # selection.trail_selects: which events a trail logs
         self.settings = settings or InsightSettings()
         self._watches: dict[str, _Watch] = {}
 
-    def run(self, trails: Iterable[Trail], cursors: Mapping[str, int], now: datetime) -> int:
-        """Analyse each logging trail's new events (`cursors`: arn -> its log delivery cursor, where a
-        new detector starts); returns the number of insight records delivered."""
+    def run(self, trails: Mapping[str, tuple[TrailSnapshot, int]], now: datetime) -> int:
+        """Analyse each logging trail's new events (`trails`: arn -> its snapshot and log delivery
+        cursor, where a new detector starts); returns the number of insight records delivered."""
         delivered = 0
         watched = set()
-        for trail in trails:
-            types = tuple(sorted({s["InsightType"] for s in trail.insight_selectors or ()}))
-            if trail.arn not in cursors or not types:
+        for trail, cursor in trails.values():
+            types = trail.insight_types
+            if not types:
                 continue
             watched.add(trail.arn)
             watch = self._watches.get(trail.arn)
             if watch is None or watch.types != types:
-                cursor = cursors[trail.arn]
                 settings = InsightSettings(**{**self.settings.__dict__, "types": types})
                 watch = self._watches[trail.arn] = _Watch(
                     types, cursor, InsightDetector(random.Random(f"{trail.arn}:{cursor}"), settings))
@@ -72,7 +71,7 @@ class InsightDelivery:
     def reset(self) -> None:
         self._watches.clear()
 
-    def _analyse(self, trail: Trail, watch: _Watch, now: datetime) -> int:
+    def _analyse(self, trail: TrailSnapshot, watch: _Watch, now: datetime) -> int:
         records = []
         while rows := self.events.since(watch.cursor, PAGE):
             for _, body in rows:
@@ -84,11 +83,11 @@ class InsightDelivery:
         found += watch.detector.advance(now)
         if not found:
             return 0
-        org_id = self.organization_id if trail.is_organization else None
+        d = trail.destination
         rng = random.Random(f"{trail.arn}:{watch.cursor}:{found[0]['eventID']}")
         try:
-            for insight_file in insight_files(found, rng, trail.s3_prefix or "", org_id):
-                self.store.put(trail.s3_bucket, insight_file.key, insight_file.body)
+            for insight_file in insight_files(found, rng, d.prefix, d.organization_id):
+                self.store.put(d.bucket, insight_file.key, insight_file.body)
         except GeneratorError as exc:       # the index still gets them; files need the bucket back
             log.warning("insight delivery for %s failed: %s", trail.arn, exc)
         self.events.add(found, deliver=False)
