@@ -7,7 +7,8 @@ import urllib.request
 import pytest
 
 from cloudtrail_emulator.emulator.config import EmulatorConfig
-from cloudtrail_emulator.emulator.pipeline.recorder import s3_operation, user_identity
+from cloudtrail_emulator.emulator.pipeline.recorder import user_identity
+from cloudtrail_emulator.emulator.services.s3.routing import s3_operation
 from fixtures_server import EmulatorServer, start_emulator
 from cloudtrail_emulator.schemas import validate_record
 

@@ -29,7 +29,9 @@ from botocore.exceptions import ClientError
 from werkzeug.serving import make_server
 
 from cloudtrail_emulator.emulator.config import EmulatorConfig
-from cloudtrail_emulator.emulator.services.s3.api import S3Api
+from cloudtrail_emulator.emulator.protocols.context import RequestContext
+from cloudtrail_emulator.emulator.services.s3.model import S3Backend
+from cloudtrail_emulator.emulator.services.s3.responses import S3Responses
 from fixtures_server import start_emulator
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.stores import LocalStore
@@ -93,16 +95,17 @@ class DirectServer:
 
 @pytest.fixture(scope="module")
 def direct(tmp_path_factory) -> Iterator[DirectServer]:
-    """S3Api alone in a minimal Flask app on werkzeug: its own wire output, whatever server hosts it."""
-    api = S3Api(LocalStore(tmp_path_factory.mktemp("direct-s3"), fsync=False), None,
-                rng=random.Random(7), max_object_size=DIRECT_MAX_OBJECT)
+    """The S3 endpoint alone in a minimal Flask app on werkzeug: its own wire output, whatever server hosts it."""
+    api = S3Responses(S3Backend(LocalStore(tmp_path_factory.mktemp("direct-s3"), fsync=False), None,
+                                rng=random.Random(7), max_object_size=DIRECT_MAX_OBJECT))
     app = flask.Flask("s3-only")
     methods = ["GET", "HEAD", "PUT", "POST", "DELETE"]
 
     @app.route("/", defaults={"path": ""}, methods=methods)
     @app.route("/<path:path>", methods=methods)
     def everything(path: str) -> flask.Response:
-        return api.handle(flask.request, "us-east-1", "123456789012")
+        return api.handle(flask.request, RequestContext(account_id="123456789012", region="us-east-1",
+                                                        request_id=""))
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -138,8 +141,8 @@ def test_bucket_lifecycle(s3, emulator_server):
     assert client_error(s3.head_bucket, Bucket="life-east") == ("404", 404)
     assert client_error(s3.delete_bucket, Bucket="life-east") == ("NoSuchBucket", 404)
     assert client_error(s3.list_objects_v2, Bucket="life-east") == ("NoSuchBucket", 404)
-    assert emulator_server.state.s3_api.bucket_exists("life-west")
-    assert not emulator_server.state.s3_api.bucket_exists("life-east")
+    assert emulator_server.state.s3.bucket_exists("life-west")
+    assert not emulator_server.state.s3.bucket_exists("life-east")
 
 
 def test_location_of_bad_xml_body_is_malformed(emulator_server):
@@ -155,7 +158,7 @@ def test_bucket_policy(s3, bucket, emulator_server):
         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]}, indent=1)
     s3.put_bucket_policy(Bucket=bucket, Policy=policy)
     assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == policy
-    assert emulator_server.state.s3_api.bucket_policy(bucket) == policy
+    assert emulator_server.state.s3.bucket_policy(bucket) == policy
     bad = [
         "not json",
         "{",
@@ -170,7 +173,7 @@ def test_bucket_policy(s3, bucket, emulator_server):
     assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == policy
     s3.delete_bucket_policy(Bucket=bucket)
     assert client_error(s3.get_bucket_policy, Bucket=bucket) == ("NoSuchBucketPolicy", 404)
-    assert emulator_server.state.s3_api.bucket_policy(bucket) is None
+    assert emulator_server.state.s3.bucket_policy(bucket) is None
 
 
 # -- objects -----------------------------------------------------------------------------------
@@ -593,4 +596,4 @@ def test_state_survives_a_restart(tmp_path):
 def test_unreadable_state_is_a_clear_error(tmp_path):
     (tmp_path / "s3.json").write_text("{not json")
     with pytest.raises(GeneratorError, match="unreadable S3 state"):
-        S3Api(LocalStore(tmp_path / "objects"), tmp_path)
+        S3Backend(LocalStore(tmp_path / "objects"), tmp_path)

@@ -240,7 +240,7 @@ def test_subscribe_confirm_publish_and_cloudtrail_notification_are_signed(emulat
     assert notification["MessageAttributes"] == {"kind": {"Type": "String", "Value": "test"}}
     verify(notification)
 
-    emulator_server.state.query_api.publish_delivery(arn, "trail-bucket", ["AWSLogs/123456789012/x.json.gz"])
+    emulator_server.state.sns.publish_delivery(arn, "trail-bucket", ["AWSLogs/123456789012/x.json.gz"])
     _, delivery = subscriber.next_json()
     assert "Subject" not in delivery
     assert json.loads(delivery["Message"]) == {"s3Bucket": "trail-bucket",
