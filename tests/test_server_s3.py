@@ -16,22 +16,26 @@ import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import boto3
+import botocore.session
 import flask
 import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.serialize import create_serializer
 from werkzeug.serving import make_server
 
 from cloudtrail_emulator.emulator.config import EmulatorConfig
 from cloudtrail_emulator.emulator.protocols.context import RequestContext
 from cloudtrail_emulator.emulator.services.s3.model import S3Backend
 from cloudtrail_emulator.emulator.services.s3.responses import S3Responses
+from cloudtrail_emulator.emulator.services.s3.routing import operation_for
 from fixtures_server import start_emulator
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.stores import LocalStore
@@ -597,3 +601,38 @@ def test_unreadable_state_is_a_clear_error(tmp_path):
     (tmp_path / "s3.json").write_text("{not json")
     with pytest.raises(GeneratorError, match="unreadable S3 state"):
         S3Backend(LocalStore(tmp_path / "objects"), tmp_path)
+
+
+def _dummy(shape, name: str):
+    if name in ("Bucket", "Key"):
+        return {"Bucket": "bucket", "Key": "dir/key"}[name]
+    if shape.type_name == "list":
+        return ["ETag"]
+    return {"string": "x", "integer": 1, "long": 1, "boolean": True, "blob": b"x",
+            "timestamp": datetime(2024, 1, 1)}.get(shape.type_name)
+
+
+def test_routing_table_names_every_request_botocore_serialises():
+    """Each path-style S3 operation, serialised by botocore with its required address members, routes
+    to itself, or to a twin with the same method and URI (deprecated aliases, ListDirectoryBuckets)."""
+    model = botocore.session.get_session().get_service_model("s3")
+    serializer = create_serializer("rest-xml", include_validation=False)
+    checked = 0
+    for name in model.operation_names:
+        operation = model.operation_model(name)
+        if operation.http["requestUri"].partition("?")[0] not in ("/", "/{Bucket}", "/{Bucket}/{Key+}"):
+            continue
+        shape = operation.input_shape
+        params = {m: _dummy(shape.members[m], m) for m in (shape.required_members if shape else [])
+                  if shape.members[m].serialization.get("location") in ("uri", "querystring", "header")}
+        request = serializer.serialize_to_request(params, operation)
+        path, _, extra = request["url_path"].partition("?")
+        args = {**dict(request["query_string"]), **dict(parse_qsl(extra, keep_blank_values=True))}
+        bucket, sep, key = path.lstrip("/").partition("/")
+        routed = operation_for(request["method"], bucket, key if sep and key else None, args, request["headers"])
+        assert routed is not None, name
+        if routed != name:
+            twin = model.operation_model(routed)
+            assert twin.http == operation.http and not twin.deprecated, (name, routed)
+        checked += 1
+    assert checked > 100
