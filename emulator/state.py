@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from cloudtrail_emulator.emulator.protocols.json11 import JsonService, load_service_model
+from cloudtrail_emulator.emulator.protocols.json11 import JsonService
+from cloudtrail_emulator.emulator.protocols.service_models import load_service_model
 from cloudtrail_emulator.emulator.services.cloudtrail.models import CloudTrailBackend
 from cloudtrail_emulator.emulator.services.cloudtrail.responses import VALIDATION_ERRORS, CloudTrailResponses
 from cloudtrail_emulator.emulator.config import EmulatorConfig

@@ -14,7 +14,7 @@ dummy key `testing` always shows as the same AKIA id). Unsigned requests are rec
 records anonymous calls (`AWSAccount`, accountId `ANONYMOUS_PRINCIPAL`).
 
 Not recorded: the control API (`/_emulator/`), requests that address no operation of a service the
-emulator speaks. LookupEvents calls are recorded (AWS does: management read events), so they show
+emulator speaks, requests refused by SigV4 verification before any handler saw them. LookupEvents calls are recorded (AWS does: management read events), so they show
 up in later lookups; a test that counts events should filter by an attribute or a time range.
 """
 from __future__ import annotations

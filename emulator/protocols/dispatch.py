@@ -10,7 +10,8 @@ from flask import Request, Response
 from cloudtrail_emulator.emulator.protocols import restxml
 from cloudtrail_emulator.emulator.protocols.context import RequestContext
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
-from cloudtrail_emulator.emulator.protocols.json11 import JsonResponse, error_response, load_service_model
+from cloudtrail_emulator.emulator.protocols.json11 import JsonResponse, error_response
+from cloudtrail_emulator.emulator.protocols.service_models import load_service_model
 from cloudtrail_emulator.emulator.protocols.query import namespace, query_error
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")

@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from cloudtrail_emulator.emulator.protocols.context import RequestContext, camel
@@ -34,13 +33,6 @@ class ValidationFailure(AwsError):
     def __init__(self, message: str, member: str):
         super().__init__(message)
         self.member = member
-
-
-@lru_cache(maxsize=None)
-def load_service_model(service: str) -> ServiceModel:
-    """botocore's model of `service` as shipped with the installed botocore (read once a process:
-    models are immutable, and every emulator started in a test process shares them)."""
-    return botocore.session.get_session().get_service_model(service)
 
 
 @lru_cache(maxsize=512)

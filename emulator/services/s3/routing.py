@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cloudtrail_emulator.emulator.protocols.json11 import load_service_model
+from cloudtrail_emulator.emulator.protocols.service_models import load_service_model
 
 TARGETS = {"/": "service", "/{Bucket}": "bucket", "/{Bucket}/{Key+}": "object"}
 # CloudTrail's eventName where it differs from the API operation's name

@@ -325,6 +325,9 @@ class SnsBackend:
             topic.subscriptions_deleted += 1
         self.save()
 
+    def topics_of(self, account: str, region: str) -> list[Topic]:
+        return [t for t in self.topics.values() if t.account == account and t.region == region]
+
     def subscriptions_of(self, account: str, region: str) -> list[Subscription]:
         return [s for s in self.subscriptions.values()
                 if self.topics[s.topic_arn].account == account and self.topics[s.topic_arn].region == region]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Request, Response
 
 from cloudtrail_emulator.emulator.protocols.context import RequestContext
-from cloudtrail_emulator.emulator.protocols.json11 import load_service_model
+from cloudtrail_emulator.emulator.protocols.service_models import load_service_model
 from cloudtrail_emulator.emulator.protocols.query import QueryHandler, QueryService
 from cloudtrail_emulator.emulator.services.sns.exceptions import InvalidParameter
 from cloudtrail_emulator.emulator.services.sns.models import SnsBackend
@@ -44,8 +44,8 @@ class SnsResponses:
         return {}
 
     def ListTopics(self, ctx: RequestContext, p: dict) -> dict:
-        mine = (t for t in self.backend.topics.values() if t.account == ctx.account_id and t.region == ctx.region)
-        page, token = self.backend.page(mine, lambda t: t.arn, p.get("NextToken"))
+        topics = self.backend.topics_of(ctx.account_id, ctx.region)
+        page, token = self.backend.page(topics, lambda t: t.arn, p.get("NextToken"))
         return {"Topics": [{"TopicArn": t.arn} for t in page], "NextToken": token}
 
     def GetTopicAttributes(self, ctx: RequestContext, p: dict) -> dict:
