@@ -16,8 +16,6 @@ from cloudtrail_emulator.emulator.protocols.query import namespace, query_error
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _ACCOUNT = re.compile(r"^\d{12}$")
-CLOUDTRAIL_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
-ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128."
 CONTROL_PREFIX = "/_emulator/"
 #: the account of a request's verified access key (emulator/auth.py sets it when one is configured)
 AUTH_ACCOUNT_KEY = "emulator.auth.account_id"
@@ -50,14 +48,19 @@ def credential_of(request: Request) -> Credential:
     return Credential(*match.groups())
 
 
+def target_prefix(service: str) -> str:
+    """`<targetPrefix>.` of a JSON service's `X-Amz-Target`, from its botocore model."""
+    return load_service_model(service).metadata["targetPrefix"] + "."
+
+
 def classify(request: Request) -> Protocol:
     if request.path.startswith(CONTROL_PREFIX):
         return Protocol.CONTROL
     target = request.headers.get("X-Amz-Target", "")
     service = credential_of(request).service
-    if target.startswith(CLOUDTRAIL_TARGET) or (not target and service == "cloudtrail"):
+    if target.startswith(target_prefix("cloudtrail")) or (not target and service == "cloudtrail"):
         return Protocol.CLOUDTRAIL
-    if target.startswith(ORGANIZATIONS_TARGET) or (not target and service == "organizations"):
+    if target.startswith(target_prefix("organizations")) or (not target and service == "organizations"):
         return Protocol.ORGANIZATIONS
     if target or "amz-json" in request.headers.get("Content-Type", ""):
         return Protocol.JSON_UNKNOWN
