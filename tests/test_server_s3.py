@@ -33,6 +33,7 @@ from werkzeug.serving import make_server
 
 from cloudtrail_emulator.emulator.config import EmulatorConfig
 from cloudtrail_emulator.emulator.protocols.context import RequestContext
+from cloudtrail_emulator.emulator.services.s3.exceptions import S3Error
 from cloudtrail_emulator.emulator.services.s3.model import S3Backend
 from cloudtrail_emulator.emulator.services.s3.responses import S3Responses
 from cloudtrail_emulator.emulator.services.s3.routing import operation_for
@@ -636,3 +637,25 @@ def test_routing_table_names_every_request_botocore_serialises():
             assert twin.http == operation.http and not twin.deprecated, (name, routed)
         checked += 1
     assert checked > 100
+
+
+def test_backend_rules_hold_without_http(tmp_path):
+    """The S3 model enforces S3's rules on its own: part order and size, duplicate buckets, policies."""
+    backend = S3Backend(LocalStore(tmp_path / "objects", fsync=False), None, rng=random.Random(3))
+    backend.create_bucket("rules-bucket", "eu-west-1")
+    with pytest.raises(S3Error) as duplicate:
+        backend.create_bucket("rules-bucket", "eu-west-1")
+    assert (duplicate.value.code, duplicate.value.status) == ("BucketAlreadyOwnedByYou", 409)
+    assert backend.region("rules-bucket") == "eu-west-1"
+    upload = backend.create_upload("rules-bucket", "big", {})
+    first = backend.put_part(upload, 1, b"a" * 10)
+    second = backend.put_part(upload, 2, b"b")
+    with pytest.raises(S3Error) as order:
+        backend.complete_upload(upload, [("2", second.etag), ("1", first.etag)])
+    assert order.value.code == "InvalidPartOrder"
+    with pytest.raises(S3Error) as small:
+        backend.complete_upload(upload, [("1", first.etag), ("2", second.etag)])
+    assert small.value.code == "EntityTooSmall" and small.value.fields["PartNumber"] == "1"
+    with pytest.raises(S3Error) as policy:
+        backend.put_policy("rules-bucket", b'{"Statement": []}')
+    assert policy.value.code == "MalformedPolicy"
