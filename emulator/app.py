@@ -10,11 +10,11 @@ from werkzeug.exceptions import HTTPException
 from cloudtrail_emulator.emulator.protocols.sigv4 import SigV4Verifier
 from cloudtrail_emulator.emulator.control import control
 from cloudtrail_emulator.emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.protocols import context
 from cloudtrail_emulator.emulator.protocols.dispatch import Protocol, classify, context_of, error_for, to_flask
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
-from cloudtrail_emulator.emulator.pipeline.recorder import remember_body
 from cloudtrail_emulator.emulator.seams import TopicDirectory
-from cloudtrail_emulator.emulator.services.sns.service import sns_routes
+from cloudtrail_emulator.emulator.services.sns.responses import certificate_routes
 from cloudtrail_emulator.emulator.state import EXTENSION_KEY, EmulatorState, build_state
 from cloudtrail_emulator.generators.stores import ObjectStore
 
@@ -37,7 +37,7 @@ def create_app(config: EmulatorConfig | None = None, *, store: ObjectStore | Non
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     app.extensions[EXTENSION_KEY] = build_state(config, store, topics)
     app.register_blueprint(control)
-    app.register_blueprint(sns_routes)
+    app.register_blueprint(certificate_routes(state_of(app).sns))
     app.add_url_rule("/", "dispatch", _dispatch, methods=ALL_METHODS, defaults={"path": ""})
     app.add_url_rule("/<path:path>", "dispatch", _dispatch, methods=ALL_METHODS)
     app.register_error_handler(AwsError, _aws_error)
@@ -58,15 +58,6 @@ def _state() -> EmulatorState:
 def _dispatch(path: str) -> Response:
     state = _state()
     protocol = classify(request)
-    ctx = context_of(request, state.config.default_account, state.config.region, state.request_id())
-    if protocol in (Protocol.CLOUDTRAIL, Protocol.ORGANIZATIONS, Protocol.JSON_UNKNOWN):
-        service = state.organizations_api if protocol is Protocol.ORGANIZATIONS else state.cloudtrail_api
-        if request.method != "POST":
-            raise AwsError(f"{request.method} is not allowed: the JSON protocol takes POST /",
-                           code="UnknownOperationException", status=405)
-        body = _json_body(request, state.config.max_json_request_bytes)
-        remember_body(body)
-        return to_flask(service.handle(request.headers.get("X-Amz-Target", ""), body, ctx))
     if protocol is Protocol.CONTROL:
         known = any(rule.rule == request.path for rule in current_app.url_map.iter_rules()
                     if rule.endpoint.startswith(f"{control.name}."))
@@ -74,23 +65,29 @@ def _dispatch(path: str) -> Response:
             raise AwsError(f"{request.method} is not allowed on {request.path}",
                            code="MethodNotAllowed", status=405)
         raise AwsError(f"No control endpoint {request.path}", code="NotFound", status=404)
+    ctx = context_of(request, state.config.default_account, state.config.region, state.request_id())
+    context.bind(ctx)
+    if protocol in (Protocol.CLOUDTRAIL, Protocol.ORGANIZATIONS, Protocol.JSON_UNKNOWN):
+        service = state.organizations_api if protocol is Protocol.ORGANIZATIONS else state.cloudtrail_api
+        target = request.headers.get("X-Amz-Target", "")
+        service.address(target, ctx)
+        if request.method != "POST":
+            raise AwsError(f"{request.method} is not allowed: the JSON protocol takes POST /",
+                           code="UnknownOperationException", status=405)
+        body = _json_body(request, state.config.max_json_request_bytes)
+        return to_flask(service.handle(target, body, ctx))
     if protocol is Protocol.QUERY:
-        if state.query_api is not None:
-            return state.query_api.handle(request, ctx.region, ctx.account_id)
-        raise AwsError("The Query protocol (SNS) is not supported by cloudtrail-emulator yet",
-                       code="InvalidAction")
-    if state.s3_api is None:
-        raise AwsError("The S3 endpoint is not available in this build of cloudtrail-emulator",
-                       code="NotImplemented", status=501)
-    return state.s3_api.handle(request, ctx.region, ctx.account_id)
+        return state.query_api.handle(request, ctx)
+    return state.s3_api.handle(request, ctx)
 
 
 def _record(response: Response) -> Response:
-    """Every answered AWS API call becomes a CloudTrail record (emulator/recorder.py)."""
+    """Every answered AWS API call becomes a CloudTrail record (emulator/pipeline/recorder.py)."""
     recorder = _state().recorder
-    if recorder is not None:
+    ctx = context.current()
+    if recorder is not None and ctx is not None:
         try:
-            recorder.observe(request, response)
+            recorder.observe(ctx)
         except Exception:      # recording must never break the answer itself
             log.exception("could not record %s %s", request.method, request.path)
     return response
@@ -126,11 +123,15 @@ def _too_large(size: int | None, limit: int) -> AwsError:
 
 
 def _respond(error: AwsError) -> Response:
+    """The error in the request's protocol; the request context (when there is one) notes it."""
     try:
         protocol = classify(request)
     except Exception:      # a request too broken to classify still gets an AWS-shaped answer
         protocol = Protocol.S3
-    return error_for(protocol, error, _state().request_id())
+    ctx = context.current()
+    if ctx is not None:
+        ctx.failed(error)
+    return error_for(protocol, error, request, ctx.request_id if ctx is not None else _state().request_id())
 
 
 def _aws_error(error: AwsError) -> Response:

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
-from cloudtrail_emulator.emulator.protocols.json11 import JsonService, load_service_model
+from cloudtrail_emulator.emulator.protocols.json11 import JsonService
+from cloudtrail_emulator.emulator.protocols.service_models import load_service_model
 from cloudtrail_emulator.emulator.services.cloudtrail.models import CloudTrailBackend
 from cloudtrail_emulator.emulator.services.cloudtrail.responses import VALIDATION_ERRORS, CloudTrailResponses
 from cloudtrail_emulator.emulator.config import EmulatorConfig
@@ -21,31 +21,14 @@ from cloudtrail_emulator.emulator.services.organizations import OrganizationsRes
 from cloudtrail_emulator.emulator.persistence import JsonStateFile
 from cloudtrail_emulator.emulator.pipeline.recorder import Recorder
 from cloudtrail_emulator.emulator.seams import BucketDirectory, StoreBuckets, TopicDirectory
-from cloudtrail_emulator.emulator.services.sns.service import SnsService
+from cloudtrail_emulator.emulator.services.s3.model import S3Backend
+from cloudtrail_emulator.emulator.services.s3.responses import S3Responses
+from cloudtrail_emulator.emulator.services.sns.models import SnsBackend
+from cloudtrail_emulator.emulator.services.sns.responses import SnsResponses
 from cloudtrail_emulator.generators.trail.keyring import Keyring
 from cloudtrail_emulator.generators.stores import BucketRouter, LocalStore, ObjectStore, S3Store
 
 EXTENSION_KEY = "cloudtrail_emulator"
-
-
-def _s3_api_class():
-    """The S3 REST endpoint (emulator/s3_api.py), or None while it does not exist."""
-    try:
-        from cloudtrail_emulator.emulator.services.s3.api import S3Api
-    except ImportError:
-        return None
-    return S3Api
-
-
-def _policy_reader(s3_api) -> Callable[[str], str | None] | None:
-    """The S3 side's bucket policy lookup: `S3Api.bucket_policy(name)`, else `S3Api.state.policy(name)`
-    (emulator/s3_state.py's S3State); None while there is no S3 endpoint."""
-    if s3_api is None:
-        return None
-    if hasattr(s3_api, "bucket_policy"):
-        return s3_api.bucket_policy
-    state = getattr(s3_api, "state", None)
-    return getattr(state, "policy", None)
 
 
 @dataclass
@@ -58,11 +41,13 @@ class EmulatorState:
     cloudtrail: CloudTrailBackend
     cloudtrail_api: JsonService
     organizations_api: JsonService
-    s3_api: Any | None                  # emulator.s3_api.S3Api once it exists
+    s3: S3Backend                       # buckets and objects (the embedded object store's S3 side)
+    s3_api: S3Responses                 # the S3 REST-XML endpoint
+    sns: SnsBackend                     # topics and subscriptions
+    query_api: SnsResponses             # the SNS Query endpoint
     rng: random.Random
     events: EventStore | None = None   # the event index (LookupEvents, delivery)
     recorder: Recorder | None = None   # answered API calls -> records in `events`
-    query_api: Any | None = None        # the SNS Query endpoint: `.handle(request, region, account_id)`
     delivery: Delivery | None = None    # live log-file and digest delivery (emulator/delivery.py)
     _scratch: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
@@ -75,15 +60,14 @@ class EmulatorState:
             self.delivery.stop()
         if self.events is not None:
             self.events.close()
-        if self.query_api is not None:
-            self.query_api.close()
+        self.sns.close()
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
 
 
 def _trail_buckets(config: EmulatorConfig, store: ObjectStore,
-                   local_policy: Callable[[str], str | None] | None) -> tuple[ObjectStore, StoreBuckets]:
+                   local_policy: Callable[[str], str | None]) -> tuple[ObjectStore, StoreBuckets]:
     """Where trails deliver, and how CloudTrail checks their buckets: the emulator's own store, except
     for the buckets `config.external_buckets` places on outside S3-compatible endpoints."""
     outside = {bucket: S3Store(url) for bucket, url in config.external_buckets.items()}
@@ -93,7 +77,7 @@ def _trail_buckets(config: EmulatorConfig, store: ObjectStore,
     def policy_of(bucket: str) -> str | None:
         if bucket in outside:
             return outside[bucket].bucket_policy(bucket)
-        return local_policy(bucket) if local_policy else None
+        return local_policy(bucket)
 
     router = BucketRouter(store, outside)
     return router, StoreBuckets(router, policy_of)
@@ -109,10 +93,9 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
             store = LocalStore(scratch.name, fsync=False)
         else:
             store = LocalStore(config.data_dir / "s3")
-    s3_class = _s3_api_class()
-    s3_api = s3_class(store, config.state_dir) if s3_class is not None else None
-    trail_store, buckets = _trail_buckets(config, store, _policy_reader(s3_api))
-    sns = SnsService(clock=config.clock, state_dir=config.state_dir,
+    s3 = S3Backend(store, config.state_dir)
+    trail_store, buckets = _trail_buckets(config, store, s3.bucket_policy)
+    sns = SnsBackend(clock=config.clock, state_dir=config.state_dir,
                      rng=random.Random(None if config.seed is None else f"{config.seed}:sns"))
     topics = topics or sns
     events = EventStore(None if config.state_dir is None else config.state_dir / "events.sqlite")
@@ -132,17 +115,17 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
         OrganizationsResponses(config.organization, config.management_account_id).handlers())
     throttle = Throttle(2) if config.throttle_lookup else None
     cloudtrail_api.register("LookupEvents", LookupEvents(events, config.clock, throttle=throttle))
-    recorder = Recorder(events, config.clock, config.default_account, config.region)
+    recorder = Recorder(events, config.clock)
     state = EmulatorState(config=config, store=store, keyring=keyring, buckets=buckets, topics=topics,
                           cloudtrail=backend, cloudtrail_api=cloudtrail_api,
-                          organizations_api=organizations_api, s3_api=s3_api,
-                          rng=random.Random(config.seed), events=events,
-                          recorder=recorder, query_api=sns, _scratch=scratch)
+                          organizations_api=organizations_api, s3=s3, s3_api=S3Responses(s3),
+                          sns=sns, query_api=SnsResponses(sns), rng=random.Random(config.seed),
+                          events=events, recorder=recorder, _scratch=scratch)
     state.delivery = Delivery(
         backend=backend, events=events, store=trail_store, keyring=keyring, clock=config.clock,
         organization_id=config.organization,
         state=DeliveryState(None if config.state_dir is None else JsonStateFile(config.state_dir / "delivery.json")),
         delivery_interval=timedelta(seconds=config.delivery_interval),
         digest_interval=timedelta(seconds=config.digest_interval),
-        publisher=lambda: getattr(state.query_api, "publish_delivery", None))
+        publisher=lambda: sns.publish_delivery)
     return state

@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import functools
 import random
-import time
 from bisect import bisect
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate

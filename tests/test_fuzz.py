@@ -291,7 +291,8 @@ def from_shape(shape, depth: int = 0) -> st.SearchStrategy:
     elif kind == "list":
         typed = st.lists(from_shape(shape.member, depth + 1), max_size=4)
     elif kind == "map":
-        typed = st.dictionaries(from_shape(shape.key, depth + 1), from_shape(shape.value, depth + 1), max_size=3)
+        # keys stay scalars: a dict key must be hashable (JUNK may be a list)
+        typed = st.dictionaries(_scalar(shape.key), from_shape(shape.value, depth + 1), max_size=3)
     else:
         typed = _scalar(shape)
     return st.one_of(typed, typed, typed, JUNK)

@@ -12,7 +12,7 @@ from cloudtrail_emulator.emulator.services.cloudtrail.exceptions import Insuffic
 from cloudtrail_emulator.emulator.services.cloudtrail.models import CloudTrailBackend, TrailSettings
 from cloudtrail_emulator.emulator.config import FixedClock
 from cloudtrail_emulator.emulator.seams import StoreBuckets
-from cloudtrail_emulator.emulator.services.sns.service import SnsService
+from cloudtrail_emulator.emulator.services.sns.models import SnsBackend
 from cloudtrail_emulator.generators.stores import LocalStore
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
@@ -58,7 +58,7 @@ def backend(tmp_path):
     store.create_bucket("closed-bucket")
     policies = {"open-bucket": cloudtrail_policy("open-bucket")}
     return CloudTrailBackend(clock=FixedClock(AT), buckets=StoreBuckets(store, policies.get),
-                             topics=SnsService(clock=FixedClock(AT), rng=random.Random(1)), management_account="123456789012",
+                             topics=SnsBackend(clock=FixedClock(AT), rng=random.Random(1)), management_account="123456789012",
                              organization_id="o-abcdefghij")
 
 

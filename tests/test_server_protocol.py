@@ -1,10 +1,12 @@
 """Raw HTTP against the emulator: every malformed or unexpected request gets an AWS-shaped 4xx."""
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import http.client
 import json
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import botocore.session
@@ -141,3 +143,38 @@ def test_non_json_requests_get_xml_errors(emulator_server):
     assert 400 <= status < 500 and b"<ErrorResponse" in body
     status, headers, body = send(emulator_server, "GET", "/some-bucket/some/key")
     assert status != 500 and headers["content-type"].startswith("application/xml") and b"<Error>" in body
+
+
+def _module_imports(root: Path, package: str) -> dict[str, set[str]]:
+    """Each module of `package` (at `root`) -> the modules of that package it imports at module level."""
+    found: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        name = ".".join([package, *path.relative_to(root).with_suffix("").parts]).removesuffix(".__init__")
+        targets: set[str] = set()
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(package):
+                targets.add(node.module)
+                targets.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names if alias.name.startswith(package))
+        found[name] = targets
+    return {name: {t for t in targets if t in found and t != name} for name, targets in found.items()}
+
+
+def test_emulator_modules_import_without_cycles():
+    """No module of the emulator imports, directly or not, a module that imports it back."""
+    import cloudtrail_emulator.emulator as emulator
+    graph = _module_imports(Path(emulator.__path__[0]), "cloudtrail_emulator.emulator")
+    done: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> None:
+        for target in sorted(graph[name]):
+            assert target not in trail, " -> ".join(trail[trail.index(target):] + [target])
+            if target not in done:
+                visit(target, trail + [target])
+        done.add(name)
+
+    for name in sorted(graph):
+        if name not in done:
+            visit(name, [name])
+    assert len(graph) > 30

@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from datetime import datetime, timezone
 
 import pytest
+from botocore.exceptions import ClientError
 
-from cloudtrail_emulator.emulator.config import EmulatorConfig
-from cloudtrail_emulator.emulator.pipeline.recorder import s3_operation, user_identity
+from cloudtrail_emulator.emulator.config import EmulatorConfig, FixedClock
+from cloudtrail_emulator.emulator.pipeline.recorder import user_identity
+from cloudtrail_emulator.emulator.services.s3.routing import s3_operation
 from fixtures_server import EmulatorServer, start_emulator
 from cloudtrail_emulator.schemas import validate_record
 
@@ -156,3 +161,107 @@ def test_recorded_events_survive_a_restart(tmp_path):
 def test_s3_operation_names(method, path, args, headers, name):
     bucket, sep, key = path.lstrip("/").partition("/")
     assert s3_operation(method, bucket, key if sep and key else None, args, headers) == name
+
+
+# -- the record is what the handler answered ---------------------------------------------------------
+
+def _only(server: EmulatorServer, name: str, answer: dict | None = None) -> dict:
+    """The one record of `name` (of the call answered with `answer`, when given)."""
+    request_id = None if answer is None else answer["ResponseMetadata"]["RequestId"]
+    [record] = [r for r in _records(server)
+                if r["eventName"] == name and request_id in (None, r["requestID"])]
+    return record
+
+
+@pytest.fixture(scope="module")
+def dated_server() -> Iterator[EmulatorServer]:
+    """An emulator whose clock stands at 2024-11-05: CloudTrail wrote eventVersion 1.09 then, S3 1.11."""
+    server = start_emulator(EmulatorConfig(clock=FixedClock(datetime(2024, 11, 5, 12, tzinfo=timezone.utc)),
+                                           relax_bucket_policy=True))
+    try:
+        yield server
+    finally:
+        server.running.stop()
+
+
+def test_s3_get_object_is_a_data_read_with_the_answered_request_id(dated_server):
+    s3 = dated_server.client("s3")
+    s3.create_bucket(Bucket="dated-bucket")
+    s3.put_object(Bucket="dated-bucket", Key="a/b.txt", Body=b"12345")
+    got = s3.get_object(Bucket="dated-bucket", Key="a/b.txt")
+    assert got["Body"].read() == b"12345"
+    record = _only(dated_server, "GetObject")
+    validate_record(record)
+    assert (record["readOnly"], record["managementEvent"], record["eventCategory"]) == (True, False, "Data")
+    assert record["eventVersion"] == "1.11"
+    assert record["eventTime"] == "2024-11-05T12:00:00Z"
+    assert record["requestID"] == got["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"]
+    assert record["additionalEventData"]["bytesTransferredOut"] == 5
+    assert record["responseElements"] is None and "errorCode" not in record
+    create = _only(dated_server, "CreateBucket")
+    assert (create["readOnly"], create["managementEvent"]) == (False, True)
+
+
+def test_create_trail_is_a_management_write_with_cloudtrails_event_version(dated_server):
+    dated_server.client("s3").create_bucket(Bucket="dated-trail-bucket")
+    created = dated_server.cloudtrail().create_trail(Name="dated", S3BucketName="dated-trail-bucket")
+    record = _only(dated_server, "CreateTrail")
+    validate_record(record)
+    assert record["eventVersion"] == "1.09"
+    assert (record["readOnly"], record["managementEvent"], record["eventCategory"]) == (False, True, "Management")
+    assert record["requestID"] == created["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    assert record["responseElements"]["trailARN"] == created["TrailARN"]
+
+
+def test_event_version_follows_the_date_of_the_call(tmp_path):
+    server = start_emulator(EmulatorConfig(clock=FixedClock(datetime(2022, 6, 1, tzinfo=timezone.utc))))
+    try:
+        server.cloudtrail().list_trails()
+        server.client("s3").list_buckets()
+        assert _only(server, "ListTrails")["eventVersion"] == "1.08"
+        assert _only(server, "ListBuckets")["eventVersion"] == "1.08"
+    finally:
+        server.running.stop()
+
+
+@pytest.mark.parametrize("service, call, name", [
+    ("cloudtrail", lambda c: c.get_trail(Name="no-such-trail"), "GetTrail"),
+    ("s3", lambda c: c.get_bucket_policy(Bucket="no-such-bucket-here"), "GetBucketPolicy"),
+    ("s3", lambda c: c.put_object(Bucket="no-such-bucket-here", Key="k", Body=b"x"), "PutObject"),
+    ("sns", lambda c: c.get_topic_attributes(TopicArn="arn:aws:sns:us-east-1:123456789012:absent"),
+     "GetTopicAttributes"),
+    ("sns", lambda c: c.create_topic(Name="bad name!"), "CreateTopic"),
+])
+def test_error_record_carries_what_the_client_was_answered(dated_server, service, call, name):
+    client = dated_server.client(service)
+    with pytest.raises(ClientError) as raised:
+        call(client)
+    answer = raised.value.response
+    header = "x-amz-request-id" if service == "s3" else "x-amzn-requestid"
+    [record] = [r for r in _records(dated_server)
+                if r["eventName"] == name and r["requestID"] == answer["ResponseMetadata"]["HTTPHeaders"][header]]
+    validate_record(record)
+    assert (record["errorCode"], record["errorMessage"]) == (answer["Error"]["Code"], answer["Error"]["Message"])
+    assert record["responseElements"] is None
+
+
+def test_sns_call_is_recorded_with_its_parsed_parameters(dated_server):
+    sns = dated_server.client("sns")
+    created = sns.create_topic(Name="recorded-topic", Attributes={"DisplayName": "Shown"})
+    record = _only(dated_server, "CreateTopic", created)
+    validate_record(record)
+    assert record["eventSource"] == "sns.amazonaws.com" and record["eventVersion"] == "1.08"
+    assert record["requestParameters"]["name"] == "recorded-topic"
+    assert record["responseElements"] == {"topicArn": created["TopicArn"]}
+    assert record["requestID"] == created["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+
+
+def test_unknown_operations_and_control_calls_are_not_recorded(dated_server):
+    before = dated_server.state.events.max_seq()
+    request = urllib.request.Request(f"{dated_server.url}/", data=b"{}", method="POST", headers={
+        "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.MakeCoffee",
+        "Content-Type": "application/x-amz-json-1.1"})
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request)
+    assert raised.value.code == 400
+    assert dated_server.state.events.max_seq() == before

@@ -16,20 +16,27 @@ import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import boto3
+import botocore.session
 import flask
 import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.serialize import create_serializer
 from werkzeug.serving import make_server
 
 from cloudtrail_emulator.emulator.config import EmulatorConfig
-from cloudtrail_emulator.emulator.services.s3.api import S3Api
+from cloudtrail_emulator.emulator.protocols.context import RequestContext
+from cloudtrail_emulator.emulator.services.s3.exceptions import S3Error
+from cloudtrail_emulator.emulator.services.s3.model import S3Backend
+from cloudtrail_emulator.emulator.services.s3.responses import S3Responses
+from cloudtrail_emulator.emulator.services.s3.routing import operation_for
 from fixtures_server import start_emulator
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.stores import LocalStore
@@ -93,16 +100,17 @@ class DirectServer:
 
 @pytest.fixture(scope="module")
 def direct(tmp_path_factory) -> Iterator[DirectServer]:
-    """S3Api alone in a minimal Flask app on werkzeug: its own wire output, whatever server hosts it."""
-    api = S3Api(LocalStore(tmp_path_factory.mktemp("direct-s3"), fsync=False), None,
-                rng=random.Random(7), max_object_size=DIRECT_MAX_OBJECT)
+    """The S3 endpoint alone in a minimal Flask app on werkzeug: its own wire output, whatever server hosts it."""
+    api = S3Responses(S3Backend(LocalStore(tmp_path_factory.mktemp("direct-s3"), fsync=False), None,
+                                rng=random.Random(7), max_object_size=DIRECT_MAX_OBJECT))
     app = flask.Flask("s3-only")
     methods = ["GET", "HEAD", "PUT", "POST", "DELETE"]
 
     @app.route("/", defaults={"path": ""}, methods=methods)
     @app.route("/<path:path>", methods=methods)
     def everything(path: str) -> flask.Response:
-        return api.handle(flask.request, "us-east-1", "123456789012")
+        return api.handle(flask.request, RequestContext(account_id="123456789012", region="us-east-1",
+                                                        request_id=""))
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -138,8 +146,8 @@ def test_bucket_lifecycle(s3, emulator_server):
     assert client_error(s3.head_bucket, Bucket="life-east") == ("404", 404)
     assert client_error(s3.delete_bucket, Bucket="life-east") == ("NoSuchBucket", 404)
     assert client_error(s3.list_objects_v2, Bucket="life-east") == ("NoSuchBucket", 404)
-    assert emulator_server.state.s3_api.bucket_exists("life-west")
-    assert not emulator_server.state.s3_api.bucket_exists("life-east")
+    assert emulator_server.state.s3.bucket_exists("life-west")
+    assert not emulator_server.state.s3.bucket_exists("life-east")
 
 
 def test_location_of_bad_xml_body_is_malformed(emulator_server):
@@ -155,7 +163,7 @@ def test_bucket_policy(s3, bucket, emulator_server):
         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]}, indent=1)
     s3.put_bucket_policy(Bucket=bucket, Policy=policy)
     assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == policy
-    assert emulator_server.state.s3_api.bucket_policy(bucket) == policy
+    assert emulator_server.state.s3.bucket_policy(bucket) == policy
     bad = [
         "not json",
         "{",
@@ -170,7 +178,7 @@ def test_bucket_policy(s3, bucket, emulator_server):
     assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == policy
     s3.delete_bucket_policy(Bucket=bucket)
     assert client_error(s3.get_bucket_policy, Bucket=bucket) == ("NoSuchBucketPolicy", 404)
-    assert emulator_server.state.s3_api.bucket_policy(bucket) is None
+    assert emulator_server.state.s3.bucket_policy(bucket) is None
 
 
 # -- objects -----------------------------------------------------------------------------------
@@ -593,4 +601,61 @@ def test_state_survives_a_restart(tmp_path):
 def test_unreadable_state_is_a_clear_error(tmp_path):
     (tmp_path / "s3.json").write_text("{not json")
     with pytest.raises(GeneratorError, match="unreadable S3 state"):
-        S3Api(LocalStore(tmp_path / "objects"), tmp_path)
+        S3Backend(LocalStore(tmp_path / "objects"), tmp_path)
+
+
+def _dummy(shape, name: str):
+    if name in ("Bucket", "Key"):
+        return {"Bucket": "bucket", "Key": "dir/key"}[name]
+    if shape.type_name == "list":
+        return ["ETag"]
+    return {"string": "x", "integer": 1, "long": 1, "boolean": True, "blob": b"x",
+            "timestamp": datetime(2024, 1, 1)}.get(shape.type_name)
+
+
+def test_routing_table_names_every_request_botocore_serialises():
+    """Each path-style S3 operation, serialised by botocore with its required address members, routes
+    to itself, or to a twin with the same method and URI (deprecated aliases, ListDirectoryBuckets)."""
+    model = botocore.session.get_session().get_service_model("s3")
+    serializer = create_serializer("rest-xml", include_validation=False)
+    checked = 0
+    for name in model.operation_names:
+        operation = model.operation_model(name)
+        if operation.http["requestUri"].partition("?")[0] not in ("/", "/{Bucket}", "/{Bucket}/{Key+}"):
+            continue
+        shape = operation.input_shape
+        params = {m: _dummy(shape.members[m], m) for m in (shape.required_members if shape else [])
+                  if shape.members[m].serialization.get("location") in ("uri", "querystring", "header")}
+        request = serializer.serialize_to_request(params, operation)
+        path, _, extra = request["url_path"].partition("?")
+        args = {**dict(request["query_string"]), **dict(parse_qsl(extra, keep_blank_values=True))}
+        bucket, sep, key = path.lstrip("/").partition("/")
+        routed = operation_for(request["method"], bucket, key if sep and key else None, args, request["headers"])
+        assert routed is not None, name
+        if routed != name:
+            twin = model.operation_model(routed)
+            assert twin.http == operation.http and not twin.deprecated, (name, routed)
+        checked += 1
+    assert checked > 100
+
+
+def test_backend_rules_hold_without_http(tmp_path):
+    """The S3 model enforces S3's rules on its own: part order and size, duplicate buckets, policies."""
+    backend = S3Backend(LocalStore(tmp_path / "objects", fsync=False), None, rng=random.Random(3))
+    backend.create_bucket("rules-bucket", "eu-west-1")
+    with pytest.raises(S3Error) as duplicate:
+        backend.create_bucket("rules-bucket", "eu-west-1")
+    assert (duplicate.value.code, duplicate.value.status) == ("BucketAlreadyOwnedByYou", 409)
+    assert backend.region("rules-bucket") == "eu-west-1"
+    upload = backend.create_upload("rules-bucket", "big", {})
+    first = backend.put_part(upload, 1, b"a" * 10)
+    second = backend.put_part(upload, 2, b"b")
+    with pytest.raises(S3Error) as order:
+        backend.complete_upload(upload, [("2", second.etag), ("1", first.etag)])
+    assert order.value.code == "InvalidPartOrder"
+    with pytest.raises(S3Error) as small:
+        backend.complete_upload(upload, [("1", first.etag), ("2", second.etag)])
+    assert small.value.code == "EntityTooSmall" and small.value.fields["PartNumber"] == "1"
+    with pytest.raises(S3Error) as policy:
+        backend.put_policy("rules-bucket", b'{"Statement": []}')
+    assert policy.value.code == "MalformedPolicy"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import queue
+import random
 import socket
 import threading
 import time
@@ -11,6 +12,7 @@ import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
@@ -21,7 +23,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from cloudtrail_emulator.emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.config import EmulatorConfig, FixedClock
+from cloudtrail_emulator.emulator.services.sns.exceptions import AuthorizationError, InvalidParameter, TagLimitExceeded
+from cloudtrail_emulator.emulator.services.sns.models import SnsBackend
 from fixtures_server import start_emulator
 
 NS = "{http://sns.amazonaws.com/doc/2010-03-31/}"
@@ -240,7 +244,7 @@ def test_subscribe_confirm_publish_and_cloudtrail_notification_are_signed(emulat
     assert notification["MessageAttributes"] == {"kind": {"Type": "String", "Value": "test"}}
     verify(notification)
 
-    emulator_server.state.query_api.publish_delivery(arn, "trail-bucket", ["AWSLogs/123456789012/x.json.gz"])
+    emulator_server.state.sns.publish_delivery(arn, "trail-bucket", ["AWSLogs/123456789012/x.json.gz"])
     _, delivery = subscriber.next_json()
     assert "Subject" not in delivery
     assert json.loads(delivery["Message"]) == {"s3Bucket": "trail-bucket",
@@ -413,3 +417,22 @@ def test_topics_subscriptions_and_certificate_survive_a_restart(tmp_path, subscr
         assert second.state.topics.topic_exists("kept") and second.state.topics.topic_exists(arn)
     finally:
         second.running.stop()
+
+
+def test_backend_rules_hold_without_http():
+    """The SNS model enforces its rules on its own: idempotent CreateTopic, ownership, tag quota."""
+    backend = SnsBackend(clock=FixedClock(datetime(2024, 5, 1, tzinfo=timezone.utc)), rng=random.Random(1))
+    try:
+        topic = backend.create_topic("111122223333", "eu-west-1", "rules", {"DisplayName": "A"}, {})
+        assert topic.arn == "arn:aws:sns:eu-west-1:111122223333:rules"
+        assert backend.create_topic("111122223333", "eu-west-1", "rules", {"DisplayName": "A"}, {}) is topic
+        with pytest.raises(InvalidParameter):
+            backend.create_topic("111122223333", "eu-west-1", "rules", {"DisplayName": "B"}, {})
+        with pytest.raises(AuthorizationError) as denied:
+            backend.topic_attributes("444455556666", topic.arn)
+        assert denied.value.status == 403
+        with pytest.raises(TagLimitExceeded):
+            backend.tag("111122223333", topic.arn, {f"k{i}": "v" for i in range(51)})
+        assert backend.publish("111122223333", topic.arn, "hello", None, None, {}, None, None)["MessageId"]
+    finally:
+        backend.close()

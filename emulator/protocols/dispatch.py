@@ -4,22 +4,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from xml.sax.saxutils import escape
 
 from flask import Request, Response
 
-from cloudtrail_emulator.emulator.protocols.json11 import JsonResponse, RequestContext, error_response
+from cloudtrail_emulator.emulator.protocols import restxml
+from cloudtrail_emulator.emulator.protocols.context import RequestContext
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
+from cloudtrail_emulator.emulator.protocols.json11 import JsonResponse, error_response
+from cloudtrail_emulator.emulator.protocols.service_models import load_service_model
+from cloudtrail_emulator.emulator.protocols.query import namespace, query_error
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _ACCOUNT = re.compile(r"^\d{12}$")
-CLOUDTRAIL_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
-ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128."
 CONTROL_PREFIX = "/_emulator/"
 #: the account of a request's verified access key (emulator/auth.py sets it when one is configured)
 AUTH_ACCOUNT_KEY = "emulator.auth.account_id"
-#: characters XML 1.0 cannot carry, not even as references: written as U+FFFD
-_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class Protocol(Enum):
@@ -49,14 +48,19 @@ def credential_of(request: Request) -> Credential:
     return Credential(*match.groups())
 
 
+def target_prefix(service: str) -> str:
+    """`<targetPrefix>.` of a JSON service's `X-Amz-Target`, from its botocore model."""
+    return load_service_model(service).metadata["targetPrefix"] + "."
+
+
 def classify(request: Request) -> Protocol:
     if request.path.startswith(CONTROL_PREFIX):
         return Protocol.CONTROL
     target = request.headers.get("X-Amz-Target", "")
     service = credential_of(request).service
-    if target.startswith(CLOUDTRAIL_TARGET) or (not target and service == "cloudtrail"):
+    if target.startswith(target_prefix("cloudtrail")) or (not target and service == "cloudtrail"):
         return Protocol.CLOUDTRAIL
-    if target.startswith(ORGANIZATIONS_TARGET) or (not target and service == "organizations"):
+    if target.startswith(target_prefix("organizations")) or (not target and service == "organizations"):
         return Protocol.ORGANIZATIONS
     if target or "amz-json" in request.headers.get("Content-Type", ""):
         return Protocol.JSON_UNKNOWN
@@ -67,51 +71,26 @@ def classify(request: Request) -> Protocol:
 
 
 def context_of(request: Request, default_account: str, default_region: str, request_id: str) -> RequestContext:
-    """Region from the credential scope; account = the verified key's account, a 12-digit access key id,
-    else the default."""
+    """Caller and place of a request. Region from the credential scope; account = the verified key's
+    account, a 12-digit access key id, else the default."""
     cred = credential_of(request)
     account = cred.access_key if cred.access_key and _ACCOUNT.match(cred.access_key) else default_account
     account = request.environ.get(AUTH_ACCOUNT_KEY) or account
-    return RequestContext(account_id=account, region=cred.region or default_region, request_id=request_id)
-
-
-def xml_text(value: str) -> str:
-    """`value` escaped for XML character data; characters XML cannot carry become U+FFFD."""
-    return escape(_XML_ILLEGAL.sub("\ufffd", value))
+    return RequestContext(account_id=account, region=cred.region or default_region, request_id=request_id,
+                          access_key=cred.access_key, source_ip=request.remote_addr or "127.0.0.1",
+                          user_agent=request.headers.get("User-Agent", ""))
 
 
 def to_flask(response: JsonResponse) -> Response:
     return Response(response.body, status=response.status, headers=response.headers)
 
 
-def json_error(error: AwsError, request_id: str) -> Response:
-    return to_flask(error_response(error, request_id))
-
-
-def xml_error(error: AwsError, request_id: str) -> Response:
-    """S3's REST error document."""
-    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Error><Code>{xml_text(error.code)}</Code><Message>{xml_text(error.message)}</Message>"
-            f"<RequestId>{request_id}</RequestId></Error>")
-    return Response(body, status=error.status, headers={"Content-Type": "application/xml",
-                                                        "x-amz-request-id": request_id})
-
-
-def query_error(error: AwsError, request_id: str) -> Response:
-    """The Query protocol's (SNS) error document."""
-    body = ('<?xml version="1.0"?>\n<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
-            f"<Error><Type>Sender</Type><Code>{xml_text(error.code)}</Code>"
-            f"<Message>{xml_text(error.message)}</Message></Error>"
-            f"<RequestId>{request_id}</RequestId></ErrorResponse>")
-    return Response(body, status=error.status, headers={"Content-Type": "text/xml",
-                                                        "x-amzn-RequestId": request_id})
-
-
-def error_for(protocol: Protocol, error: AwsError, request_id: str) -> Response:
+def error_for(protocol: Protocol, error: AwsError, request: Request, request_id: str) -> Response:
     """The error in the shape the request's protocol expects."""
     if protocol is Protocol.S3:
-        return xml_error(error, request_id)
+        body = b"" if request.method == "HEAD" else restxml.error_body(error, request.path, request_id)
+        return Response(body, status=error.status, headers={**error.headers, "Content-Type": "application/xml",
+                                                            "x-amz-request-id": request_id})
     if protocol is Protocol.QUERY:
-        return query_error(error, request_id)
-    return json_error(error, request_id)
-
+        return query_error(error, request_id, namespace(load_service_model("sns")))
+    return to_flask(error_response(error, request_id))

@@ -16,24 +16,13 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
 
+from cloudtrail_emulator.emulator.protocols.context import RequestContext, camel
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
 from cloudtrail_emulator.generators.times import parse_iso
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    """Who is calling where: derived from the request's credentials."""
-
-    account_id: str
-    region: str
-    request_id: str
-
-
 Handler = Callable[[RequestContext, dict], dict]
 
 
@@ -45,13 +34,6 @@ class ValidationFailure(AwsError):
     def __init__(self, message: str, member: str):
         super().__init__(message)
         self.member = member
-
-
-@lru_cache(maxsize=None)
-def load_service_model(service: str) -> ServiceModel:
-    """botocore's model of `service` as shipped with the installed botocore (read once a process:
-    models are immutable, and every emulator started in a test process shares them)."""
-    return botocore.session.get_session().get_service_model(service)
 
 
 @lru_cache(maxsize=512)
@@ -205,7 +187,7 @@ def error_response(error: AwsError, request_id: str) -> JsonResponse:
     """`{"__type", "message"}` with `x-amzn-ErrorType` and `x-amzn-RequestId`, as AWS answers."""
     body = json.dumps({"__type": error.code, "message": error.message}).encode()
     return JsonResponse(error.status, body, {
-        "Content-Type": JSON_CONTENT_TYPE, "x-amzn-RequestId": request_id,
+        **error.headers, "Content-Type": JSON_CONTENT_TYPE, "x-amzn-RequestId": request_id,
         "x-amzn-ErrorType": error.code,
     })
 
@@ -235,13 +217,22 @@ class JsonService:
     def implemented(self) -> frozenset[str]:
         return frozenset(self._handlers)
 
+    @property
+    def event_source(self) -> str:
+        return f"{self.model.metadata['endpointPrefix']}.amazonaws.com"
+
     def operation_for(self, target: str) -> str | None:
         prefix, _, operation = target.rpartition(".")
         if prefix != self.target_prefix or operation not in self.model.operation_names:
             return None
         return operation
 
-    def parse(self, operation: OperationModel, body: bytes) -> dict:
+    def address(self, target: str, ctx: RequestContext) -> None:
+        """Note on `ctx` the service and the operation `target` names (before the body is read)."""
+        ctx.addressed(self.event_source, self.operation_for(target))
+
+    def parse(self, operation: OperationModel, body: bytes, ctx: RequestContext) -> dict:
+        """The validated input; `ctx` gets the parameters as sent, then as validated."""
         if not body.strip():
             raw: Any = {}
         else:
@@ -252,32 +243,38 @@ class JsonService:
                                "is not valid JSON", code="SerializationException") from None
         if not isinstance(raw, dict):
             raise AwsError("The request body must be a JSON object", code="SerializationException")
+        ctx.request_parameters = camel(raw) or None
         if operation.input_shape is None:
             return {}
         try:
-            return parse_value(operation.input_shape, raw, "")
+            params = parse_value(operation.input_shape, raw, "")
         except ValidationFailure as failure:
             overrides = self._validation_errors.get(operation.name, {})
             failure.code = overrides.get(failure.member, failure.code)
             raise
+        ctx.request_parameters = camel(params) or None
+        return params
 
     def handle(self, target: str, body: bytes, ctx: RequestContext) -> JsonResponse:
-        """Answer one request; every failure becomes a modelled JSON error."""
-        name = self.operation_for(target)
+        """Answer one request; every failure becomes a modelled JSON error. `ctx` records the call."""
+        self.address(target, ctx)
+        name = ctx.operation
         try:
             if name is None:
                 raise AwsError(f"Unknown operation {target or '(no X-Amz-Target header)'}",
                                code="UnknownOperationException")
             operation = self.model.operation_model(name)
-            params = self.parse(operation, body)
+            params = self.parse(operation, body, ctx)
             handler = self._handlers.get(name)
             if handler is None:
                 raise AwsError(f"{name} is not supported by cloudtrail-emulator yet",
                                code=self._unsupported_code)
             result = handler(ctx, params) or {}
         except AwsError as error:
+            ctx.failed(error)
             return error_response(error, ctx.request_id)
         out = serialise_value(operation.output_shape, result) if operation.output_shape else {}
+        ctx.response_elements = camel(out) or None
         return JsonResponse(200, json.dumps(out).encode(), {
             "Content-Type": JSON_CONTENT_TYPE, "x-amzn-RequestId": ctx.request_id,
         })

@@ -1,5 +1,5 @@
-"""S3 wire format helpers: XML bodies in the 2006-03-01 namespace, S3 errors, dates, url encoding,
-Range headers and aws-chunked bodies."""
+"""REST-XML (S3) wire format: XML bodies in the 2006-03-01 namespace, the `<Error>` document every
+`AwsError` is answered with, dates, url encoding, Range headers and aws-chunked bodies."""
 from __future__ import annotations
 
 import re
@@ -9,6 +9,7 @@ from email.utils import format_datetime
 from urllib.parse import quote_plus
 
 from cloudtrail_emulator.generators.times import format_millis
+from cloudtrail_emulator.emulator.protocols.errors import AwsError
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -17,24 +18,12 @@ RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-class S3Error(Exception):
-    """An S3 error answer: code, HTTP status, message, plus extra elements (Key, BucketName...)."""
-
-    def __init__(self, code: str, status: int, message: str, **extra: str):
-        super().__init__(message)
-        self.code = code
-        self.status = status
-        self.message = message
-        self.extra = extra
-        self.headers: dict[str, str] = {}
-
-
-def error_body(error: S3Error, resource: str, request_id: str) -> bytes:
-    """`<Error><Code/><Message/>[extra]<Resource/><RequestId/></Error>` as S3 writes it (no namespace)."""
+def error_body(error: AwsError, resource: str, request_id: str) -> bytes:
+    """`<Error><Code/><Message/>[fields]<Resource/><RequestId/></Error>` as S3 writes it (no namespace)."""
     root = ET.Element("Error")
     sub(root, "Code", error.code)
     sub(root, "Message", error.message)
-    for name, value in error.extra.items():
+    for name, value in error.fields.items():
         sub(root, name, value)
     sub(root, "Resource", resource)
     sub(root, "RequestId", request_id)
@@ -63,14 +52,14 @@ def to_bytes(root: ET.Element) -> bytes:
 def parse(body: bytes) -> ET.Element:
     """Parse a request body; namespaces are dropped from tags. MalformedXML on anything odd."""
     if not body.strip():
-        raise S3Error("MalformedXML", 400, "The XML you provided was not well-formed or did not "
-                      "validate against our published schema")
+        raise AwsError("The XML you provided was not well-formed or did not validate against our published "
+                       "schema", code="MalformedXML")
     if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
-        raise S3Error("MalformedXML", 400, "Document type declarations are not allowed")
+        raise AwsError("Document type declarations are not allowed", code="MalformedXML")
     try:
         root = ET.fromstring(body)
     except ET.ParseError as exc:
-        raise S3Error("MalformedXML", 400, f"The XML you provided was not well-formed: {exc}") from None
+        raise AwsError(f"The XML you provided was not well-formed: {exc}", code="MalformedXML") from None
     for element in root.iter():
         if isinstance(element.tag, str) and "}" in element.tag:
             element.tag = element.tag.split("}", 1)[1]
@@ -105,9 +94,9 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     match = RANGE_RE.match(header.strip())
     if not match or (not match[1] and not match[2]):
         return None
-    unsatisfiable = S3Error("InvalidRange", 416, "The requested range is not satisfiable",
-                            RangeRequested=header, ActualObjectSize=str(size))
-    unsatisfiable.headers["Content-Range"] = f"bytes */{size}"
+    unsatisfiable = AwsError("The requested range is not satisfiable", code="InvalidRange", status=416,
+                             fields={"RangeRequested": header, "ActualObjectSize": str(size)},
+                             headers={"Content-Range": f"bytes */{size}"})
     if not match[1]:
         suffix = int(match[2])
         if suffix == 0 or size == 0:
@@ -123,7 +112,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 
 def decode_aws_chunked(raw: bytes) -> tuple[bytes, dict[str, str]]:
     """The payload and trailers of an `aws-chunked` body (`<hex size>[;chunk-signature=..]\\r\\n<data>\\r\\n`...)."""
-    incomplete = S3Error("IncompleteBody", 400, "The request body is not valid aws-chunked encoding")
+    incomplete = AwsError("The request body is not valid aws-chunked encoding", code="IncompleteBody")
     data = bytearray()
     pos = 0
     while True:

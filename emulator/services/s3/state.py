@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cloudtrail_emulator.emulator.config import Clock
-from cloudtrail_emulator.emulator.protocols.restxml import S3Error
+from cloudtrail_emulator.emulator.services.s3.exceptions import S3Error
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.times import parse_iso
 

@@ -1,0 +1,255 @@
+"""S3's buckets, objects and multipart uploads over an ObjectStore: state and rules, testable
+without HTTP. Bucket-level state the store does not hold lives in `S3State` (emulator/services/s3/state.py)."""
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cloudtrail_emulator.emulator.config import Clock, SystemClock
+from cloudtrail_emulator.emulator.services.s3.exceptions import (
+    S3Error, invalid_argument, malformed_xml, no_such_bucket, no_such_key, no_such_upload)
+from cloudtrail_emulator.emulator.services.s3.state import Part, S3State, Upload, check_policy
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.stores import InvalidBucketName, NoSuchKey, ObjectStore, StoredObject, check_bucket_name
+
+MAX_OBJECT_SIZE = 5 * 1024**3
+MIN_PART_SIZE = 5 * 1024**2
+MAX_PART_NUMBER = 10000
+MAX_LIST_KEYS = 1000
+AFTER_EVERY_SUFFIX = "\U0010ffff"  # sorts after any character a key can continue with
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+
+
+@dataclass(frozen=True)
+class BucketInfo:
+    name: str
+    created: datetime
+    region: str
+
+
+class S3Backend:
+    """Buckets and objects in `store`; bucket-level state in `state_dir` (None: memory)."""
+
+    def __init__(self, store: ObjectStore, state_dir: Path | None, *, clock: Clock | None = None,
+                 rng: random.Random | None = None, max_object_size: int = MAX_OBJECT_SIZE):
+        self.store = store
+        self.rng = rng if rng is not None else random.Random()
+        self.state = S3State(state_dir, clock or SystemClock(), self.rng)
+        self.max_object_size = max_object_size
+
+    # -- buckets -------------------------------------------------------------------------------
+
+    def bucket_exists(self, name: str) -> bool:
+        try:
+            check_bucket_name(name)
+        except InvalidBucketName:
+            return False
+        return self.store.bucket_exists(name)
+
+    def bucket_policy(self, name: str) -> str | None:
+        """The bucket's policy document as it was put, or None (also for a missing bucket)."""
+        return self.state.policy(name) if self.bucket_exists(name) else None
+
+    def require_bucket(self, bucket: str) -> None:
+        if not self.bucket_exists(bucket):
+            raise no_such_bucket(bucket)
+
+    def buckets(self) -> list[BucketInfo]:
+        return [BucketInfo(name, self.state.creation_date(name), self.state.region(name))
+                for name in self.store.list_buckets()]
+
+    @staticmethod
+    def region_of_constraint(constraint: str) -> str:
+        """The region a CreateBucket LocationConstraint names (`EU` is eu-west-1)."""
+        region = "eu-west-1" if constraint == "EU" else constraint
+        if not _REGION_RE.match(region):
+            raise S3Error("InvalidLocationConstraint", 400, "The specified location-constraint is not valid",
+                          LocationConstraint=constraint)
+        return region
+
+    def create_bucket(self, bucket: str, region: str) -> None:
+        try:
+            check_bucket_name(bucket)
+        except InvalidBucketName as exc:
+            raise S3Error("InvalidBucketName", 400, f"The specified bucket is not valid: {exc}",
+                          BucketName=bucket) from None
+        if self.store.bucket_exists(bucket):
+            raise S3Error("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket "
+                          "succeeded and you already own it.", BucketName=bucket)
+        self.store.create_bucket(bucket)
+        self.state.bucket_created(bucket, region)
+
+    def region(self, bucket: str) -> str:
+        return self.state.region(bucket)
+
+    def delete_bucket(self, bucket: str) -> None:
+        self.store.delete_bucket(bucket)
+        self.state.forget_bucket(bucket)
+
+    def put_policy(self, bucket: str, document: bytes) -> None:
+        self.require_bucket(bucket)
+        try:
+            text = document.decode("utf-8")
+        except UnicodeDecodeError:
+            raise S3Error("MalformedPolicy", 400, "Policies must be valid UTF-8 JSON") from None
+        check_policy(text, bucket)
+        self.state.set_policy(bucket, text)
+
+    def policy(self, bucket: str) -> str:
+        policy = self.state.policy(bucket)
+        if policy is None:
+            raise S3Error("NoSuchBucketPolicy", 404, "The bucket policy does not exist", BucketName=bucket)
+        return policy
+
+    def delete_policy(self, bucket: str) -> None:
+        self.state.set_policy(bucket, None)
+
+    # -- listing -------------------------------------------------------------------------------
+
+    def _entries(self, bucket: str, prefix: str, delimiter: str, after: str) -> Iterator[tuple[str, bool]]:
+        """(key, False) and (common prefix, True) in ascending order, all sorting after `after`."""
+        start = after
+        rolled_up = None
+        while True:
+            for key in self.store.list(bucket, prefix, start_after=start):
+                if rolled_up is not None and key.startswith(rolled_up):
+                    continue
+                cut = key.find(delimiter, len(prefix)) if delimiter else -1
+                if cut < 0:
+                    yield key, False
+                    continue
+                rolled_up = key[:cut + len(delimiter)]
+                if rolled_up > after:
+                    yield rolled_up, True
+                start = rolled_up + AFTER_EVERY_SUFFIX
+                break
+            else:
+                return
+
+    def page(self, bucket: str, prefix: str, delimiter: str, after: str,
+             max_keys: int) -> tuple[list[tuple[str, bool]], bool]:
+        """Up to `max_keys` entries after `after`, and whether more follow."""
+        entries: list[tuple[str, bool]] = []
+        for entry in self._entries(bucket, prefix, delimiter, after):
+            if len(entries) >= max_keys:
+                return entries, max_keys > 0
+            entries.append(entry)
+        return entries, False
+
+    # -- objects -------------------------------------------------------------------------------
+
+    def etag(self, bucket: str, key: str, obj: StoredObject) -> str:
+        """The object's quoted S3 ETag (multipart ones included)."""
+        return f'"{self.state.etag(bucket, key, obj.etag)}"'
+
+    def put_object(self, bucket: str, key: str, data: bytes, metadata: dict[str, str]) -> str:
+        """Store an object; its quoted ETag."""
+        self.store.put(bucket, key, data, metadata)
+        self.state.forget_etag(bucket, key)
+        return f'"{hashlib.md5(data).hexdigest()}"'
+
+    def read_source(self, bucket: str, key: str) -> StoredObject:
+        """A copy source (NoSuchBucket / NoSuchKey naming it)."""
+        self.require_bucket(bucket)
+        try:
+            return self.store.get(bucket, key)
+        except NoSuchKey:
+            raise no_such_key(key) from None
+
+    def copy_object(self, bucket: str, key: str, source_bucket: str, source_key: str, directive: str,
+                    metadata: dict[str, str]) -> StoredObject:
+        """Copy with the source's metadata (`COPY`) or `metadata` (`REPLACE`); the copy's head."""
+        if directive not in ("COPY", "REPLACE"):
+            raise invalid_argument("Unknown metadata directive.", "x-amz-metadata-directive", directive)
+        source = self.read_source(source_bucket, source_key)
+        if (source_bucket, source_key) == (bucket, key) and directive == "COPY":
+            raise S3Error("InvalidRequest", 400, "This copy request is illegal because it is trying to copy an "
+                          "object to itself without changing the object's metadata, storage class, website "
+                          "redirect location or encryption attributes.")
+        self.store.put(bucket, key, source.body, source.metadata if directive == "COPY" else metadata)
+        self.state.forget_etag(bucket, key)
+        return self.store.head(bucket, key)
+
+    def delete_object(self, bucket: str, key: str) -> None:
+        self.store.delete(bucket, key)
+        self.state.forget_etag(bucket, key)
+
+    def delete_objects(self, bucket: str, keys: list[str]) -> list[tuple[str, str | None]]:
+        """Delete each key: (key, None) when deleted, (key, why) when the store refused."""
+        if not keys or len(keys) > MAX_LIST_KEYS:
+            raise malformed_xml()
+        if not all(keys):
+            raise malformed_xml("Every Object needs a non-empty Key")
+        results: list[tuple[str, str | None]] = []
+        for key in keys:
+            try:
+                self.delete_object(bucket, key)
+            except GeneratorError as exc:
+                results.append((key, str(exc)))
+                continue
+            results.append((key, None))
+        return results
+
+    # -- multipart uploads ---------------------------------------------------------------------
+
+    def create_upload(self, bucket: str, key: str, metadata: dict[str, str]) -> Upload:
+        return self.state.create_upload(bucket, key, metadata)
+
+    def upload(self, bucket: str, key: str, upload_id: str) -> Upload:
+        """The upload in progress `upload_id` of this object (NoSuchUpload otherwise)."""
+        upload = self.state.upload(upload_id)
+        if upload is None or (upload.bucket, upload.key) != (bucket, key):
+            raise no_such_upload(upload_id)
+        return upload
+
+    @staticmethod
+    def part_number(text: str) -> int:
+        if not text.isdigit() or not 1 <= int(text) <= MAX_PART_NUMBER:
+            raise invalid_argument(f"Part number must be an integer between 1 and {MAX_PART_NUMBER}, inclusive",
+                                   "partNumber", text)
+        return int(text)
+
+    def put_part(self, upload: Upload, number: int, data: bytes) -> Part:
+        return self.state.put_part(upload.upload_id, number, data, hashlib.md5(data).hexdigest())
+
+    def complete_upload(self, upload: Upload, wanted: list[tuple[str, str]]) -> str:
+        """Join the parts named by (part number, ETag) into the object; its multipart ETag (unquoted)."""
+        if not wanted:
+            raise malformed_xml()
+        numbers: list[int] = []
+        for number_text, etag in wanted:
+            if not number_text.isdigit():
+                raise malformed_xml("Every Part needs a numeric PartNumber")
+            number = int(number_text)
+            if numbers and number <= numbers[-1]:
+                raise S3Error("InvalidPartOrder", 400, "The list of parts was not in ascending order. "
+                              "Parts must be ordered by part number.", UploadId=upload.upload_id)
+            stored = upload.parts.get(number)
+            if stored is None or stored.etag != etag:
+                raise S3Error("InvalidPart", 400, "One or more of the specified parts could not be found. The "
+                              "part may not have been uploaded, or the specified entity tag may not match the "
+                              "part's entity tag.", UploadId=upload.upload_id, PartNumber=str(number), ETag=etag)
+            numbers.append(number)
+        for number in numbers[:-1]:
+            if upload.parts[number].size < MIN_PART_SIZE:
+                raise S3Error("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed "
+                              "object size.", ProposedSize=str(upload.parts[number].size),
+                              MinSizeAllowed=str(MIN_PART_SIZE), PartNumber=str(number))
+        data = b"".join(self.state.part_data(upload.upload_id, n) for n in numbers)
+        digests = b"".join(bytes.fromhex(upload.parts[n].etag) for n in numbers)
+        etag = f"{hashlib.md5(digests).hexdigest()}-{len(numbers)}"
+        self.store.put(upload.bucket, upload.key, data, upload.metadata)
+        self.state.remember_etag(upload.bucket, upload.key, hashlib.md5(data).hexdigest(), etag)
+        self.state.finish_upload(upload.upload_id)
+        return etag
+
+    def abort_upload(self, upload: Upload) -> None:
+        self.state.finish_upload(upload.upload_id)
+
+    def uploads(self, bucket: str, prefix: str) -> list[Upload]:
+        return [u for u in self.state.uploads(bucket) if u.key.startswith(prefix)]
