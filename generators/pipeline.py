@@ -34,7 +34,7 @@ from cloudtrail_emulator.generators.timeline import Unit
 from cloudtrail_emulator.generators.trail.digests import Digest
 from cloudtrail_emulator.generators.trail.keyring import Keyring
 from cloudtrail_emulator.generators.trail.logfiles import DEFAULT_COMPRESSLEVEL, LogFile
-from cloudtrail_emulator.generators.trail.writer import LogFileBatches, TrailTarget, TrailWriter
+from cloudtrail_emulator.generators.trail.writer import LogFileBatches, PutsBehind, TrailTarget, TrailWriter
 
 __all__ = ["HistoryTrail", "RunOptions", "TrailSummary", "TrailTarget", "generate", "generate_trail", "plan_run",
            "scenario_runs", "write_history", "write_trail"]
@@ -99,28 +99,31 @@ class HistoryTrail:
 class _UnitResult:
     """A unit's record count, per trail (records, bytes, files without bodies), and its records if kept."""
 
+    unit: Unit
     count: int
     files: list[tuple[int, int, list[LogFile]]]
     records: list[dict] | None
 
 
 _Output = tuple[TrailTarget, "str | None", "tuple[str, ...] | None"]      # (target, org id, accounts)
-_worker: tuple[UnitGenerator, ObjectStore, list[_Output], bool] | None = None
+_worker: tuple[UnitGenerator, PutsBehind, list[_Output], bool] | None = None
 
 
 def _init_worker(options: RunOptions, open_store: Callable[[], ObjectStore], outputs: list[_Output],
                  keep: bool) -> None:
     global _worker
     gc.set_threshold(*GENERATION_GC_THRESHOLD)  # the worker process only generates
-    _worker = (UnitGenerator(options), open_store(), outputs, keep)
+    _worker = (UnitGenerator(options), PutsBehind(open_store()), outputs, keep)
 
 
 def _run_unit_in_worker(unit: Unit) -> _UnitResult:
     assert _worker is not None, "worker not initialised"
-    return _deliver_unit(*_worker, unit)
+    result = _deliver_unit(*_worker, unit)
+    _worker[1].drain()          # the unit's files are in the store when the main process sees them
+    return result
 
 
-def _deliver_unit(generator: UnitGenerator, store: ObjectStore, outputs: list[_Output], keep: bool,
+def _deliver_unit(generator: UnitGenerator, store: PutsBehind, outputs: list[_Output], keep: bool,
                   unit: Unit) -> _UnitResult:
     """Makes a unit's records once and writes each trail's log files from them as windows close.
 
@@ -144,7 +147,7 @@ def _deliver_unit(generator: UnitGenerator, store: ObjectStore, outputs: list[_O
             batch.add(record)
         if records is not None:
             records.append(record)
-    return _UnitResult(count, [(0, 0, []) if b is None else (b.records, b.size, b.finish()) for b in batches],
+    return _UnitResult(unit, count, [(0, 0, []) if b is None else (b.records, b.size, b.finish()) for b in batches],
                        records)
 
 
@@ -197,24 +200,25 @@ def write_history(
     outputs = [(t.target, t.org_id, t.accounts) for t in trails]
     keep = sink is not None or any(detectors)
     began = time.perf_counter()
-    for unit, result in zip(plan.units, _unit_results(generator, store, options, outputs, keep, open_store, workers)):
-        for writer, summary, (count, size, files) in zip(writers, summaries, result.files):
-            writer.close_until(unit.start)
-            writer.add_files(files)
-            summary.records += count
-            summary.log_files += len(files)
-            summary.log_bytes += size
-        for record in result.records or ():
-            for trail, detector, insights in zip(trails, detectors, found):
-                if detector is not None and trail.takes(record["recipientAccountId"]):
-                    insights += detector.add(record)
-            if sink is not None:
-                chunk.append(record)
-                if len(chunk) >= SINK_CHUNK:
-                    sink(chunk)
-                    chunk = []
-        if progress is not None:
-            progress(result.count)
+    with contextlib.closing(_unit_results(generator, store, options, outputs, keep, open_store, workers)) as results:
+        for result in results:
+            for writer, summary, (count, size, files) in zip(writers, summaries, result.files):
+                writer.close_until(result.unit.start)
+                writer.add_files(files)
+                summary.records += count
+                summary.log_files += len(files)
+                summary.log_bytes += size
+            for record in result.records or ():
+                for trail, detector, insights in zip(trails, detectors, found):
+                    if detector is not None and trail.takes(record["recipientAccountId"]):
+                        insights += detector.add(record)
+                if sink is not None:
+                    chunk.append(record)
+                    if len(chunk) >= SINK_CHUNK:
+                        sink(chunk)
+                        chunk = []
+            if progress is not None:
+                progress(result.count)
     if sink is not None and chunk:
         sink(chunk)
     for trail, writer, summary, detector, insights in zip(trails, writers, summaries, detectors, found):
@@ -286,9 +290,13 @@ def _unit_results(generator: UnitGenerator | None, store: ObjectStore, options: 
     units = options.plan.units
     if workers <= 1 or open_store is None or len(units) < 2:
         generator = generator or UnitGenerator(options)
-        with _gc_threshold(GENERATION_GC_THRESHOLD):
-            for unit in units:
-                yield _deliver_unit(generator, store, outputs, keep, unit)
+        behind = PutsBehind(store)
+        try:
+            with _gc_threshold(GENERATION_GC_THRESHOLD):
+                for unit in units:
+                    yield _deliver_unit(generator, behind, outputs, keep, unit)
+        finally:
+            behind.close()
         return
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=_init_worker, initargs=(options, open_store, outputs, keep)) as pool:

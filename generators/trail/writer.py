@@ -29,7 +29,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import random
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -276,13 +278,43 @@ class TrailWriter:
                 raise error
 
 
+class PutsBehind:
+    """Puts done by a few threads while the caller goes on: a local store's file creations and
+    renames (system calls, run without the GIL) overlap the generation of the next records.
+
+    At most ``backlog`` puts wait (memory stays bounded); ``drain`` waits for all of them and
+    raises the first error, as does the ``put`` that finds the backlog full."""
+
+    def __init__(self, store: ObjectStore, threads: int = 4, backlog: int = 64):
+        self.store = store
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="trail-put")
+        self._backlog = backlog
+        self._pending: deque[Future] = deque()
+
+    def put(self, bucket: str, key: str, body: bytes) -> None:
+        self._pending.append(self._pool.submit(self.store.put, bucket, key, body))
+        while len(self._pending) > self._backlog:
+            self._pending.popleft().result()
+
+    def drain(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
+
+    def close(self) -> None:
+        """Drain, then stop the threads (also after an error)."""
+        try:
+            self.drain()
+        finally:
+            self._pool.shutdown(cancel_futures=True)
+
+
 class LogFileBatches:
     """One account's time-ordered records -> one trail's log files, each written as its window closes.
 
     A ``LogFileBatcher`` per region, its rng from ``rng_for(region)`` (made at the region's first
     record); ``finish`` gives the files (no bodies) by region, then in delivery order."""
 
-    def __init__(self, store: ObjectStore, target: TrailTarget, account_id: str, org_id: str | None,
+    def __init__(self, store: ObjectStore | PutsBehind, target: TrailTarget, account_id: str, org_id: str | None,
                  rng_for: Callable[[str], random.Random]):
         self.store, self.target, self.account_id, self.org_id = store, target, account_id, org_id
         self._rng_for = rng_for
