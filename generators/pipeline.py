@@ -34,7 +34,7 @@ from cloudtrail_emulator.generators.timeline import Unit
 from cloudtrail_emulator.generators.trail.digests import Digest
 from cloudtrail_emulator.generators.trail.keyring import Keyring
 from cloudtrail_emulator.generators.trail.logfiles import DEFAULT_COMPRESSLEVEL, LogFile
-from cloudtrail_emulator.generators.trail.writer import LogFileBatches, PutsBehind, TrailTarget, TrailWriter
+from cloudtrail_emulator.generators.trail.writer import Behind, LogFileBatches, PutsBehind, TrailTarget, TrailWriter
 
 __all__ = ["HistoryTrail", "RunOptions", "TrailSummary", "TrailTarget", "generate", "generate_trail", "plan_run",
            "scenario_runs", "write_history", "write_trail"]
@@ -200,7 +200,9 @@ def write_history(
     outputs = [(t.target, t.org_id, t.accounts) for t in trails]
     keep = sink is not None or any(detectors)
     began = time.perf_counter()
-    with contextlib.closing(_unit_results(generator, store, options, outputs, keep, open_store, workers)) as results:
+    # the sink's inserts overlap generation, in order (one thread)
+    with Behind(threads=1, backlog=2) as sinking, \
+            contextlib.closing(_unit_results(generator, store, options, outputs, keep, open_store, workers)) as results:
         for result in results:
             for writer, summary, (count, size, files) in zip(writers, summaries, result.files):
                 writer.close_until(result.unit.start)
@@ -215,12 +217,12 @@ def write_history(
                 if sink is not None:
                     chunk.append(record)
                     if len(chunk) >= SINK_CHUNK:
-                        sink(chunk)
+                        sinking.call(sink, chunk)
                         chunk = []
             if progress is not None:
                 progress(result.count)
-    if sink is not None and chunk:
-        sink(chunk)
+        if sink is not None and chunk:
+            sinking.call(sink, chunk)
     for trail, writer, summary, detector, insights in zip(trails, writers, summaries, detectors, found):
         if trail.validation:
             if trail.close_at is not None:
@@ -290,13 +292,9 @@ def _unit_results(generator: UnitGenerator | None, store: ObjectStore, options: 
     units = options.plan.units
     if workers <= 1 or open_store is None or len(units) < 2:
         generator = generator or UnitGenerator(options)
-        behind = PutsBehind(store)
-        try:
-            with _gc_threshold(GENERATION_GC_THRESHOLD):
-                for unit in units:
-                    yield _deliver_unit(generator, behind, outputs, keep, unit)
-        finally:
-            behind.close()
+        with PutsBehind(store) as behind, _gc_threshold(GENERATION_GC_THRESHOLD):
+            for unit in units:
+                yield _deliver_unit(generator, behind, outputs, keep, unit)
         return
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=_init_worker, initargs=(options, open_store, outputs, keep)) as pool:

@@ -278,21 +278,21 @@ class TrailWriter:
                 raise error
 
 
-class PutsBehind:
-    """Puts done by a few threads while the caller goes on: a local store's file creations and
-    renames (system calls, run without the GIL) overlap the generation of the next records.
+class Behind:
+    """Calls run by a few threads while the caller goes on (one thread: in submission order), e.g.
+    a local store's file creations and renames or an event index's inserts (system calls and C
+    code, run without the GIL) overlapping the generation of the next records.
 
-    At most ``backlog`` puts wait (memory stays bounded); ``drain`` waits for all of them and
-    raises the first error, as does the ``put`` that finds the backlog full."""
+    At most ``backlog`` calls wait (memory stays bounded); ``drain`` waits for all of them and
+    raises the first error, as does the ``call`` that finds the backlog full."""
 
-    def __init__(self, store: ObjectStore, threads: int = 4, backlog: int = 64):
-        self.store = store
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="trail-put")
+    def __init__(self, threads: int = 4, backlog: int = 64):
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="behind")
         self._backlog = backlog
         self._pending: deque[Future] = deque()
 
-    def put(self, bucket: str, key: str, body: bytes) -> None:
-        self._pending.append(self._pool.submit(self.store.put, bucket, key, body))
+    def call(self, function: Callable[..., object], *args: object) -> None:
+        self._pending.append(self._pool.submit(function, *args))
         while len(self._pending) > self._backlog:
             self._pending.popleft().result()
 
@@ -306,6 +306,30 @@ class PutsBehind:
             self.drain()
         finally:
             self._pool.shutdown(cancel_futures=True)
+
+    def __enter__(self) -> Behind:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        """Drain when the block succeeded; after an error, only stop the threads (that error wins)."""
+        if kind is None:
+            self.close()
+        else:
+            self._pool.shutdown(cancel_futures=True)
+
+
+class PutsBehind(Behind):
+    """A store's ``put`` of log files (no metadata) done behind, by ``Behind``'s threads."""
+
+    def __enter__(self) -> PutsBehind:
+        return self
+
+    def __init__(self, store: ObjectStore, threads: int = 4, backlog: int = 64):
+        super().__init__(threads, backlog)
+        self.store = store
+
+    def put(self, bucket: str, key: str, body: bytes) -> None:
+        self.call(self.store.put, bucket, key, body)
 
 
 class LogFileBatches:
