@@ -16,7 +16,6 @@ import pytest
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.logfiles import (
     LogFileBatcher,
-    batch_into_files,
     encode_log_file,
     iter_log_files,
     log_file_key,
@@ -67,7 +66,7 @@ def stream() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def files(stream) -> list:
-    return batch_into_files(stream, ACCOUNT, "eu-west-1", random.Random(42), "logs/team", "o-abcde12345")
+    return list(iter_log_files(stream, ACCOUNT, "eu-west-1", random.Random(42), "logs/team", "o-abcde12345"))
 
 
 def test_key_layout_with_prefix_and_org():
@@ -146,9 +145,9 @@ def test_batching_looks_like_real_delivery(stream, files):
 
 
 def test_deterministic_for_a_seed(stream, files):
-    again = batch_into_files(stream, ACCOUNT, "eu-west-1", random.Random(42), "logs/team", "o-abcde12345")
+    again = list(iter_log_files(stream, ACCOUNT, "eu-west-1", random.Random(42), "logs/team", "o-abcde12345"))
     assert again == files
-    other = batch_into_files(stream, ACCOUNT, "eu-west-1", random.Random(43), "logs/team", "o-abcde12345")
+    other = list(iter_log_files(stream, ACCOUNT, "eu-west-1", random.Random(43), "logs/team", "o-abcde12345"))
     assert [f.key for f in other] != [f.key for f in files]
 
 
@@ -191,7 +190,7 @@ def test_bad_streams_are_refused():
 def test_real_records_rebatched(real_records):
     invictus = sorted((r for r in real_records if r["recipientAccountId"] == "123837392027"),
                       key=lambda r: r["eventTime"])
-    files = batch_into_files(invictus, "123837392027", "us-east-1", random.Random(5))
+    files = list(iter_log_files(invictus, "123837392027", "us-east-1", random.Random(5)))
     assert len(invictus) > 2000
     assert sum(f.record_count for f in files) == len(invictus)
     for f in files:

@@ -259,8 +259,3 @@ def iter_log_files(records: Iterable[dict], account_id: str, region: str, rng: r
         yield from batcher.add(record)
     yield from batcher.flush()
 
-
-def batch_into_files(records: Iterable[dict], account_id: str, region: str, rng: random.Random,
-                     prefix: str = "", org_id: str | None = None, **options) -> list[LogFile]:
-    """All delivery files of a time-ordered record stream, in delivery order."""
-    return list(iter_log_files(records, account_id, region, rng, prefix, org_id, **options))
