@@ -133,6 +133,7 @@ def seed_history(app: Flask, ask: HistoryRequest) -> dict:
     accounts = [trail.account_id, *(a for a in ask.accounts if a != trail.account_id)]
     org_id = state.config.organization if trail.is_organization else None
     with state.delivery.lock:
+        state.delivery.run()       # apply a queued StartLogging first: history ends where its live chains start
         close_at = state.delivery.history_end(trail, state.config.clock.now())
         end = close_at - HISTORY_MARGIN
         start = end - timedelta(days=ask.days)
