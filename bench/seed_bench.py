@@ -2,7 +2,8 @@
 
     python bench/seed_bench.py [--cli PATH] [--runs N]
 
-`--cli` picks the executable (default: this venv's), e.g. another checkout's venv to compare
+`--cli` is the command to run (default: this venv's `cloudtrail-emulator`), e.g. another checkout's,
+or `"python -m cloudtrail_emulator.emulator.cli"` with `PYTHONPATH` naming another tree, to compare
 before and after. Prints, per run, wall seconds, the child's user and system CPU seconds, and the
 1-minute load average before the run (the machine is shared: wall time follows the load).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -23,7 +25,7 @@ def run_once(cli: str) -> tuple[float, float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory(prefix="seed-bench-") as data_dir:
         began = time.perf_counter()
-        done = subprocess.run([cli, "seed", "--accounts", "3", "--days", "2", "--data-dir", data_dir],
+        done = subprocess.run([*shlex.split(cli), "seed", "--accounts", "3", "--days", "2", "--data-dir", data_dir],
                               capture_output=True, text=True, timeout=600)
         wall = time.perf_counter() - began
     if done.returncode != 0:
