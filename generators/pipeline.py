@@ -105,7 +105,7 @@ class _UnitResult:
     records: list[dict] | None
 
 
-_Output = tuple[TrailTarget, "str | None", "tuple[str, ...] | None"]      # (target, org id, accounts)
+_Output = tuple[TrailTarget, str | None, tuple[str, ...] | None]      # (target, org id, accounts)
 _worker: tuple[UnitGenerator, PutsBehind, list[_Output], bool] | None = None
 
 
