@@ -26,6 +26,10 @@ Killed before step 3, the old body and old record stay; after it, the new body a
 found. No state pairs a body with another body's metadata, and a matching identity means no
 hashing on head or get. Leftovers (temp bodies, stale pending records) are never listed.
 
+An object put without metadata (every log file) gets no record: steps 2 and 4 are skipped and an
+old ``<key>.meta`` is removed after step 3, saving a file creation per object; reads take its
+etag from the body, as below.
+
 When no identity matches (the tree was copied, which changes inodes, or an outside tool rewrote
 the file), the reader hashes the body and takes a record with the same MD5 and size; failing
 that, the file is served as an outside tool left it: with no user metadata.
