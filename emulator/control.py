@@ -5,8 +5,9 @@ the endpoints wrap them. Errors are JSON `{"__type": code, "message": ...}` like
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from importlib import metadata
 from typing import Any
 
@@ -18,16 +19,13 @@ from cloudtrail_emulator.emulator.services.cloudtrail.models import Trail
 from cloudtrail_emulator.emulator.pipeline.delivery import HistoryConflict
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
 from cloudtrail_emulator.emulator.state import EXTENSION_KEY, EmulatorState
-from cloudtrail_emulator.generators.trail.digests import Digest, load_digest
-from cloudtrail_emulator.generators.trail.layout import digest_key
 from cloudtrail_emulator.generators.errors import GeneratorError
-from cloudtrail_emulator.generators.pipeline import RunOptions, TrailTarget, generate, plan_run, write_trail
+from cloudtrail_emulator.generators.pipeline import TrailTarget, plan_run, write_trail
 from cloudtrail_emulator.generators.times import format_time
 
 control = Blueprint("control", __name__, url_prefix="/_emulator")
 #: seeded history stops this long before the live chain starts, so its last files are delivered by then
 HISTORY_MARGIN = timedelta(minutes=6, seconds=1)
-INDEX_CHUNK = 5000
 
 
 def _version() -> str:
@@ -124,7 +122,8 @@ def _find_trail(state: EmulatorState, name_or_arn: str, account_id: str | None) 
 
 def seed_history(app: Flask, ask: HistoryRequest) -> dict:
     """Write `ask.days` of generated history for a trail, ending where its live chains start (now
-    when it is not logging), index the records (deliver=False), and link the live chains to it."""
+    when it is not logging), index the records in the same pass (deliver=False), and link the live
+    chains to it."""
     state = _state(app)
     trail = _find_trail(state, ask.trail, ask.account_id)
     regions = ask.regions or (trail.home_region,)
@@ -135,6 +134,7 @@ def seed_history(app: Flask, ask: HistoryRequest) -> dict:
     accounts = [trail.account_id, *(a for a in ask.accounts if a != trail.account_id)]
     org_id = state.config.organization if trail.is_organization else None
     with state.delivery.lock:
+        state.delivery.run()       # apply a queued StartLogging first: history ends where its live chains start
         close_at = state.delivery.history_end(trail, state.config.clock.now())
         end = close_at - HISTORY_MARGIN
         start = end - timedelta(days=ask.days)
@@ -144,37 +144,21 @@ def seed_history(app: Flask, ask: HistoryRequest) -> dict:
                              trail_name=trail.name, home_region=trail.home_region)
         summary = write_trail(state.store, target, options, keyring=state.keyring, population=population,
                               workers=1, validation=trail.log_file_validation, org_id=org_id,
-                              close_at=close_at)
-        index_run(state, options)
+                              close_at=close_at, sink=index_sink(state))
         if trail.log_file_validation:
-            state.delivery.adopt_history(trail, history_chain_ends(state, trail, target, summary.accounts,
-                                                                    summary.regions, org_id, close_at))
+            state.delivery.adopt_history(trail, summary.chain_ends)
     return {"trail": trail.arn, "records": summary.records, "log_files": summary.log_files,
             "digests": summary.digests, "start": format_time(options.plan.start), "end": format_time(close_at),
             "accounts": list(summary.accounts), "regions": list(summary.regions),
             "organization_id": org_id}
 
 
-def index_run(state: EmulatorState, run: RunOptions) -> None:
-    """A planned run's records (the ones write_trail delivered: same seed and plan) in the event
-    index for LookupEvents, without delivering them again."""
-    plan = run.plan
-    chunk: list[dict] = []
-    for record in generate(count=plan.count, start=plan.start, end=plan.end, seed=run.seed,
-                           accounts=run.accounts, regions=plan.regions, scenarios=run.scenarios):
-        chunk.append(record)
-        if len(chunk) >= INDEX_CHUNK:
-            state.events.add(chunk, deliver=False)
-            chunk = []
-    state.events.add(chunk, deliver=False)
-
-
-def history_chain_ends(state: EmulatorState, trail: Trail, target: TrailTarget, accounts, regions,
-                       org_id: str | None, end: datetime) -> dict[tuple[str, str], Digest]:
-    """Every history chain's final digest (they all end at `end`), for the live chains to adopt."""
-    return {(account, region): load_digest(state.store, target.bucket, digest_key(
-                target.prefix, account, region, trail.name, trail.home_region, end, org_id))
-            for account in accounts for region in regions}
+def index_sink(state: EmulatorState) -> Callable[[list[dict]], None]:
+    """A history writer's record sink: the records in the event index for LookupEvents, in the same
+    pass that writes their files, without delivering them again."""
+    def index(records: list[dict]) -> None:
+        state.events.add(records, deliver=False)
+    return index
 
 
 def deliver_now(app: Flask) -> dict:

@@ -8,10 +8,11 @@ linked to it, so `serve` on the same data dir continues every chain and `aws clo
 validate-logs` walks history and live files as one chain.
 
 Trails: `org-trail` (organization, in the management account) and `account-trail` in each member
-account, all multi-region with log-file validation. The organization trail's history holds every
-account's activity and the scenarios; a member trail's history holds the same baseline records of
-its account (identical records) and that account's scenarios, played at the same times by the same
-principals (their eventIDs differ from the organization trail's copies).
+account, all multi-region with log-file validation. The organization's records are generated once
+(and indexed for LookupEvents in the same pass): the organization trail's history holds every
+account's activity and the scenarios; a member trail's history holds the same records of its
+account, scenarios included (identical records, eventIDs too, as AWS delivers one event to every
+trail that logs it).
 
 Idempotent: a trail the seed made before (listed in `<data_dir>/state/seed.json`) and its history
 are left alone; only what is missing is made. With `endpoint_url` the history goes to `bucket` on
@@ -32,12 +33,12 @@ from cloudtrail_emulator.emulator.app import state_of
 from cloudtrail_emulator.emulator.services.cloudtrail.bucket_policy import cloudtrail_bucket_policy
 from cloudtrail_emulator.emulator.services.cloudtrail.models import Trail
 from cloudtrail_emulator.emulator.config import Clock, EmulatorConfig, SystemClock
-from cloudtrail_emulator.emulator.control import HISTORY_MARGIN, history_chain_ends, index_run
+from cloudtrail_emulator.emulator.control import HISTORY_MARGIN, index_sink
 from cloudtrail_emulator.emulator.server import RunningServer, start_in_thread
 from cloudtrail_emulator.emulator.state import EmulatorState
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
-from cloudtrail_emulator.generators.pipeline import RunOptions, TrailTarget, plan_run, scenario_runs, write_trail
+from cloudtrail_emulator.generators.pipeline import HistoryTrail, TrailTarget, plan_run, write_history
 from cloudtrail_emulator.generators.population import Population, build_population
 from cloudtrail_emulator.generators.scenarios import all_scenarios, get_scenario
 from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
@@ -240,37 +241,26 @@ class _Seeder:
 
     def write_history(self, fresh: list[tuple[_TrailPlan, SeededTrail]], population: Population,
                       specs: list[ScenarioSpec]) -> None:
-        """History for the new trails: one organization-wide run ending before every new live chain."""
+        """History for the new trails: one organization-wide run, generated once, ending before every
+        new live chain; each trail takes its accounts' records, the event index all of them."""
         state, options = self.state, self.options
         with state.delivery.lock:
             trails = {t.arn: self._trail(t.arn) for _, t in fresh}
             ends = {arn: state.delivery.history_end(trail, state.config.clock.now()) for arn, trail in trails.items()}
             end = min(ends.values()) - HISTORY_MARGIN
-            start = end - timedelta(days=options.days)
-            full, _ = plan_run(count=options.count, start=start, end=end, seed=options.seed,
-                               accounts=options.accounts, regions=options.regions, scenarios=specs)
-            played = scenario_runs(full, population)
-            for plan, seeded in fresh:
-                trail = trails[seeded.arn]
-                run = full if plan.organization else _account_run(full, plan.account_id, played)
-                self._write_one(trail, seeded, run, population, ends[seeded.arn])
-            index_run(self.state, full)
+            full, _ = plan_run(count=options.count, start=end - timedelta(days=options.days), end=end,
+                               seed=options.seed, accounts=options.accounts, regions=options.regions, scenarios=specs)
+            history = [_history_trail(trails[seeded.arn], plan, state.config.organization, ends[seeded.arn])
+                       for plan, seeded in fresh]
+            # bulk history skips per-object fsyncs (still atomic), as `generate` does
+            bulk = LocalStore(Path(self.options.data_dir) / "s3", fsync=False)
+            summaries = write_history(bulk, history, full, keyring=state.keyring, population=population,
+                                      workers=1, sink=index_sink(state))
+            for (_, seeded), summary in zip(fresh, summaries):
+                state.delivery.adopt_history(trails[seeded.arn], summary.chain_ends)
+                self.manifest.setdefault("history", {})[seeded.arn] = {
+                    "records": summary.records, "log_files": summary.log_files, "digests": summary.digests}
             self._save()
-
-    def _write_one(self, trail: Trail, seeded: SeededTrail, run: RunOptions, population: Population,
-                   close_at: datetime) -> None:
-        state = self.state
-        org_id = state.config.organization if trail.is_organization else None
-        target = TrailTarget(bucket=trail.s3_bucket, prefix=trail.s3_prefix or "", trail_name=trail.name,
-                             home_region=trail.home_region)
-        # bulk history skips per-object fsyncs (still atomic), as `generate` does
-        bulk = LocalStore(Path(self.options.data_dir) / "s3", fsync=False)
-        summary = write_trail(bulk, target, run, keyring=state.keyring, population=population,
-                              workers=1, validation=True, org_id=org_id, close_at=close_at)
-        state.delivery.adopt_history(trail, history_chain_ends(state, trail, target, summary.accounts,
-                                                                summary.regions, org_id, close_at))
-        self.manifest.setdefault("history", {})[seeded.arn] = {
-            "records": summary.records, "log_files": summary.log_files, "digests": summary.digests}
 
     def _trail(self, arn: str) -> Trail:
         return next(t for t in self.state.cloudtrail.trails() if t.arn == arn)
@@ -287,14 +277,12 @@ def _seeded(trail: Trail, *, created: bool) -> SeededTrail:
                        trail.s3_prefix or "", trail.sns_topic_arn, created=created)
 
 
-def _account_run(full: RunOptions, account: str, played) -> RunOptions:
-    """The organization run restricted to one account: its units (same records) and its scenarios,
-    pinned to the time and principal the organization run played them at."""
-    units = tuple(u for u in full.plan.units if u.account_id == account)
-    plan = dataclasses.replace(full.plan, accounts=(account,), units=units, count=sum(u.total for u in units))
-    specs = tuple(ScenarioSpec(run.scenario.name, run.start, run.principal.key, account)
-                  for run in played if run.account_id == account)
-    return dataclasses.replace(full, plan=plan, scenarios=specs)
+def _history_trail(trail: Trail, plan: _TrailPlan, organization_id: str, close_at: datetime) -> HistoryTrail:
+    """Where a seeded trail's history goes and whose records it takes."""
+    target = TrailTarget(bucket=trail.s3_bucket, prefix=trail.s3_prefix or "", trail_name=trail.name,
+                         home_region=trail.home_region)
+    return HistoryTrail(target, organization_id if trail.is_organization else None,
+                        None if plan.organization else plan.history_accounts, close_at=close_at)
 
 
 def _count_objects(store: ObjectStore, bucket: str, prefix: str = "") -> tuple[int, int]:
@@ -321,20 +309,23 @@ def _seed_external(options: SeedOptions, clock: Clock) -> SeedSummary:
     end = clock.now().replace(microsecond=0)
     full, _ = plan_run(count=options.count, start=end - timedelta(days=options.days), end=end,
                        seed=options.seed, accounts=options.accounts, regions=options.regions, scenarios=specs)
-    played = scenario_runs(full, population)
-    keyring = Keyring(Path(options.data_dir))
     home = options.regions[0]
     summary = SeedSummary(org_id, accounts, list(options.regions), [s.name for s in specs])
-    trails = [(ORG_TRAIL, accounts[0], ORG_TRAIL, full, org_id)]
-    trails += [(ACCOUNT_TRAIL, a, f"{ACCOUNT_TRAIL}-{a}", _account_run(full, a, played), None) for a in accounts[1:]]
-    for name, account, prefix, run, trail_org in trails:
+    trails = [(ORG_TRAIL, accounts[0], ORG_TRAIL, None, org_id)]
+    trails += [(ACCOUNT_TRAIL, a, f"{ACCOUNT_TRAIL}-{a}", (a,), None) for a in accounts[1:]]
+    fresh: list[tuple[SeededTrail, HistoryTrail]] = []
+    for name, account, prefix, takes, trail_org in trails:
         seeded = SeededTrail(name, f"arn:aws:cloudtrail:{home}:{account}:trail/{name}", account,
                              trail_org is not None, bucket, prefix, None)
         if next(iter(store.list(bucket, awslogs_root(prefix))), None) is None:
-            written = write_trail(store, TrailTarget(bucket, prefix, name, home), run, keyring=keyring,
-                                  population=population, workers=1, org_id=trail_org)
-            seeded.records, seeded.log_files, seeded.digests = written.records, written.log_files, written.digests
-            seeded.created = True
+            fresh.append((seeded, HistoryTrail(TrailTarget(bucket, prefix, name, home), trail_org, takes)))
         summary.trails.append(seeded)
-        summary.objects[f"{bucket}/{prefix}"] = _count_objects(store, bucket, f"{prefix}/")
+    if fresh:
+        written = write_history(store, [h for _, h in fresh], full, keyring=Keyring(Path(options.data_dir)),
+                                population=population, workers=1)
+        for (seeded, _), result in zip(fresh, written):
+            seeded.records, seeded.log_files, seeded.digests = result.records, result.log_files, result.digests
+            seeded.created = True
+    for seeded in summary.trails:
+        summary.objects[f"{bucket}/{seeded.prefix}"] = _count_objects(store, bucket, f"{seeded.prefix}/")
     return summary

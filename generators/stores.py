@@ -26,6 +26,10 @@ Killed before step 3, the old body and old record stay; after it, the new body a
 found. No state pairs a body with another body's metadata, and a matching identity means no
 hashing on head or get. Leftovers (temp bodies, stale pending records) are never listed.
 
+An object put without metadata (every log file) gets no record: steps 2 and 4 are skipped and an
+old ``<key>.meta`` is removed after step 3, saving a file creation per object; reads take its
+etag from the body, as below.
+
 When no identity matches (the tree was copied, which changes inodes, or an outside tool rewrote
 the file), the reader hashes the body and takes a record with the same MD5 and size; failing
 that, the file is served as an outside tool left it: with no user metadata.
@@ -325,6 +329,9 @@ class LocalStore:
 
     def _commit(self, bdir: str, key: str, segments: list[str], tmp: str, record: dict) -> None:
         body_path, meta_path = self._paths(bdir, segments)
+        if not record["metadata"]:
+            self._commit_plain(bdir, key, tmp, body_path, meta_path)
+            return
         pending = self._pending(meta_path, record["identity"][0])
         with self._locked(bdir, exclusive=True):
             try:
@@ -349,6 +356,26 @@ class LocalStore:
             os.replace(pending, meta_path)
             if self.fsync:
                 _fsync_dir(os.path.dirname(meta_path))
+
+    def _commit_plain(self, bdir: str, key: str, tmp: str, body_path: str, meta_path: str) -> None:
+        """An object without metadata keeps no record (one file fewer to create: reads take its ETag
+        from the body); a previous record goes after the body is in place, so a crash in between
+        leaves the new body, whose identity that record no longer matches."""
+        with self._locked(bdir, exclusive=True):
+            try:
+                os.makedirs(os.path.dirname(body_path), exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise GeneratorError(f"cannot store {key!r}: a parent path is already an object") from None
+            try:
+                os.replace(tmp, body_path)
+            except IsADirectoryError:
+                raise GeneratorError(f"cannot store {key!r}: keys exist below it ({key}/...)") from None
+            if self.fsync:
+                _fsync_dir(os.path.dirname(body_path))
+            try:
+                os.unlink(meta_path)
+            except (FileNotFoundError, NotADirectoryError):
+                pass
 
     def get(self, bucket: str, key: str) -> StoredObject:
         return self._read(bucket, key, with_body=True)

@@ -9,7 +9,7 @@ import pytest
 
 from cloudtrail_emulator.generators.activity import PERSONAS, persona_of
 from cloudtrail_emulator.generators.catalog import load_catalog
-from cloudtrail_emulator.generators.pipeline import _UnitGenerator, generate, plan_run
+from cloudtrail_emulator.generators.run import UnitGenerator, generate, plan_run
 from cloudtrail_emulator.generators.population import build_population
 from cloudtrail_emulator.generators.records import RecordFactory
 from cloudtrail_emulator.schemas import record_validator
@@ -154,7 +154,7 @@ def test_same_seed_same_records_other_seed_other_records(records):
 def test_a_unit_does_not_depend_on_the_units_made_before_it():
     """Workers make units in any order: each unit's records depend only on (seed, unit, region)."""
     options, population = plan_run(**dict(RUN, count=3000, end=START + timedelta(hours=4)))
-    in_order = [list(_UnitGenerator(options, population).stream(unit)) for unit in options.plan.units]
-    backwards = _UnitGenerator(options)
+    in_order = [list(UnitGenerator(options, population).stream(unit)) for unit in options.plan.units]
+    backwards = UnitGenerator(options)
     for unit in reversed(options.plan.units):
         assert list(backwards.stream(unit)) == in_order[unit.index]

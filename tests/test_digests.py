@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -18,6 +20,7 @@ from cloudtrail_emulator.generators.trail.digests import DigestChain
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
 from cloudtrail_emulator.generators.trail.logfiles import LogFile
+from cloudtrail_emulator.generators.trail.writer import TrailTarget, TrailWriter, WriterState
 from cloudtrail_emulator.generators.stores import LocalStore
 
 ACCOUNT = "123456789012"
@@ -55,6 +58,41 @@ def new_chain(keyring: Keyring, **kw) -> DigestChain:
     return DigestChain(**args)
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A digest as read back from the store."""
+
+    key: str
+    body: bytes
+    metadata: dict[str, str]
+
+    @property
+    def signature(self) -> str:
+        return self.metadata["signature"]
+
+    @property
+    def raw_sha256(self) -> str:
+        return hashlib.sha256(gzip.decompress(self.body)).hexdigest()
+
+    @property
+    def end(self) -> datetime:
+        end = json.loads(gzip.decompress(self.body))["digestEndTime"]
+        return datetime.strptime(end, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def new_writer(keyring: Keyring, tmp_path, state: WriterState | None = None) -> tuple[TrailWriter, LocalStore]:
+    store = LocalStore(tmp_path, fsync=False)
+    if not store.bucket_exists(BUCKET):
+        store.create_bucket(BUCKET)
+    return TrailWriter(store, TrailTarget(BUCKET, "", "org_trail-1", "us-west-2"), keyring, state=state), store
+
+
+def stored_digests(store: LocalStore) -> list[Stored]:
+    """The bucket's digests, oldest first (key names end with the period end)."""
+    keys = sorted(k for k in store.list(BUCKET) if "/CloudTrail-Digest/" in k)
+    return [Stored(k, (obj := store.get(BUCKET, k)).body, dict(obj.metadata)) for k in keys]
+
+
 def verify_signature(keyring: Keyring, body: bytes, metadata: dict[str, str]) -> dict:
     """Check a digest as FORMATS.md section 2 describes, with cryptography only."""
     raw = gzip.decompress(body)
@@ -71,15 +109,16 @@ def verify_signature(keyring: Keyring, body: bytes, metadata: dict[str, str]) ->
     return doc
 
 
-def test_chain_fields_links_and_signatures(keyring):
-    chain = new_chain(keyring)
+def test_chain_fields_links_and_signatures(keyring, tmp_path):
+    writer, store = new_writer(keyring, tmp_path)
+    writer.open_chain(ACCOUNT, REGION, T0)
     first_log = make_log(T0 + timedelta(minutes=8), "2024-05-01T09:20:01Z", "2024-05-01T09:24:59Z", "a")
     second_log = make_log(T0 + timedelta(minutes=28), "2024-05-01T09:19:00Z", "2024-05-01T09:41:00Z", "b")
     late_log = make_log(T0 + timedelta(hours=2, minutes=3), "2024-05-01T11:15:00Z",
                         "2024-05-01T11:18:00Z", "c")
-    for log in (late_log, second_log, first_log):
-        chain.add(log)
-    digests = chain.close_until(T0 + timedelta(hours=3, minutes=59))
+    writer.add_files([late_log, second_log, first_log])
+    writer.close_until(T0 + timedelta(hours=3, minutes=59))
+    digests = stored_digests(store)
     assert len(digests) == 3
     docs = [verify_signature(keyring, d.body, d.metadata) for d in digests]
     for doc in docs:
@@ -117,7 +156,7 @@ def test_chain_fields_links_and_signatures(keyring):
         assert digest.raw_sha256 == hashlib.sha256(raw).hexdigest()
         assert raw == json.dumps(json.loads(raw), separators=(",", ":")).encode()   # compact
         assert digest.body[4:8] == b"\0\0\0\0"                                     # gzip mtime 0
-    assert chain.period_start == T0 + timedelta(hours=3)
+    assert writer.state.chains[f"{ACCOUNT}/{REGION}"].period_start == T0 + timedelta(hours=3)
 
 
 def test_same_input_gives_the_same_bytes(keyring):
@@ -142,29 +181,72 @@ def test_final_digest_may_end_early_and_org_keys(keyring):
 
 
 def test_resume_links_to_the_stored_chain(keyring, tmp_path):
-    store = LocalStore(tmp_path, fsync=False)
-    store.create_bucket(BUCKET)
-    for digest in new_chain(keyring).close_until(T0 + timedelta(hours=2)):
-        store.put(BUCKET, digest.key, digest.body, digest.metadata)
-    stored_last = store.get(BUCKET, digest.key)
+    writer, store = new_writer(keyring, tmp_path)
+    writer.open_chain(ACCOUNT, REGION, T0)
+    writer.close_until(T0 + timedelta(hours=2))
+    stored_last = stored_digests(store)[-1]
+    saved = json.dumps(writer.state.to_json())        # what a crash-safe caller persists
 
-    resumed = DigestChain.resume(store, bucket=BUCKET, prefix="", account_id=ACCOUNT, region=REGION,
-                                 trail_name="org_trail-1", home_region="us-west-2", keyring=keyring)
-    assert resumed.period_start == T0 + timedelta(hours=2)
-    doc = verify_signature(keyring, (nxt := resumed.close_period(resumed.period_end)).body, nxt.metadata)
-    assert doc["previousDigestS3Object"] == digest.key
+    resumed, _ = new_writer(keyring, tmp_path, WriterState.from_json(json.loads(saved)))
+    assert resumed.state.chains[f"{ACCOUNT}/{REGION}"].period_start == T0 + timedelta(hours=2)
+    resumed.close_until(T0 + timedelta(hours=3))
+    nxt = stored_digests(store)[-1]
+    doc = verify_signature(keyring, nxt.body, nxt.metadata)
+    assert doc["previousDigestS3Object"] == stored_last.key
     assert doc["previousDigestHashValue"] == hashlib.sha256(gzip.decompress(stored_last.body)).hexdigest()
     assert doc["previousDigestSignature"] == stored_last.metadata["signature"]
 
-    restarted = DigestChain.resume(store, bucket=BUCKET, prefix="", account_id=ACCOUNT, region=REGION,
-                                   trail_name="org_trail-1", home_region="us-west-2", keyring=keyring,
-                                   started_at=T0 + timedelta(hours=5))
-    doc = json.loads(gzip.decompress(restarted.close_period(restarted.period_end).body))
+    restarted, _ = new_writer(keyring, tmp_path / "restarted")
+    restarted.open_chain(ACCOUNT, REGION, T0 + timedelta(hours=5))
+    restarted.close_until(T0 + timedelta(hours=6))
+    [digest] = stored_digests(restarted.store)
+    doc = json.loads(gzip.decompress(digest.body))
     assert doc["previousDigestS3Object"] is None and doc["digestStartTime"] == "2024-05-01T14:17:23Z"
 
-    with pytest.raises(GeneratorError, match="no digest"):
-        DigestChain.resume(store, bucket=BUCKET, prefix="", account_id=ACCOUNT, region="eu-west-1",
-                           trail_name="org_trail-1", home_region="us-west-2", keyring=keyring)
+    with pytest.raises(GeneratorError, match="outside the trail"):
+        resumed.add_files([dataclasses.replace(make_log(T0 + timedelta(hours=3, minutes=3), "2024-05-01T12:18:00Z",
+                                                        "2024-05-01T12:19:00Z"), region="eu-west-1")])
+
+
+def test_an_interrupted_close_is_written_again_with_the_same_bytes(keyring, tmp_path):
+    """A crash after the early end was journalled: the resumed writer re-writes that digest."""
+    saved: list[str] = []
+    store = LocalStore(tmp_path, fsync=False)
+    store.create_bucket(BUCKET)
+    writer = TrailWriter(store, TrailTarget(BUCKET, "", "org_trail-1", "us-west-2"), keyring,
+                         persist=lambda: saved.append(json.dumps(writer.state.to_json())))
+    writer.open_chain(ACCOUNT, REGION, T0)
+    writer.add_files([make_log(T0 + timedelta(minutes=3), "2024-05-01T09:18:00Z", "2024-05-01T09:19:00Z")])
+    key = f"{ACCOUNT}/{REGION}"
+    end = T0 + timedelta(minutes=41, seconds=5)
+    writer.close({key: end})
+    journalled, moved = saved           # persisted before the digest was written, and after
+    [first] = stored_digests(store)
+
+    resumed, _ = new_writer(keyring, tmp_path / "again", WriterState.from_json(json.loads(journalled)))
+    assert resumed.state.journalled() == {key: end}
+    assert resumed.close(resumed.state.journalled()) == {key: None}
+    [again] = stored_digests(resumed.store)
+    assert (again.key, again.body, again.metadata) == (first.key, first.body, first.metadata)
+    assert resumed.state.chains[key].period_start == end and resumed.state.chains[key].closing is None
+    assert json.loads(moved) == writer.state.to_json() == resumed.state.to_json()
+
+
+def test_an_explicit_batch_written_twice_is_listed_once(keyring, tmp_path):
+    writer, store = new_writer(keyring, tmp_path)
+    records = [{"eventTime": "2024-05-01T09:18:00Z", "recipientAccountId": ACCOUNT, "awsRegion": REGION},
+               {"eventTime": "2024-05-01T09:19:00Z", "recipientAccountId": ACCOUNT, "awsRegion": REGION}]
+    at = T0 + timedelta(minutes=5)
+    first = writer.write_file(records, at, "A" * 16)
+    again = writer.write_file(records, at, "A" * 16)     # a re-run after a crash
+    assert first == again and first.key.endswith("_20240501T0920Z_AAAAAAAAAAAAAAAA.json.gz")  # 09:22:23, floored
+    writer.finish(at + timedelta(minutes=1))
+    [digest] = stored_digests(store)
+    doc = verify_signature(keyring, digest.body, digest.metadata)
+    assert [f["s3Object"] for f in doc["logFiles"]] == [first.key]
+    assert doc["logFiles"][0]["hashValue"] == hashlib.sha256(
+        gzip.decompress(store.get(BUCKET, first.key).body)).hexdigest()
+    assert (doc["digestStartTime"], doc["digestEndTime"]) == ("2024-05-01T09:22:23Z", "2024-05-01T09:23:23Z")
 
 
 def test_bad_input_raises_generator_error(keyring):
@@ -182,11 +264,13 @@ def test_bad_input_raises_generator_error(keyring):
         new_chain(keyring, previous=previous, started_at=previous.end + timedelta(minutes=1))
 
 
-def test_awscli_validator_accepts_the_chain(keyring):
+def test_awscli_validator_accepts_the_chain(keyring, tmp_path):
     """The signature check of `aws cloudtrail validate-logs` itself, run in-process."""
-    chain = new_chain(keyring)
-    chain.add(make_log(T0 + timedelta(minutes=3), "2024-05-01T09:18:00Z", "2024-05-01T09:19:00Z"))
-    for digest in chain.close_until(T0 + timedelta(hours=2)):
+    writer, store = new_writer(keyring, tmp_path)
+    writer.open_chain(ACCOUNT, REGION, T0)
+    writer.add_files([make_log(T0 + timedelta(minutes=3), "2024-05-01T09:18:00Z", "2024-05-01T09:19:00Z")])
+    writer.close_until(T0 + timedelta(hours=2))
+    for digest in stored_digests(store):
         raw = gzip.decompress(digest.body)
         data = json.loads(raw)
         data["_signature"] = digest.metadata["signature"]

@@ -1,5 +1,9 @@
 """The hourly digest chain of one (trail, account, region): building, signing, key names.
 
+`build_digest` is the one place a digest is made (a pure function of chain, period, log files,
+previous digest and keyring); `DigestChain` keeps one chain's open period in memory around it, and
+`generators.trail.writer` keeps chains as serialisable state for the trail writer.
+
 Periods tile time from `started_at` (when validation was turned on, not the top of the hour): each
 digest covers [previous end, end) with end at most one hour later; `close_period(end)` with an
 earlier end delivers a final digest early (StopLogging, DeleteTrail). A log file belongs to the
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -20,12 +24,11 @@ import orjson
 
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
-from cloudtrail_emulator.generators.times import format_time, parse_time, require_utc
-from cloudtrail_emulator.generators.trail.layout import DIGEST, digest_key, folder, parse_name
+from cloudtrail_emulator.generators.times import format_time, require_utc
+from cloudtrail_emulator.generators.trail.layout import digest_key
 
 if TYPE_CHECKING:
     from cloudtrail_emulator.generators.trail.logfiles import LogFile
-    from cloudtrail_emulator.generators.stores import ObjectStore
 
 PERIOD = timedelta(hours=1)
 SIGNATURE_ALGORITHM = "SHA256withRSA"
@@ -51,31 +54,66 @@ def string_to_sign(end_time: str, bucket: str, key: str, raw_sha256: str,
     ).encode()
 
 
-def load_digest(store: ObjectStore, bucket: str, key: str) -> Digest:
-    """A digest read back from a store, e.g. to resume its chain in another process."""
-    obj = store.get(bucket, key)
-    try:
-        raw = zlib.decompress(obj.body, zlib.MAX_WBITS | 16)
-        data = orjson.loads(raw)
-        start, end = parse_time(data["digestStartTime"]), parse_time(data["digestEndTime"])
-        signature = obj.metadata["signature"]
-    except (zlib.error, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise GeneratorError(f"s3://{bucket}/{key} is not a signed digest: {exc}") from None
-    return Digest(key, obj.body, hashlib.sha256(raw).hexdigest(), signature,
-                  dict(obj.metadata), start, end)
+@dataclass(frozen=True)
+class ChainId:
+    """What names and addresses one chain's digests: (trail, account, region) and where they go."""
+
+    bucket: str
+    prefix: str
+    account_id: str
+    region: str
+    trail_name: str
+    home_region: str
+    org_id: str | None = None
+
+    def key(self, end: datetime) -> str:
+        """Object key of the chain's digest ending at `end`."""
+        return digest_key(self.prefix, self.account_id, self.region, self.trail_name, self.home_region,
+                          end, self.org_id)
 
 
-def latest_digest_key(store: ObjectStore, bucket: str, prefix: str, account_id: str, region: str,
-                      trail_name: str, home_region: str, org_id: str | None = None) -> str | None:
-    """Key of the chain's newest digest in the store, or None."""
-    best: tuple[datetime, str] | None = None
-    for key in store.list(bucket, folder(DIGEST, prefix, account_id, region, org_id)):
-        name = parse_name(key.rsplit("/", 1)[-1])
-        if (name is not None and name.kind == DIGEST and (name.trail_name, name.home_region) == (trail_name, home_region)
-                and name.account_id == account_id and name.region == region):
-            if best is None or name.at > best[0]:
-                best = (name.at, key)
-    return None if best is None else best[1]
+def build_digest(chain: ChainId, start: datetime, end: datetime, log_files: Iterable[LogFile],
+                 previous: Digest | None, keyring: Keyring) -> Digest:
+    """The signed digest of `chain` for [start, end) listing `log_files` (in delivery order) and
+    linking to `previous` (None: a starting digest). Pure: the same inputs give the same bytes."""
+    files = sorted(log_files, key=lambda f: (f.delivered_at, f.key))
+    key = chain.key(end)
+    signing_key = keyring.key_for(chain.region, end)
+    end_time = format_time(end)
+    document = {
+        "awsAccountId": chain.account_id,
+        "digestStartTime": format_time(start),
+        "digestEndTime": end_time,
+        "digestS3Bucket": chain.bucket,
+        "digestS3Object": key,
+        "digestPublicKeyFingerprint": signing_key.fingerprint,
+        "digestSignatureAlgorithm": SIGNATURE_ALGORITHM,
+        "newestEventTime": max((f.newest_event_time for f in files), default=None),
+        "oldestEventTime": min((f.oldest_event_time for f in files), default=None),
+        "previousDigestS3Bucket": None if previous is None else chain.bucket,
+        "previousDigestS3Object": None if previous is None else previous.key,
+        "previousDigestHashValue": None if previous is None else previous.raw_sha256,
+        "previousDigestHashAlgorithm": None if previous is None else HASH_ALGORITHM,
+        "previousDigestSignature": None if previous is None else previous.signature,
+        "logFiles": [
+            {
+                "s3Bucket": chain.bucket,
+                "s3Object": f.key,
+                "hashValue": f.sha256,
+                "hashAlgorithm": HASH_ALGORITHM,
+                "newestEventTime": f.newest_event_time,
+                "oldestEventTime": f.oldest_event_time,
+            }
+            for f in files
+        ],
+    }
+    raw = orjson.dumps(document)
+    raw_sha256 = hashlib.sha256(raw).hexdigest()
+    signature = signing_key.sign(string_to_sign(
+        end_time, chain.bucket, key, raw_sha256, None if previous is None else previous.signature
+    )).hex()
+    metadata = {"signature": signature, "signature-algorithm": SIGNATURE_ALGORITHM}
+    return Digest(key, gzip.compress(raw, mtime=0), raw_sha256, signature, metadata, start, end)
 
 
 class DigestChain:
@@ -102,31 +140,6 @@ class DigestChain:
                 f"ends at {format_time(previous.end)}; periods must tile (start a new chain instead)"
             )
         self._pending: list[LogFile] = []
-
-    @classmethod
-    def resume(cls, store: ObjectStore, *, bucket: str, prefix: str, account_id: str, region: str,
-               trail_name: str, home_region: str, keyring: Keyring, org_id: str | None = None,
-               started_at: datetime | None = None) -> DigestChain:
-        """Continue the chain stored in `store`: link to its newest digest, start where it ended.
-
-        With no stored digest, or with `started_at` after the stored chain's end (logging was
-        restarted), the chain begins at `started_at` with a starting digest. To catch up on hours
-        missed while no process ran, resume without `started_at` and call `close_until`.
-        """
-        key = latest_digest_key(store, bucket, prefix, account_id, region, trail_name,
-                                home_region, org_id)
-        previous = None if key is None else load_digest(store, bucket, key)
-        if previous is None and started_at is None:
-            raise GeneratorError(
-                f"no digest of trail {trail_name} in s3://{bucket} for {account_id}/{region} "
-                "to resume, and no start time given"
-            )
-        if previous is not None and started_at is not None and started_at > previous.end:
-            previous = None
-        start = started_at if previous is None else previous.end
-        return cls(bucket=bucket, prefix=prefix, account_id=account_id, region=region,
-                   trail_name=trail_name, home_region=home_region, keyring=keyring,
-                   org_id=org_id, previous=previous, started_at=start)
 
     @property
     def period_start(self) -> datetime:
@@ -164,61 +177,12 @@ class DigestChain:
                 f"digest end {end.isoformat()} must be whole seconds after the period start "
                 f"{format_time(self._start)} and at most one hour later"
             )
-        included = sorted((f for f in self._pending if f.delivered_at < end),
-                          key=lambda f: (f.delivered_at, f.key))
+        included = [f for f in self._pending if f.delivered_at < end]
         self._pending = [f for f in self._pending if f.delivered_at >= end]
-        digest = self._build(end, included)
+        chain = ChainId(self.bucket, self.prefix, self.account_id, self.region, self.trail_name,
+                        self.home_region, self.org_id)
+        digest = build_digest(chain, self._start, end, included, self._previous, self._keyring)
         self._previous = digest
         self._start = end
         return digest
-
-    def close_until(self, until: datetime) -> list[Digest]:
-        """Close every full-hour period that ends at or before `until`."""
-        until = require_utc(until, "time")
-        digests = []
-        while self.period_end <= until:
-            digests.append(self.close_period(self.period_end))
-        return digests
-
-    def _build(self, end: datetime, log_files: list[LogFile]) -> Digest:
-        key = digest_key(self.prefix, self.account_id, self.region, self.trail_name,
-                         self.home_region, end, self.org_id)
-        signing_key = self._keyring.key_for(self.region, end)
-        prev = self._previous
-        end_time = format_time(end)
-        document = {
-            "awsAccountId": self.account_id,
-            "digestStartTime": format_time(self._start),
-            "digestEndTime": end_time,
-            "digestS3Bucket": self.bucket,
-            "digestS3Object": key,
-            "digestPublicKeyFingerprint": signing_key.fingerprint,
-            "digestSignatureAlgorithm": SIGNATURE_ALGORITHM,
-            "newestEventTime": max((f.newest_event_time for f in log_files), default=None),
-            "oldestEventTime": min((f.oldest_event_time for f in log_files), default=None),
-            "previousDigestS3Bucket": None if prev is None else self.bucket,
-            "previousDigestS3Object": None if prev is None else prev.key,
-            "previousDigestHashValue": None if prev is None else prev.raw_sha256,
-            "previousDigestHashAlgorithm": None if prev is None else HASH_ALGORITHM,
-            "previousDigestSignature": None if prev is None else prev.signature,
-            "logFiles": [
-                {
-                    "s3Bucket": self.bucket,
-                    "s3Object": f.key,
-                    "hashValue": f.sha256,
-                    "hashAlgorithm": HASH_ALGORITHM,
-                    "newestEventTime": f.newest_event_time,
-                    "oldestEventTime": f.oldest_event_time,
-                }
-                for f in log_files
-            ],
-        }
-        raw = orjson.dumps(document)
-        raw_sha256 = hashlib.sha256(raw).hexdigest()
-        signature = signing_key.sign(string_to_sign(
-            end_time, self.bucket, key, raw_sha256, None if prev is None else prev.signature
-        )).hex()
-        metadata = {"signature": signature, "signature-algorithm": SIGNATURE_ALGORITHM}
-        return Digest(key, gzip.compress(raw, mtime=0), raw_sha256, signature, metadata,
-                      self._start, end)
 

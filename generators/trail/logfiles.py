@@ -226,3 +226,4 @@ def iter_log_files(records: Iterable[dict], account_id: str, region: str, rng: r
     for record in records:
         yield from batcher.add(record)
     yield from batcher.flush()
+

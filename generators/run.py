@@ -1,0 +1,134 @@
+"""Generated records: a run's plan and the streaming generator of its records.
+
+``generate()`` yields records, reproducibly: every hourly unit of every account draws from its own
+rng seeded by (seed, unit, region), so the same seed and options give the same records whatever the
+number of processes that make them (``generators.pipeline`` writes them as a trail).
+"""
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import random
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+
+from cloudtrail_emulator.generators.activity import ActivityModel
+from cloudtrail_emulator.generators.catalog import load_catalog
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.population import Population, build_population
+from cloudtrail_emulator.generators.records import RecordFactory
+from cloudtrail_emulator.generators.scenarios import ScenarioRun
+from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec, as_spec, play_scenarios
+from cloudtrail_emulator.generators.timeline import UNIT, Plan, Unit, check_regions, make_plan, resolve_range
+from cloudtrail_emulator.generators.times import parse_time
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """What a generation run makes: picklable, so worker processes rebuild the same generator."""
+
+    seed: int
+    accounts: tuple[str, ...] | int
+    plan: Plan
+    scenarios: tuple[ScenarioSpec, ...] = ()
+
+
+def plan_run(
+    *,
+    count: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    seed: int = 0,
+    accounts: int | Sequence[str] = 1,
+    regions: Sequence[str] = ("us-east-1",),
+    now: datetime | None = None,
+    scenarios: Sequence[str | ScenarioSpec] = (),
+) -> tuple[RunOptions, Population]:
+    """Checks the options and plans the run; ``now`` (default: the wall clock) ends an open range.
+
+    ``scenarios`` (names or ``ScenarioSpec``) are attacks played inside the baseline (see
+    ``generators.scenarios``); ``scenario_runs`` gives their records and labels.
+    """
+    if isinstance(accounts, int) and accounts < 1:
+        raise GeneratorError(f"accounts must be at least 1, not {accounts}")
+    population = build_population(seed, accounts if isinstance(accounts, int) else list(accounts))
+    start, end = resolve_range(count, start, end, now or datetime.now(timezone.utc))
+    plan = make_plan(
+        count=count,
+        start=start,
+        end=end,
+        accounts=tuple(a.account_id for a in population.accounts),
+        regions=check_regions(tuple(regions)),
+    )
+    accounts_arg = accounts if isinstance(accounts, int) else tuple(accounts)
+    return RunOptions(seed, accounts_arg, plan, tuple(as_spec(s) for s in scenarios)), population
+
+
+def scenario_runs(options: RunOptions, population: Population | None = None) -> list[ScenarioRun]:
+    """The run's scenarios as played (records and labels), the same records the run's output holds."""
+    return UnitGenerator(options, population).scenario_runs
+
+
+class UnitGenerator:
+    """Makes the records of the run's work units; one per process."""
+
+    def __init__(self, options: RunOptions, population: Population | None = None):
+        self.options = options
+        self.population = population or build_population(
+            options.seed,
+            options.accounts if isinstance(options.accounts, int) else list(options.accounts),
+        )
+        self.factory = RecordFactory(self.population, load_catalog())
+        self.activity = ActivityModel(self.factory)
+        self.scenario_runs = play_scenarios(options.scenarios, options.plan, options.seed, self.factory)
+        self.injected: dict[tuple[str, int], list[dict]] = defaultdict(list)
+        for run in self.scenario_runs:
+            for record in run.records:
+                hour = int((parse_time(record["eventTime"]) - options.plan.start) / UNIT)
+                self.injected[(run.account_id, hour)].append(record)
+
+    def stream(self, unit: Unit) -> Iterator[dict]:
+        """The unit's records in time order, made as they are consumed (memory holds a few records).
+
+        Each region's records come from its own rng in time order and are merged by eventTime; at
+        equal times, the run's region order first, then the scenarios' records.
+        """
+        injected = self.injected.get((unit.account_id, int((unit.start - self.options.plan.start) / UNIT)), [])
+        sources = [self._region_records(unit, region, n) for region, n in unit.counts]
+        return heapq.merge(*sources, sorted(injected, key=_event_time), key=_event_time)
+
+    def _region_records(self, unit: Unit, region: str, n: int) -> Iterator[dict]:
+        """The region's n records in time order: personas' sessions, see ``generators.activity``."""
+        rng = random.Random(f"{self.options.seed}:{unit.index}:{region}")
+        return self.activity.records(rng, unit.account_id, region, unit.start, unit.end, n)
+
+
+def _event_time(record: dict) -> str:
+    return record["eventTime"]
+
+
+def generate(
+    *,
+    count: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    seed: int = 0,
+    accounts: int | Sequence[str] = 1,
+    regions: Sequence[str] = ("us-east-1",),
+    now: datetime | None = None,
+    scenarios: Sequence[str | ScenarioSpec] = (),
+) -> Iterator[dict]:
+    """Yields realistic CloudTrail records, hour by hour; memory does not grow with ``count``.
+
+    Without ``end`` the range ends at ``now`` (default: the wall clock); without ``start`` it spans
+    one day. Pin ``start`` and ``end`` for reproducible output. ``scenarios`` adds attacks (their
+    records come on top of ``count``; ``scenario_runs(plan_run(...)[0])`` gives their labels).
+    """
+    options, population = plan_run(
+        count=count, start=start, end=end, seed=seed, accounts=accounts, regions=regions, now=now,
+        scenarios=scenarios,
+    )
+    generator = UnitGenerator(options, population)
+    for unit in options.plan.units:
+        yield from generator.stream(unit)
