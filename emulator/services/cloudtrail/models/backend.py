@@ -1,4 +1,4 @@
-"""CloudTrail trails: state and rules, plain Python (no HTTP). Moto-style model layer.
+"""CloudTrailBackend: the trails of every account and region, their rules and state, thread-safe.
 
 Trails are keyed by ARN. A multi-region trail is visible (as a shadow trail) in every region; only its
 home region may change it. Listeners hear about lifecycle changes (the delivery scheduler's seam), and
@@ -7,147 +7,33 @@ the delivery code reports back through `record_delivery` and friends (GetTrailSt
 from __future__ import annotations
 
 import base64
-import dataclasses
 import threading
-from dataclasses import dataclass, field
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal, Protocol
 
+from cloudtrail_emulator.emulator.config import Clock
+from cloudtrail_emulator.emulator.persistence import JsonStateFile
+from cloudtrail_emulator.emulator.seams import BucketDirectory, TopicDirectory
 from cloudtrail_emulator.emulator.services.cloudtrail import selectors as sel
 from cloudtrail_emulator.emulator.services.cloudtrail import validation as v
-from cloudtrail_emulator.emulator.services.cloudtrail.bucket_policy import policy_allows_cloudtrail
 from cloudtrail_emulator.emulator.services.cloudtrail.exceptions import (
     InsightNotEnabledException,
-    InsufficientS3BucketPolicyException,
-    InsufficientSnsTopicPolicyException,
     InvalidHomeRegionException,
     InvalidParameterCombinationException,
     InvalidTagParameterException,
     InvalidTokenException,
     MaximumNumberOfTrailsExceededException,
-    NotOrganizationMasterAccountException,
     ResourceNotFoundException,
-    S3BucketDoesNotExistException,
     TagsLimitExceededException,
     TrailAlreadyExistsException,
     TrailNotFoundException,
 )
-from cloudtrail_emulator.emulator.config import Clock
-from cloudtrail_emulator.emulator.persistence import JsonStateFile
-from cloudtrail_emulator.emulator.seams import BucketDirectory, TopicDirectory
-from cloudtrail_emulator.generators.times import parse_iso
+from cloudtrail_emulator.emulator.services.cloudtrail.models.persistence import load_trails, save_trails
+from cloudtrail_emulator.emulator.services.cloudtrail.models.settings import SettingsRules, TrailSettings
+from cloudtrail_emulator.emulator.services.cloudtrail.models.trail import Trail, TrailChange, TrailListener
 
 MAX_TRAILS_PER_REGION = 5
 MAX_TAGS = 50
-_TIMES = ("start_logging_time", "stop_logging_time", "latest_delivery_time",
-          "latest_digest_delivery_time", "latest_notification_time", "latest_delivery_attempt_time")
-
-
-@dataclass
-class TrailStatus:
-    """What GetTrailStatus reports; the delivery code fills the `latest_*` fields."""
-
-    is_logging: bool = False
-    start_logging_time: datetime | None = None
-    start_logging_seq: int | None = None   # the event index's position at StartLogging: delivery starts
-                                           # there even if the process died before it saw the change
-    stop_logging_time: datetime | None = None
-    latest_delivery_time: datetime | None = None
-    latest_delivery_error: str | None = None
-    latest_delivery_attempt_time: datetime | None = None
-    latest_digest_delivery_time: datetime | None = None
-    latest_digest_delivery_error: str | None = None
-    latest_notification_time: datetime | None = None
-    latest_notification_error: str | None = None
-
-
-@dataclass
-class Trail:
-    name: str
-    account_id: str
-    home_region: str
-    s3_bucket: str
-    s3_prefix: str | None = None
-    sns_topic_arn: str | None = None
-    include_global_service_events: bool = True
-    is_multi_region: bool = False
-    log_file_validation: bool = False
-    cloudwatch_log_group_arn: str | None = None
-    cloudwatch_role_arn: str | None = None
-    kms_key_id: str | None = None
-    is_organization: bool = False
-    event_selectors: list[dict] | None = field(default_factory=sel.default_event_selectors)
-    advanced_event_selectors: list[dict] | None = None
-    custom_event_selectors: bool = False
-    insight_selectors: list[dict] = field(default_factory=list)
-    tags: dict[str, str | None] = field(default_factory=dict)
-    status: TrailStatus = field(default_factory=TrailStatus)
-
-    @property
-    def arn(self) -> str:
-        return v.trail_arn(self.home_region, self.account_id, self.name)
-
-    def copy(self) -> "Trail":
-        """A deep copy (what callers outside the lock get), far cheaper than the generic deepcopy."""
-        return dataclasses.replace(
-            self, event_selectors=_clone(self.event_selectors),
-            advanced_event_selectors=_clone(self.advanced_event_selectors),
-            insight_selectors=_clone(self.insight_selectors), tags=dict(self.tags),
-            status=dataclasses.replace(self.status))
-
-    def visible_in(self, region: str) -> bool:
-        return self.home_region == region or self.is_multi_region
-
-    def to_json(self) -> dict:
-        data = dataclasses.asdict(self)
-        data["status"] = {k: (val.isoformat() if isinstance(val, datetime) else val)
-                          for k, val in data["status"].items()}
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict) -> "Trail":
-        status = {k: (parse_iso(val) if k in _TIMES and val else val)
-                  for k, val in data.pop("status").items()}
-        return cls(**data, status=TrailStatus(**status))
-
-
-def _clone(value):
-    """A deep copy of JSON-shaped data (dicts, lists, immutable leaves)."""
-    if isinstance(value, dict):
-        return {k: _clone(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clone(v) for v in value]
-    return value
-
-
-@dataclass(frozen=True)
-class TrailChange:
-    """A lifecycle event for listeners; `trail` is a snapshot taken after the change."""
-
-    kind: Literal["created", "updated", "deleted", "started", "stopped"]
-    trail: Trail
-    at: datetime
-
-
-class TrailListener(Protocol):
-    def __call__(self, change: TrailChange) -> None: ...
-
-
-@dataclass(frozen=True)
-class TrailSettings:
-    """CreateTrail/UpdateTrail arguments; None means "not given" (UpdateTrail keeps the old value)."""
-
-    s3_bucket: str | None = None
-    s3_prefix: str | None = None
-    sns_topic: str | None = None
-    include_global_service_events: bool | None = None
-    is_multi_region: bool | None = None
-    log_file_validation: bool | None = None
-    cloudwatch_log_group_arn: str | None = None
-    cloudwatch_role_arn: str | None = None
-    kms_key_id: str | None = None
-    is_organization: bool | None = None
 
 
 class CloudTrailBackend:
@@ -158,22 +44,14 @@ class CloudTrailBackend:
                  state_file: JsonStateFile | None = None, page_size: int = 50,
                  event_position: Callable[[], int] | None = None):
         self._clock = clock
-        self._buckets = buckets
-        self._topics = topics
-        self.management_account = management_account
-        self.organization_id = organization_id
-        self._relax_bucket_policy = relax_bucket_policy
+        self._rules = SettingsRules(buckets=buckets, topics=topics, management_account=management_account,
+                                    organization_id=organization_id, relax_bucket_policy=relax_bucket_policy)
         self._state_file = state_file
         self._page_size = page_size
         self._event_position = event_position
         self._lock = threading.RLock()
-        self._trails: dict[str, Trail] = {}
+        self._trails: dict[str, Trail] = load_trails(state_file) if state_file is not None else {}
         self._listeners: list[TrailListener] = []
-        if state_file is not None:
-            document = state_file.load()
-            for data in (document or {}).get("trails", []):
-                trail = Trail.from_json(data)
-                self._trails[trail.arn] = trail
 
     # -- seams ---------------------------------------------------------------------------------
 
@@ -252,7 +130,7 @@ class CloudTrailBackend:
         with self._lock:
             trail = Trail(name=name, account_id=account_id, home_region=region,
                           s3_bucket=settings.s3_bucket or "")
-            self._apply(trail, settings, creating=True)
+            self._rules.apply(trail, settings, creating=True)
             if any(t.name == name for t in self._visible(account_id, region)) or (
                     trail.is_multi_region and any(t.name == name and t.account_id == account_id
                                                   for t in self._trails.values())):
@@ -278,7 +156,7 @@ class CloudTrailBackend:
         with self._lock:
             current = self._get_home(account_id, region, name_or_arn)
             updated = current.copy()
-            self._apply(updated, settings, creating=False)
+            self._rules.apply(updated, settings, creating=False)
             self._trails[updated.arn] = updated
             self._save()
             return self._notify("updated", updated)
@@ -289,56 +167,6 @@ class CloudTrailBackend:
             del self._trails[trail.arn]
             self._save()
             self._notify("deleted", trail)
-
-    def _apply(self, trail: Trail, s: TrailSettings, *, creating: bool) -> None:
-        """Validate settings against the trail they would produce, then set them on `trail`."""
-        account, region = trail.account_id, trail.home_region
-        if s.s3_bucket is not None:
-            trail.s3_bucket = v.check_bucket_name(s.s3_bucket)
-        if s.s3_prefix is not None:
-            trail.s3_prefix = v.check_prefix(s.s3_prefix) or None
-        for name in ("include_global_service_events", "is_multi_region", "log_file_validation",
-                     "is_organization"):
-            if getattr(s, name) is not None:
-                setattr(trail, name, getattr(s, name))
-        if trail.is_multi_region and not trail.include_global_service_events:
-            raise InvalidParameterCombinationException(
-                "Multi-Region trail must include global service events.")
-        if trail.is_organization and account != self.management_account:
-            raise NotOrganizationMasterAccountException(
-                f"The request was made by account {account}, which is not the management account "
-                f"of organization {self.organization_id}.")
-        if s.kms_key_id is not None:
-            trail.kms_key_id = (v.kms_key_arn(v.check_kms_key_id(s.kms_key_id), region, account)
-                                if s.kms_key_id else None)
-        if s.cloudwatch_log_group_arn is not None or s.cloudwatch_role_arn is not None:
-            group = s.cloudwatch_log_group_arn if s.cloudwatch_log_group_arn is not None \
-                else trail.cloudwatch_log_group_arn
-            role = s.cloudwatch_role_arn if s.cloudwatch_role_arn is not None else trail.cloudwatch_role_arn
-            v.check_cloudwatch(group or None, role or None)
-            trail.cloudwatch_log_group_arn, trail.cloudwatch_role_arn = group or None, role or None
-        if s.sns_topic is not None:
-            trail.sns_topic_arn = self._checked_topic(s.sns_topic, region, account) if s.sns_topic else None
-        if creating or s.s3_bucket is not None or s.s3_prefix is not None or s.is_organization:
-            self._check_bucket(trail)
-
-    def _checked_topic(self, topic: str, region: str, account: str) -> str:
-        arn = v.topic_arn(topic, region, account)
-        if not self._topics.topic_exists(arn):
-            raise InsufficientSnsTopicPolicyException(
-                f"SNS topic {arn} does not exist or its policy does not let CloudTrail publish.")
-        return arn
-
-    def _check_bucket(self, trail: Trail) -> None:
-        if not self._buckets.bucket_exists(trail.s3_bucket):
-            raise S3BucketDoesNotExistException(f"S3 bucket {trail.s3_bucket} does not exist.")
-        if self._relax_bucket_policy:
-            return
-        org = self.organization_id if trail.is_organization else None
-        if not policy_allows_cloudtrail(self._buckets.bucket_policy(trail.s3_bucket), trail.s3_bucket,
-                                        trail.s3_prefix, trail.account_id, org):
-            raise InsufficientS3BucketPolicyException(
-                f"Incorrect S3 bucket policy is detected for bucket: {trail.s3_bucket}")
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -472,7 +300,7 @@ class CloudTrailBackend:
 
     def _save(self) -> None:
         if self._state_file is not None:
-            self._state_file.save({"trails": [t.to_json() for _, t in sorted(self._trails.items())]})
+            save_trails(self._state_file, self._trails)
 
 
 def _encode_token(arn: str) -> str:
