@@ -1,0 +1,354 @@
+"""LocalStore: buckets as directories of plain files.
+
+Layout and crash safety
+-----------------------
+A bucket is a directory (``<root>/<bucket>/``, or the user's output directory in directory mode);
+object ``key`` is the plain file ``<bucket dir>/<key>``, so gunzip, ls and friends read it as is.
+Everything else the store keeps sits in ``<bucket dir>/.ctemu/`` (the key prefix ``.ctemu/`` is
+reserved and never listed)::
+
+    .ctemu/lock                            flock(2): exclusive while committing, shared while reading
+    .ctemu/tmp/body-*                      bodies being written
+    .ctemu/meta/<key>.meta                 the committed metadata record of <key>
+    .ctemu/meta/<key>.<inode>.pending      a metadata record waiting for the body with that inode
+
+A metadata record is JSON: the user metadata, the etag (MD5 hex) and the *identity* of the body
+file it describes: (inode, size, mtime_ns), which a rename preserves. ``put``:
+
+1. writes the body to ``tmp/``, fsyncs it and takes its identity;
+2. under the exclusive lock, writes ``<key>.<inode>.pending`` and fsyncs it and its directory;
+3. renames the body onto ``<key>``: the commit point; fsyncs the directory;
+4. renames the pending record onto ``<key>.meta``.
+
+A reader (under the shared lock) opens the body, fstats it and takes the record whose identity
+matches: ``<key>.meta``, else ``<key>.<inode>.pending`` (a writer killed between steps 3 and 4).
+Killed before step 3, the old body and old record stay; after it, the new body and its record are
+found. No state pairs a body with another body's metadata, and a matching identity means no
+hashing on head or get. Leftovers (temp bodies, stale pending records) are never listed.
+
+When no identity matches (the tree was copied, which changes inodes, or an outside tool rewrote
+the file), the reader hashes the body and takes a record with the same MD5 and size; failing
+that, the file is served as an outside tool left it: with no user metadata.
+
+Locking uses ``fcntl.flock`` on ``.ctemu/lock`` (POSIX): it orders threads and processes alike,
+because every acquisition opens its own file description. The fsyncs (``fsync=False`` skips them,
+for throwaway trees) make the steps durable in order against power loss too; freshly created
+parent folders rely on the filesystem's journal for their own entries.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.stores.base import (BucketNotEmpty, InvalidBucketName, NoSuchBucket, NoSuchKey,
+                                                        StoredObject)
+from cloudtrail_emulator.generators.stores.names import (DEFAULT_BUCKET, INTERNAL_DIR, check_bucket_name, check_key,
+                                                         clean_metadata)
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _identity(st: os.stat_result) -> list[int]:
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def _load_record(path: str) -> dict | None:
+    """A metadata record, or None when missing or unreadable (a torn leftover)."""
+    try:
+        with open(path, "rb") as fh:
+            record = json.loads(fh.read())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and "etag" in record else None
+
+
+class LocalStore:
+    """Buckets as directories of plain files; see the module docstring for layout and atomicity."""
+
+    def __init__(self, root: Path | str, *, fsync: bool = True):
+        self.root = Path(root)
+        self.fsync = fsync
+        self._single: tuple[str, Path] | None = None
+
+    @classmethod
+    def directory(cls, path: Path | str, bucket: str = DEFAULT_BUCKET, *, fsync: bool = True) -> LocalStore:
+        """A store with one bucket, `bucket`, whose objects sit directly under `path` (path/<key>)."""
+        check_bucket_name(bucket)
+        store = cls(path, fsync=fsync)
+        store._single = (bucket, Path(path))
+        return store
+
+    # -- buckets -------------------------------------------------------------------------------
+
+    def _bucket_dir(self, bucket: str) -> str:
+        if self._single is not None:
+            if bucket != self._single[0]:
+                raise NoSuchBucket(f"no such bucket: {bucket} (this directory holds bucket {self._single[0]})")
+            return str(self._single[1])
+        check_bucket_name(bucket)
+        return os.path.join(self.root, bucket)
+
+    def _existing_bucket_dir(self, bucket: str) -> str:
+        bdir = self._bucket_dir(bucket)
+        if not os.path.isdir(bdir):
+            raise NoSuchBucket(f"no such bucket: {bucket}")
+        return bdir
+
+    def create_bucket(self, bucket: str) -> None:
+        """Create the bucket's directory and the store's files in it; no-op when it exists."""
+        bdir = self._bucket_dir(bucket)
+        try:
+            os.makedirs(os.path.join(bdir, INTERNAL_DIR, "tmp"), exist_ok=True)
+            os.close(os.open(os.path.join(bdir, INTERNAL_DIR, "lock"), os.O_RDWR | os.O_CREAT, 0o644))
+        except OSError as exc:
+            raise GeneratorError(f"cannot create bucket directory {bdir}: {exc.strerror}") from None
+
+    def bucket_exists(self, bucket: str) -> bool:
+        try:
+            return os.path.isdir(self._bucket_dir(bucket))
+        except NoSuchBucket:
+            return False
+
+    def list_buckets(self) -> list[str]:
+        if self._single is not None:
+            return [self._single[0]] if self._single[1].is_dir() else []
+        try:
+            entries = os.scandir(self.root)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        with entries:
+            names = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
+        valid = []
+        for name in names:
+            try:
+                check_bucket_name(name)
+            except InvalidBucketName:
+                continue
+            valid.append(name)
+        return sorted(valid)
+
+    def delete_bucket(self, bucket: str) -> None:
+        """Remove an empty bucket (its directory and the store's files); BucketNotEmpty otherwise."""
+        bdir = self._existing_bucket_dir(bucket)
+        if next(self.list(bucket), None) is not None:
+            raise BucketNotEmpty(f"bucket {bucket} is not empty")
+        shutil.rmtree(bdir)
+
+    # -- objects -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self, bdir: str, exclusive: bool) -> Iterator[None]:
+        path = os.path.join(bdir, INTERNAL_DIR, "lock")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT if exclusive else os.O_RDONLY, 0o644)
+        except FileNotFoundError:
+            if exclusive:
+                raise
+            yield  # nothing was ever written here through a LocalStore: no writer to wait for
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _paths(bdir: str, segments: list[str]) -> tuple[str, str]:
+        """(body path, committed metadata path) of a key."""
+        body = os.path.join(bdir, *segments)
+        meta = os.path.join(bdir, INTERNAL_DIR, "meta", *segments) + ".meta"
+        return body, meta
+
+    @staticmethod
+    def _pending(meta_path: str, inode: int) -> str:
+        return f"{meta_path[:-len('.meta')]}.{inode}.pending"
+
+    def put(self, bucket: str, key: str, body: bytes, metadata: Mapping[str, str] | None = None) -> None:
+        """Write an object and its metadata atomically (both new, or both as before)."""
+        bdir = self._existing_bucket_dir(bucket)
+        segments = check_key(key)
+        if not isinstance(body, (bytes, bytearray, memoryview)):
+            raise GeneratorError(f"cannot store {key!r}: the body must be bytes, not {type(body).__name__}")
+        record = {"metadata": clean_metadata(metadata), "etag": hashlib.md5(body).hexdigest()}
+        tmpdir = os.path.join(bdir, INTERNAL_DIR, "tmp")
+        os.makedirs(tmpdir, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=tmpdir, prefix="body-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(body)
+                fh.flush()
+                if self.fsync:
+                    os.fsync(fh.fileno())
+                record["identity"] = _identity(os.fstat(fh.fileno()))
+            self._commit(bdir, key, segments, tmp, record)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def _commit(self, bdir: str, key: str, segments: list[str], tmp: str, record: dict) -> None:
+        body_path, meta_path = self._paths(bdir, segments)
+        pending = self._pending(meta_path, record["identity"][0])
+        with self._locked(bdir, exclusive=True):
+            try:
+                os.makedirs(os.path.dirname(body_path), exist_ok=True)
+                os.makedirs(os.path.dirname(meta_path), exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise GeneratorError(f"cannot store {key!r}: a parent path is already an object") from None
+            with open(pending, "wb") as fh:
+                fh.write(json.dumps(record, separators=(",", ":")).encode())
+                fh.flush()
+                if self.fsync:
+                    os.fsync(fh.fileno())
+            if self.fsync:
+                _fsync_dir(os.path.dirname(meta_path))
+            try:
+                os.replace(tmp, body_path)
+            except IsADirectoryError:
+                os.unlink(pending)
+                raise GeneratorError(f"cannot store {key!r}: keys exist below it ({key}/...)") from None
+            if self.fsync:
+                _fsync_dir(os.path.dirname(body_path))
+            os.replace(pending, meta_path)
+            if self.fsync:
+                _fsync_dir(os.path.dirname(meta_path))
+
+    def get(self, bucket: str, key: str) -> StoredObject:
+        return self._read(bucket, key, with_body=True)
+
+    def head(self, bucket: str, key: str) -> StoredObject:
+        """Metadata, etag, size and last_modified; body is b"" (read only if the identity check fails)."""
+        return self._read(bucket, key, with_body=False)
+
+    def _read(self, bucket: str, key: str, with_body: bool) -> StoredObject:
+        bdir = self._existing_bucket_dir(bucket)
+        body_path, meta_path = self._paths(bdir, check_key(key))
+        with self._locked(bdir, exclusive=False):
+            try:
+                fd = os.open(body_path, os.O_RDONLY)
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                raise NoSuchKey(f"no such key: s3://{bucket}/{key}") from None
+            st = os.fstat(fd)
+            record = None
+            if stat.S_ISREG(st.st_mode):
+                for candidate in (meta_path, self._pending(meta_path, st.st_ino)):
+                    record = _load_record(candidate)
+                    if record is not None and record.get("identity") == _identity(st):
+                        break
+                    record = None
+        try:
+            if not stat.S_ISREG(st.st_mode):
+                raise NoSuchKey(f"no such key: s3://{bucket}/{key}")
+            data = b""
+            if with_body or record is None:
+                with os.fdopen(os.dup(fd), "rb") as fh:
+                    data = fh.read()
+        finally:
+            os.close(fd)
+        if record is None:
+            record = self._record_by_content(meta_path, data)
+        return StoredObject(
+            body=data if with_body else b"",
+            metadata=dict(record["metadata"]),
+            last_modified=datetime.fromtimestamp(st.st_mtime_ns / 1e9, tz=timezone.utc),
+            etag=record["etag"],
+            size=st.st_size,
+        )
+
+    @staticmethod
+    def _record_by_content(meta_path: str, data: bytes) -> dict:
+        """Slow path: the record (committed or pending) whose MD5 matches the body, else no metadata."""
+        etag = hashlib.md5(data).hexdigest()
+        meta_dir, meta_name = os.path.split(meta_path)
+        stem = meta_name[: -len(".meta")] + "."
+        try:
+            names = [n for n in os.listdir(meta_dir) if n.startswith(stem) and n.endswith(".pending")]
+        except OSError:
+            names = []
+        for candidate in [meta_path, *(os.path.join(meta_dir, n) for n in sorted(names))]:
+            record = _load_record(candidate)
+            if record is not None and record["etag"] == etag and record["identity"][1] == len(data):
+                return record
+        return {"metadata": {}, "etag": etag}
+
+    def delete(self, bucket: str, key: str) -> None:
+        """Remove the object (no error when it is missing) and prune directories left empty."""
+        bdir = self._existing_bucket_dir(bucket)
+        body_path, meta_path = self._paths(bdir, check_key(key))
+        with self._locked(bdir, exclusive=True):
+            for path in (body_path, meta_path):
+                try:
+                    os.unlink(path)
+                except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                    pass
+            self._prune(os.path.dirname(body_path), bdir)
+            self._prune(os.path.dirname(meta_path), os.path.join(bdir, INTERNAL_DIR, "meta"))
+
+    @staticmethod
+    def _prune(directory: str, stop: str) -> None:
+        while len(directory) > len(stop):
+            try:
+                os.rmdir(directory)
+            except OSError as exc:
+                if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
+                    return
+                raise
+            directory = os.path.dirname(directory)
+
+    def list(self, bucket: str, prefix: str = "", start_after: str = "") -> Iterator[str]:
+        """Keys starting with `prefix` and greater than `start_after`, in ascending UTF-8 byte order.
+
+        Only the directory the prefix names is read (``AWSLogs/1/CloudTrail/us-east-1/2024/01/``
+        opens just that folder), and subtrees wholly at or before `start_after` are skipped.
+        """
+        bdir = self._existing_bucket_dir(bucket)
+        head, sep, tail = prefix.encode("utf-8").rpartition(b"/")
+        if head and any(s in (b"", b".", b"..") for s in head.split(b"/")):
+            return iter(())
+        if head.split(b"/")[0] == INTERNAL_DIR.encode():
+            return iter(())
+        start = os.path.join(os.fsencode(bdir), head) if head else os.fsencode(bdir)
+        return self._walk(start, head + sep, tail, start_after.encode("utf-8"), top=not head)
+
+    def _walk(self, directory: bytes, base: bytes, name_prefix: bytes, after: bytes, top: bool) -> Iterator[str]:
+        try:
+            scan = os.scandir(directory)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        with scan:
+            entries = []
+            for entry in scan:
+                name = entry.name
+                if not name.startswith(name_prefix) or (top and name == INTERNAL_DIR.encode()):
+                    continue
+                is_dir = entry.is_dir(follow_symlinks=False)
+                if is_dir or entry.is_file():
+                    entries.append((name + b"/" if is_dir else name, entry.path, is_dir))
+        entries.sort(key=lambda item: item[0])
+        for sort_name, path, is_dir in entries:
+            key = base + sort_name
+            if is_dir:
+                if after >= key and not after.startswith(key):
+                    continue  # every key below sorts at or before start_after
+                yield from self._walk(path, key, b"", after, top=False)
+            elif key > after and b"\\" not in key:
+                try:
+                    yield key.decode("utf-8")
+                except UnicodeDecodeError:
+                    continue  # a foreign file name that is no S3 key
