@@ -4,7 +4,7 @@ The catalog is data (``data/catalog.json.gz``, written by ``tools/build_catalog.
 JSON values whose strings may hold placeholders ``{{name}}`` or ``{{name:arg:arg}}``; a string that is
 exactly one placeholder takes the placeholder's value with its JSON type (an int stays an int).
 ``compile_template`` turns a template once into a fast function of a resolver ``g(name) -> value``;
-``records.py`` owns the placeholder vocabulary and the resolver.
+``records/placeholders.py`` owns the placeholder vocabulary and the resolver.
 """
 from __future__ import annotations
 

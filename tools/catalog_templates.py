@@ -1,7 +1,7 @@
 """Hand-tuned catalog entries and service settings: the events that dominate real trails.
 
 Written from the structure of real CloudTrail records (AWS documentation examples and the
-reference trails); values are placeholders filled per record (vocabulary in generators/records.py).
+reference trails); values are placeholders filled per record (vocabulary in generators/records/placeholders.py).
 ``tools/build_catalog.py`` puts these first and fills the long tail from botocore's models.
 """
 from __future__ import annotations

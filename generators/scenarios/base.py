@@ -20,7 +20,7 @@ from cloudtrail_emulator.generators.population import Population, Principal, ren
 from cloudtrail_emulator.generators.records import RecordFactory, uuid4
 from cloudtrail_emulator.generators.times import format_time
 
-#: CloudTrail's key order (records.py writes the same); overrides are re-sorted to it
+#: CloudTrail's key order (records/factory.py writes the same); overrides are re-sorted to it
 KEY_ORDER = (
     "eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion",
     "sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters",

@@ -1,204 +1,32 @@
 """RecordFactory: one CloudTrail record dict from (rng, time, account, region, principal, catalog entry).
 
-Templates of the catalog are compiled once per entry; per record the factory resolves the placeholders
-they use (each name once per record, so ``{{bucket}}`` in ``bucketName`` and ``Host`` agree).
-Placeholder vocabulary (``{{name}}``, ``{{name.2}}`` for a second independent value of the same kind,
-``{{name:arg}}`` for arguments):
-
-- context: account, region, requestId, callerArn, callerName, action, resourceArn, cipher, az,
-  time (eventTime), ctime (IAM "Jul 10, 2023 11:54:39 AM"), expiry[:seconds] (STS
-  "Mar 6, 2025, 3:28:21 AM"), epochms, isoms (Lambda "2023-07-10T12:25:32.895+0000")
-- fresh values: uuid, UUID, hex:N, HEX:N, alnum:N, ALNUM:N, mixed:N, digits:N, int:lo:hi, akid,
-  asia, b64:N (N random bytes, base64), b64url:N, ip (private), pubip
-- named resources of the account, stable for a population seed (see ``POOLS``): bucket, instance,
-  vpc, subnet, sg, role, user, function, secret, param, kmskey, ...
-
 Records share constant sub-objects of the templates: treat records as read-only.
 """
 from __future__ import annotations
 
-import base64
 import functools
 import random
 from bisect import bisect
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from cloudtrail_emulator.generators.catalog import Catalog, CatalogEntry, EntryBrief, compile_template
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import render_user_agent
-from cloudtrail_emulator.generators.times import format_epoch, format_time
+from cloudtrail_emulator.generators.records.identity import MAX_SESSION_SECONDS, base_identity, with_session_created
+from cloudtrail_emulator.generators.records.placeholders import RecordContext, pick_pooled
+from cloudtrail_emulator.generators.records.pools import POOLS
+from cloudtrail_emulator.generators.records.randoms import BASE32, chars, uuid4
+from cloudtrail_emulator.generators.times import format_epoch
 
 if TYPE_CHECKING:
     from cloudtrail_emulator.generators.population import Population, Principal
 
 GLOBAL_REGION = "us-east-1"
-MAX_SESSION_SECONDS = 12 * 3600
 TLS_SHARE = 0.99          # of calls that can carry tlsDetails (not invoked by a service, not console-internal)
 #: entries at least this likely get generated code for their templates; the long tail gets closures
 CODEGEN_WEIGHT = 0.005
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_HEX = "0123456789abcdef"
-_UPPER_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_LOWER_ALNUM = "0123456789abcdefghijklmnopqrstuvwxyz"
-_MIXED = _LOWER_ALNUM + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_UUID_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in _HEX}  # a hex digit -> RFC 4122 variant digit
-WORDS = ("app", "api", "web", "data", "billing", "orders", "auth", "payments", "analytics", "etl",
-         "reports", "search", "users", "inventory", "media", "notify", "ingest", "backup", "ml", "ops",
-         "build", "deploy", "monitoring", "frontend", "backend", "batch", "events", "audit", "cache")
-ENVS = ("prod", "staging", "dev", "test", "shared")
-
-
-def uuid4(rng: random.Random) -> str:
-    """A random (version 4) UUID string drawn from ``rng``."""
-    # version and variant set on the text: masking a 128-bit int costs twice as much
-    h = "%032x" % rng.getrandbits(128)
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_UUID_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
-
-
-def _chars(rng: random.Random, alphabet: str, n: int) -> str:
-    """n characters of ``alphabet`` (random byte b -> alphabet[b % size]: a slight bias is irrelevant here)."""
-    return rng.randbytes(n).translate(_byte_table(alphabet)).decode()
-
-
-@functools.cache
-def _byte_table(alphabet: str) -> bytes:
-    """The bytes.translate table mapping each byte value b to alphabet[b % len(alphabet)] (ASCII)."""
-    return bytes(ord(alphabet[b % len(alphabet)]) for b in range(256))
-
-
-def _hexid(prefix: str, n: int = 17) -> Callable[[random.Random, str], str]:
-    return lambda r, alias: prefix + "%0*x" % (n, r.getrandbits(4 * n))
-
-
-def _named(pattern: str) -> Callable[[random.Random, str], str]:
-    """Pool maker from a pattern: {w} a word, {e} an environment, {a} the account alias, {h} 4 hex."""
-    def make(r: random.Random, alias: str) -> str:
-        return pattern.format(w=r.choice(WORDS), e=r.choice(ENVS), a=alias, h="%04x" % r.getrandbits(16),
-                              w2=r.choice(WORDS))
-    return make
-
-
-#: kind -> (pool size, maker(rng, account alias)); values are stable per (population seed, account)
-POOLS: dict[str, tuple[int, Callable[[random.Random, str], str]]] = {
-    "bucket": (10, _named("{a}-{w}-{w2}-{h}")), "object": (40, _named("{w}/{e}/{w2}-{h}.json")),
-    "instance": (12, _hexid("i-")), "vpc": (3, _hexid("vpc-")), "subnet": (8, _hexid("subnet-")),
-    "sg": (8, _hexid("sg-")), "rtb": (6, _hexid("rtb-")), "igw": (3, _hexid("igw-")),
-    "eni": (10, _hexid("eni-")), "vol": (12, _hexid("vol-")), "snap": (8, _hexid("snap-")),
-    "ami": (6, _hexid("ami-")), "eipalloc": (4, _hexid("eipalloc-")), "nat": (3, _hexid("nat-")),
-    "acl": (3, _hexid("acl-")), "lt": (3, _hexid("lt-")), "vpce": (2, _hexid("vpce-")),
-    "dopt": (1, _hexid("dopt-")), "sgr": (8, _hexid("sgr-")), "assoc": (8, _hexid("rtbassoc-")),
-    "kmskey": (5, lambda r, a: uuid4(r)),
-    "role": (10, _named("{w}-{e}-role")), "user": (8, _named("{w}-{e}-user")),
-    "policy": (8, _named("{w}-{e}-policy")), "profile": (4, _named("{w}-{e}-instance-profile")),
-    "function": (10, _named("{w}-{w2}-{e}")), "secret": (8, _named("{e}/{w}/{w2}")),
-    "param": (12, _named("/{e}/{w}/{w2}")), "loggroup": (8, _named("/aws/lambda/{w}-{w2}-{e}")),
-    "table": (6, _named("{w}-{e}")), "queue": (6, _named("{w}-{w2}-{e}")), "topic": (5, _named("{w}-{e}-alerts")),
-    "cluster": (3, _named("{w}-{e}")), "db": (4, _named("{w}-{e}-db")), "trail": (2, _named("{a}-{w}-trail")),
-    "stack": (6, _named("{w}-{w2}-{e}")), "zone": (3, lambda r, a: "Z" + _chars(r, _UPPER_ALNUM, 13)),
-    "keypair": (4, _named("{w}-{e}-key")), "repo": (6, _named("{w}-{w2}")), "word": (12, _named("{w}-{w2}")),
-    "detector": (1, lambda r, a: "%032x" % r.getrandbits(128)),
-}
-
-
-class _Record:
-    """Per-record state and the placeholder resolver ``get``."""
-
-    __slots__ = ("factory", "rng", "account", "region", "when", "principal", "entry", "request_id",
-                 "cipher", "cache")
-
-    def __init__(self, factory: RecordFactory, rng: random.Random, account: str, region: str,
-                 when: datetime, principal: Principal | None, entry: CatalogEntry):
-        self.factory, self.rng, self.account, self.region = factory, rng, account, region
-        self.when, self.principal, self.entry = when, principal, entry
-        self.request_id: str | None = None
-        self.cipher = "ECDHE-RSA-AES128-GCM-SHA256"
-        self.cache: dict[str, Any] = {"account": account, "region": region}  # the commonest, up front
-
-    def get(self, name: str) -> Any:
-        cache = self.cache
-        if name in cache:
-            return cache[name]
-        fn, args = _PARSED.get(name) or _parse(name)
-        value = cache[name] = fn(self, args)
-        return value
-
-
-def _pool(rec: _Record, kind: str) -> str:
-    pool = rec.factory._pools.get((rec.account, kind)) or rec.factory.pool(rec.account, kind)
-    return pool[int(len(pool) * rec.rng.random() ** 2)]  # skewed: a few resources get most calls
-
-
-def _caller_arn(rec: _Record) -> str:
-    p = rec.principal
-    arn = p.user_identity.get("arn") if p else None
-    return arn or f"arn:aws:iam::{rec.account}:root"
-
-
-def _expiry(rec: _Record, args: tuple[str, ...]) -> str:
-    t = rec.when + timedelta(seconds=int(args[0]) if args else 3600)
-    hour = t.hour % 12 or 12
-    return f"{MONTHS[t.month - 1]} {t.day}, {t.year}, {hour}:{t.minute:02d}:{t.second:02d} {'AM' if t.hour < 12 else 'PM'}"
-
-
-def _ctime(rec: _Record, args: tuple[str, ...]) -> str:
-    t = rec.when
-    hour = t.hour % 12 or 12
-    return f"{MONTHS[t.month - 1]} {t.day}, {t.year} {hour}:{t.minute:02d}:{t.second:02d} {'AM' if t.hour < 12 else 'PM'}"
-
-
-_Gen = Callable[[_Record, tuple[str, ...]], Any]
-VOCABULARY: dict[str, _Gen] = {
-    "account": lambda rec, a: rec.account,
-    "region": lambda rec, a: rec.region,
-    "requestId": lambda rec, a: rec.request_id,
-    "callerArn": lambda rec, a: _caller_arn(rec),
-    "callerName": lambda rec, a: (rec.principal.username if rec.principal else None) or "root",
-    "action": lambda rec, a: rec.entry.action,
-    "resourceArn": lambda rec, a: rec.factory.compiled(rec.entry).resource_arn(rec.get),
-    "cipher": lambda rec, a: rec.cipher,
-    "az": lambda rec, a: rec.region + "abc"[int(rec.rng.random() * 3)],
-    "time": lambda rec, a: format_time(rec.when),
-    "ctime": _ctime,
-    "expiry": _expiry,
-    "epochms": lambda rec, a: int(rec.when.timestamp()) * 1000,
-    "isoms": lambda rec, a: rec.when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{rec.rng.randrange(1000):03d}+0000",
-    "uuid": lambda rec, a: uuid4(rec.rng),
-    "UUID": lambda rec, a: uuid4(rec.rng).upper(),
-    "hex": lambda rec, a: "%0*x" % (int(a[0]), rec.rng.getrandbits(4 * int(a[0]))),
-    "HEX": lambda rec, a: "%0*X" % (int(a[0]), rec.rng.getrandbits(4 * int(a[0]))),
-    "alnum": lambda rec, a: _chars(rec.rng, _LOWER_ALNUM, int(a[0])),
-    "ALNUM": lambda rec, a: _chars(rec.rng, _UPPER_ALNUM, int(a[0])),
-    "mixed": lambda rec, a: _chars(rec.rng, _MIXED, int(a[0])),
-    "digits": lambda rec, a: _chars(rec.rng, "0123456789", int(a[0])),
-    "int": lambda rec, a: int(a[0]) + int(rec.rng.random() * (int(a[1]) - int(a[0]) + 1)),  # randint, cheaper
-    "akid": lambda rec, a: "AKIA" + _chars(rec.rng, _UPPER_ALNUM, 16),
-    "asia": lambda rec, a: "ASIA" + _chars(rec.rng, _UPPER_ALNUM, 16),
-    "b64": lambda rec, a: base64.b64encode(rec.rng.randbytes(int(a[0]))).decode(),
-    "b64url": lambda rec, a: base64.urlsafe_b64encode(rec.rng.randbytes(int(a[0]))).decode().rstrip("="),
-    "ip": lambda rec, a: f"10.{rec.rng.randrange(256)}.{rec.rng.randrange(256)}.{rec.rng.randrange(1, 255)}",
-    "pubip": lambda rec, a: f"{rec.rng.choice((3, 18, 34, 44, 52, 54))}.{rec.rng.randrange(256)}."
-                            f"{rec.rng.randrange(256)}.{rec.rng.randrange(1, 255)}",
-}
-_PARSED: dict[str, tuple[_Gen, tuple[str, ...]]] = {}
-
-
-def _parse(name: str) -> tuple[_Gen, tuple[str, ...]]:
-    """(generator, arguments) for a placeholder name, memoised."""
-    parsed = _PARSED.get(name)
-    if parsed is None:
-        head, *args = name.split(":")
-        base = head.split(".", 1)[0]
-        if base in VOCABULARY:
-            parsed = (VOCABULARY[base], tuple(args))
-        elif base in POOLS:
-            parsed = (lambda rec, a, kind=base: _pool(rec, kind), ())
-        else:
-            raise GeneratorError(f"unknown catalog placeholder {{{{{name}}}}}")
-        _PARSED[name] = parsed
-    return parsed
 
 
 class _Compiled:
@@ -318,12 +146,12 @@ class RecordFactory:
         key = (principal.key, console)
         base = self._identities.get(key)
         if base is None:
-            base = self._identities[key] = _base_identity(principal, console)
+            base = self._identities[key] = base_identity(principal, console)
         ui, session = base
         if not session:
             return ui
         created = epoch - int(rng.random() * MAX_SESSION_SECONDS)
-        return _with_session_created(ui, format_epoch(created))
+        return with_session_created(ui, format_epoch(created))
 
     def _agent(self, template: str, entry: CatalogEntry) -> str:
         """A user agent with its per-call parts filled for this entry (memoised)."""
@@ -365,7 +193,7 @@ class RecordFactory:
         if entry.global_region:
             region = GLOBAL_REGION
         c = self.compiled(entry)
-        rec = _Record(self, rng, account_id, region, when, principal, entry)
+        rec = RecordContext(self, rng, account_id, region, when, principal, entry)
         if values:
             rec.cache.update(values)
         g = rec.get
@@ -403,7 +231,7 @@ class RecordFactory:
         if style == "uuid":
             rec.request_id = uuid4(rng)
         elif style == "s3":
-            rec.request_id = _chars(rng, _BASE32, 16)  # 16 of [A-Z2-7], as S3's look
+            rec.request_id = chars(rng, BASE32, 16)  # 16 of [A-Z2-7], as S3's look
 
         day = event_time[:10]
         record: dict[str, Any] = {
@@ -452,7 +280,7 @@ class RecordFactory:
         if c.details is not None:
             record["serviceEventDetails"] = c.details(g)
         if entry.vpce_rate and not invoked_by and rng.random() < entry.vpce_rate:
-            record["vpcEndpointId"] = _pool(rec, "vpce")
+            record["vpcEndpointId"] = pick_pooled(rec, "vpce")
         record["eventCategory"] = entry.category
         if tls is not None:
             record["tlsDetails"] = tls
@@ -468,19 +296,3 @@ def _caller_class(principal: Principal | None) -> str:
     if principal.kind == "AWSService" and principal.invoked_by:
         return f"service:{principal.invoked_by}"
     return "console" if principal.console else "api"
-
-
-def _base_identity(principal: Principal, console: bool) -> tuple[dict, bool]:
-    """The principal's userIdentity as written for this kind of call, and whether it holds a session."""
-    ui = principal.user_identity
-    if console:
-        ui = {k: v for k, v in ui.items() if k not in ("accessKeyId", "invokedBy")
-              and not (k == "sessionContext" and ui.get("type") != "AssumedRole")}
-    context = ui.get("sessionContext")
-    return ui, bool(context and "attributes" in context)
-
-
-def _with_session_created(ui: dict, created: str) -> dict:
-    """A copy of ``ui`` with sessionContext.attributes.creationDate set (the rest stays shared)."""
-    context = ui["sessionContext"]  # updating existing keys keeps their places in the copies
-    return {**ui, "sessionContext": {**context, "attributes": {**context["attributes"], "creationDate": created}}}
