@@ -18,7 +18,6 @@ Digest bytes are deterministic too (fixed gzip header, deterministic RSA PKCS#1 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import threading
 from collections import defaultdict
@@ -29,15 +28,16 @@ import orjson
 
 from cloudtrail_emulator.emulator.services.cloudtrail.models import CloudTrailBackend, Trail, TrailChange
 from cloudtrail_emulator.emulator.config import Clock, Wakeup
-from cloudtrail_emulator.emulator.pipeline.delivery_state import ChainState, DeliveryState, TrailDelivery
+from cloudtrail_emulator.emulator.pipeline.delivery_state import DeliveryState, TrailDelivery
 from cloudtrail_emulator.emulator.pipeline.events import EventStore
 from cloudtrail_emulator.emulator.pipeline.insights import InsightDelivery
 from cloudtrail_emulator.emulator.pipeline.selection import trail_selects
 from cloudtrail_emulator.emulator.pipeline.trail_snapshot import TrailSnapshot
-from cloudtrail_emulator.generators.trail.digests import PERIOD, Digest, DigestChain
+from cloudtrail_emulator.generators.trail.digests import PERIOD, ChainId, Digest, build_digest
+from cloudtrail_emulator.generators.trail.writer import ChainState, chain_key, seq_suffix
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
-from cloudtrail_emulator.generators.trail.logfiles import MAX_RECORDS_PER_FILE, SUFFIX_ALPHABET, LogFile, encode_log_file
+from cloudtrail_emulator.generators.trail.logfiles import MAX_RECORDS_PER_FILE, LogFile, encode_log_file
 from cloudtrail_emulator.generators.trail.layout import log_file_key
 from cloudtrail_emulator.generators.stores import ObjectStore
 from cloudtrail_emulator.generators.times import format_time, whole_second
@@ -55,16 +55,6 @@ class HistoryConflict(GeneratorError):
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-def file_suffix(arn: str, account: str, region: str, first: int, last: int) -> str:
-    """16 alphanumerics fixed by (trail, account, region, seq range): re-delivery overwrites."""
-    digest = hashlib.sha256(f"{arn}|{account}|{region}|{first}|{last}".encode()).digest()
-    return "".join(SUFFIX_ALPHABET[b % len(SUFFIX_ALPHABET)] for b in digest[:16])
-
-
-def chain_key(account: str, region: str) -> str:
-    return f"{account}/{region}"
-
 
 class Delivery:
     """The delivery engine and its scheduler thread; every public method is thread-safe."""
@@ -340,7 +330,7 @@ class Delivery:
         records = [record for _, record in items]
         account, region = records[0]["recipientAccountId"], records[0]["awsRegion"]
         body, sha = encode_log_file(records)
-        suffix = file_suffix(arn, account, region, items[0][0], items[-1][0])
+        suffix = seq_suffix(arn, account, region, items[0][0], items[-1][0])
         key = log_file_key(d.prefix, account, region, at, suffix, d.organization_id)
         times = [r["eventTime"] for r in records]
         self.store.put(d.bucket, key, body)
@@ -417,12 +407,9 @@ class Delivery:
         """Write one chain's digest for [period start, end) and move the chain on (in memory)."""
         s, d = td.snapshot, td.snapshot.destination
         account, region = key.split("/")
-        digests = DigestChain(bucket=d.bucket, prefix=d.prefix, account_id=account, region=region,
-                              trail_name=s.name, home_region=s.home_region, keyring=self.keyring,
-                              org_id=d.organization_id, previous=chain.previous, started_at=chain.period_start)
-        for log_file in chain.files:
-            digests.add(log_file)
-        digest = digests.close_period(end)
+        chain_id = ChainId(d.bucket, d.prefix, account, region, s.name, s.home_region, d.organization_id)
+        due = [f for f in chain.files if f.delivered_at < end]     # later files go to the next period
+        digest = build_digest(chain_id, chain.period_start, end, due, chain.previous, self.keyring)
         try:
             self.store.put(d.bucket, digest.key, digest.body, digest.metadata)
         except GeneratorError as exc:

@@ -17,45 +17,14 @@ the trail as it is at start-up, which is what the first format's code read at ea
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from cloudtrail_emulator.emulator.persistence import JsonStateFile
 from cloudtrail_emulator.emulator.pipeline.trail_snapshot import Destination, TrailSnapshot
 from cloudtrail_emulator.generators.errors import GeneratorError
-from cloudtrail_emulator.generators.trail.digests import Digest
-from cloudtrail_emulator.generators.trail.logfiles import LogFile
+from cloudtrail_emulator.generators.trail.writer import ChainState
 from cloudtrail_emulator.generators.times import parse_iso
-
-
-@dataclass
-class ChainState:
-    """One (trail, account, region) digest chain between two closes."""
-
-    period_start: datetime
-    previous: Digest | None = None      # body b"" and no metadata: only key/hash/signature/times matter
-    files: list[LogFile] = field(default_factory=list)
-    closing: datetime | None = None     # end of the digest being written (intent): redone after a crash
-
-    def to_json(self) -> dict:
-        prev = None if self.previous is None else {
-            "key": self.previous.key, "raw_sha256": self.previous.raw_sha256,
-            "signature": self.previous.signature, "start": self.previous.start.isoformat(),
-            "end": self.previous.end.isoformat()}
-        files = [{**asdict(f), "body": None, "delivered_at": f.delivered_at.isoformat()} for f in self.files]
-        return {"period_start": self.period_start.isoformat(), "previous": prev, "files": files,
-                "closing": None if self.closing is None else self.closing.isoformat()}
-
-    @classmethod
-    def from_json(cls, data: dict) -> "ChainState":
-        prev = data.get("previous")
-        previous = None if prev is None else Digest(
-            prev["key"], b"", prev["raw_sha256"], prev["signature"], {}, parse_iso(prev["start"]),
-            parse_iso(prev["end"]))
-        files = [LogFile(**{**f, "body": b"", "delivered_at": parse_iso(f["delivered_at"])})
-                 for f in data.get("files", [])]
-        closing = data.get("closing")
-        return cls(parse_iso(data["period_start"]), previous, files, None if closing is None else parse_iso(closing))
 
 
 @dataclass
