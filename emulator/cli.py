@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -300,6 +301,9 @@ def _run_serve(args: argparse.Namespace) -> int:
         raise GeneratorError("--auth sigv4 needs at least one --access-key ID:SECRET[:ACCOUNT]")
     print(f"cloudtrail-emulator serving on http://{args.host}:{args.port} (data: {args.data_dir})",
           file=sys.stderr, flush=True)
+    # a server started as a background job inherits an ignored SIGINT, and Python then installs no
+    # KeyboardInterrupt handler: Ctrl-C and `kill -INT` (docker's STOPSIGNAL) must still stop it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     serve(config, host=args.host, port=args.port)
     return 0
 

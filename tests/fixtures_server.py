@@ -1,6 +1,7 @@
 """Fixture: the emulator server on a free loopback port, `:memory:` state, stopped afterwards."""
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -57,3 +58,10 @@ def emulator_server() -> Iterator[EmulatorServer]:
         yield server
     finally:
         server.running.stop()
+
+
+def free_port() -> int:
+    """A loopback port free right now (for servers started as subprocesses)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

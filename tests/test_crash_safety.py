@@ -13,7 +13,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +30,7 @@ import requests
 from botocore.config import Config
 
 from cloudtrail_emulator.generators.stores import LocalStore
+from fixtures_server import free_port
 
 BIN = Path(sys.executable).parent
 CLI = BIN / "cloudtrail-emulator"
@@ -41,12 +41,6 @@ BUCKET = "crash-bucket"
 TRAIL = "crash-trail"
 CLIENT_CONFIG = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"},
                        connect_timeout=2, read_timeout=20)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def utc_now() -> datetime:

@@ -16,7 +16,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -29,6 +28,7 @@ import boto3
 import pytest
 import yaml
 from botocore.config import Config
+from fixtures_server import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 DOCKER = REPO / "docker"
@@ -77,12 +77,6 @@ def healthcheck_command(args: str) -> list[str]:
 @pytest.fixture(scope="module")
 def dockerfile() -> list[Instruction]:
     return parse_dockerfile((DOCKER / "Dockerfile").read_text())
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_dockerfile_contract(dockerfile):

@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
+from fixtures_server import free_port
 from botocore.exceptions import EndpointConnectionError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -209,12 +209,6 @@ def test_plugin_in_a_project_with_its_own_generators_emulator_schemas(venv, tmp_
                           env=clean_env(venv), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 passed" in done.stdout, done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def answered(server: subprocess.Popen, log: Path, call):
