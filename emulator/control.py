@@ -167,7 +167,7 @@ def deliver_now(app: Flask) -> dict:
     delivery.deliver_now()
     with delivery.lock:
         return {"trails": {arn: {"cursor": td.cursor,
-                                 "chains": {key: format_time(c.period_start) for key, c in td.chains.items()}}
+                                 "chains": {key: format_time(c.period_start) for key, c in td.writer.chains.items()}}
                            for arn, td in sorted(delivery.state.trails.items())}}
 
 

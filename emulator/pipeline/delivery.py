@@ -33,12 +33,11 @@ from cloudtrail_emulator.emulator.pipeline.events import EventStore
 from cloudtrail_emulator.emulator.pipeline.insights import InsightDelivery
 from cloudtrail_emulator.emulator.pipeline.selection import trail_selects
 from cloudtrail_emulator.emulator.pipeline.trail_snapshot import TrailSnapshot
-from cloudtrail_emulator.generators.trail.digests import PERIOD, ChainId, Digest, build_digest
-from cloudtrail_emulator.generators.trail.writer import ChainState, chain_key, seq_suffix
+from cloudtrail_emulator.generators.trail.digests import PERIOD, Digest
+from cloudtrail_emulator.generators.trail.writer import ChainState, TrailTarget, TrailWriter, chain_key, seq_suffix
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
-from cloudtrail_emulator.generators.trail.logfiles import MAX_RECORDS_PER_FILE, LogFile, encode_log_file
-from cloudtrail_emulator.generators.trail.layout import log_file_key
+from cloudtrail_emulator.generators.trail.logfiles import MAX_RECORDS_PER_FILE
 from cloudtrail_emulator.generators.stores import ObjectStore
 from cloudtrail_emulator.generators.times import format_time, whole_second
 
@@ -140,7 +139,7 @@ class Delivery:
         due = [(self._last_delivery or now) + self.delivery_interval]
         with self.lock:
             due += [c.period_start + self.digest_interval
-                    for t in self.state.trails.values() for c in t.chains.values()]
+                    for t in self.state.trails.values() for c in t.writer.chains.values()]
         return max(min(due), now + RETRY)
 
     def wait_for_run(self, at: datetime, timeout: float) -> bool:
@@ -164,7 +163,7 @@ class Delivery:
             if deliver:     # Insights first: a new detector starts at the trail's undelivered events
                 self.insights.run({a: (td.snapshot, td.cursor) for a, td in self.state.trails.items()}, now)
             for arn, td in list(self.state.trails.items()):
-                if deliver or td.batch is not None:
+                if deliver or td.writer.batch is not None:
                     self._deliver_logs(arn, td, now)
             self._close_due(list(self.state.trails.items()), now)
             if deliver:
@@ -185,12 +184,7 @@ class Delivery:
             number = self._forced_started
             self.run(force_logs=True)
             now = whole_second(self.clock.now())
-            closes = []
-            for arn, td in self.state.trails.items():
-                end = self._closing_end(td, now)
-                closes += [(arn, td, key, chain, min(end, chain.period_start + PERIOD))
-                           for key, chain in td.chains.items()]
-            self._close_many(closes, now)
+            self._close_many({arn: (td, self._final_ends(td, now)) for arn, td in self.state.trails.items()}, now)
             self.state.save()
             self._forced_done = number
 
@@ -258,44 +252,43 @@ class Delivery:
         """Logging (re)starts: new chains, a starting digest first."""
         td = TrailDelivery(cursor=cursor, snapshot=snapshot)
         if snapshot.destination.log_file_validation:
-            td.chains[chain_key(snapshot.account_id, snapshot.home_region)] = ChainState(at)
+            td.writer.chains[chain_key(snapshot.account_id, snapshot.home_region)] = ChainState(at)
         self.state.trails[snapshot.arn] = td
 
     def _finish(self, arn: str, td: TrailDelivery, at: datetime) -> None:
         """StopLogging / DeleteTrail / a new destination: deliver the events up to `at` (the call's
         own record included), then final digests."""
         self._deliver_logs(arn, td, at, until=at)
-        end = self._closing_end(td, at)
-        self._close_many([(arn, td, key, chain, min(end, chain.period_start + PERIOD))
-                          for key, chain in td.chains.items()], at)
-        td.chains.clear()
+        self._close_many({arn: (td, self._final_ends(td, at))}, at)
+        td.writer.chains.clear()
 
     @staticmethod
-    def _closing_end(td: TrailDelivery, now: datetime) -> datetime:
-        """An early end after every file delivered so far (delivery times are clamped to period starts)."""
-        starts = [c.period_start for c in td.chains.values()]
-        return max([now, *starts]) + timedelta(seconds=1)
+    def _final_ends(td: TrailDelivery, now: datetime) -> dict[str, datetime]:
+        """Each chain's early end after every file delivered so far (delivery times are clamped to
+        period starts), at most a full period after its start."""
+        chains = td.writer.chains
+        end = max([now, *(c.period_start for c in chains.values())]) + timedelta(seconds=1)
+        return {key: min(end, chain.period_start + PERIOD) for key, chain in chains.items()}
 
     # -- log files -----------------------------------------------------------------------------
 
     def _deliver_logs(self, arn: str, td: TrailDelivery, now: datetime,
                       until: datetime | None = None) -> None:
         """Write the events after the cursor (only those up to `until` when given) as log files."""
-        if td.batch is None:
+        if td.writer.batch is None:
             last = self.events.max_seq()
             if last <= td.cursor:
                 return
-            at = max([now, *(c.period_start for c in td.chains.values())])
-            td.batch = (last, at)
-            self.state.save()
-        last, at = td.batch
+            at = max([now, *(c.period_start for c in td.writer.chains.values())])
+            self._writer(arn, td).begin_batch(last, at)
+        last, at = td.writer.batch
         try:
             files = self._write_batch(arn, td.snapshot, td, last, at, until)
         except GeneratorError as exc:
             self.backend.record_delivery(arn, at, error=str(exc))
             return
-        td.cursor, td.batch = last, None
-        self.state.save()
+        td.cursor = last
+        self._writer(arn, td).end_batch()
         if files:
             self.backend.record_delivery(arn, at)
             self._notify(arn, td.snapshot, files, at)
@@ -326,20 +319,17 @@ class Delivery:
 
     def _write_file(self, arn: str, td: TrailDelivery, items: list[tuple[int, dict]],
                     at: datetime) -> str:
-        d = td.snapshot.destination
+        """One log file of one account and region; its key is fixed by the trail and the seq range."""
         records = [record for _, record in items]
-        account, region = records[0]["recipientAccountId"], records[0]["awsRegion"]
-        body, sha = encode_log_file(records)
-        suffix = seq_suffix(arn, account, region, items[0][0], items[-1][0])
-        key = log_file_key(d.prefix, account, region, at, suffix, d.organization_id)
-        times = [r["eventTime"] for r in records]
-        self.store.put(d.bucket, key, body)
-        if d.log_file_validation:
-            chain = td.chains.setdefault(chain_key(account, region), ChainState(at))
-            if all(f.key != key for f in chain.files):
-                chain.files.append(LogFile(key, b"", sha, at, min(times), max(times), account, region,
-                                           len(records)))
-        return key
+        suffix = seq_suffix(arn, records[0]["recipientAccountId"], records[0]["awsRegion"], items[0][0], items[-1][0])
+        return self._writer(arn, td).write_file(records, at, suffix).key
+
+    def _writer(self, arn: str, td: TrailDelivery) -> TrailWriter:
+        """The trail writer over `td`'s state, by the trail's snapshot; it persists through `self.state`."""
+        s, d = td.snapshot, td.snapshot.destination
+        return TrailWriter(self.store, TrailTarget(d.bucket, d.prefix, s.name, s.home_region), self.keyring,
+                           org_id=d.organization_id, validation=d.log_file_validation, state=td.writer,
+                           interval=self.digest_interval, persist=self.state.save)
 
     def _notify(self, arn: str, trail: TrailSnapshot, keys: list[str], at: datetime) -> None:
         publish = self._publisher()
@@ -357,69 +347,49 @@ class Delivery:
 
     def _finish_interrupted_closes(self, now: datetime) -> None:
         """Digests whose write a crash interrupted: write them again with the journalled end."""
-        self._close_many([(arn, td, key, chain, chain.closing) for arn, td in self.state.trails.items()
-                          for key, chain in td.chains.items() if chain.closing is not None], now)
+        self._close_many({arn: (td, {}) for arn, td in self.state.trails.items() if td.writer.journalled()}, now)
 
     def _close_due(self, trails: list[tuple[str, TrailDelivery]], now: datetime) -> None:
         """Close every full period that is due, in rounds (a chain behind by several periods takes
         one round each); a chain whose digest failed waits for the next run."""
-        pending = [(arn, td, key, chain) for arn, td in trails for key, chain in td.chains.items()]
-        while pending:
-            due = [p for p in pending if p[3].period_start + self.digest_interval <= now]
-            written = self._close_many([(*p, p[3].period_start + self.digest_interval) for p in due], now)
-            pending = [p for p, ok in zip(due, written) if ok]
+        failed: dict[str, set[str]] = defaultdict(set)
+        while True:
+            due = {arn: (td, {key: chain.period_start + self.digest_interval
+                              for key, chain in td.writer.chains.items()
+                              if chain.period_start + self.digest_interval <= now and key not in failed[arn]})
+                   for arn, td in trails}
+            due = {arn: closes for arn, closes in due.items() if closes[1]}
+            if not due:
+                return
+            for arn, keys in self._close_many(due, now).items():
+                failed[arn] |= keys
 
-    def _close_many(self, closes: list[tuple[str, TrailDelivery, str, ChainState, datetime]],
-                    now: datetime) -> list[bool]:
-        """Write the digest for [period start, end) of each (arn, trail delivery, chain key, chain,
-        end) and move its chain on; False where the write failed.
+    def _close_many(self, closes: dict[str, tuple[TrailDelivery, dict[str, datetime]]],
+                    now: datetime) -> dict[str, set[str]]:
+        """Close each trail's chains at the given ends (chain key -> end) through its trail writer,
+        and write any end journalled before; per trail, the chain keys whose digest write failed.
 
         Crash safety as one chain at a time, with two state saves for the whole batch instead of two
-        per chain: every end is journalled (`closing`) before any digest is written, and the moved
-        chains are saved after all writes; a crash in between re-writes the journalled digests
-        (the same bytes under the same keys) on the next run."""
-        journal = False
-        for _, _, _, chain, end in closes:
-            if end <= chain.period_start:
-                chain.closing = None
-            elif chain.closing != end:
-                chain.closing = end         # journal the end first: an early end is not re-derivable
-                journal = True
-        if journal:
+        per chain: every end is journalled before any digest is written, and the moved chains are
+        saved after all writes; a crash in between re-writes the journalled digests (the same bytes
+        under the same keys) on the next run."""
+        writers = {arn: self._writer(arn, td) for arn, (td, _) in closes.items()}
+        if any([writer.journal(closes[arn][1]) for arn, writer in writers.items()]):
             self.state.save()
-        results, delivered = [], []
-        for arn, td, key, chain, end in closes:
-            if end <= chain.period_start:
-                results.append(True)
-                continue
-            written = self._write_digest(arn, td, key, chain, end, now)
-            results.append(written)
-            if written:
+        failed: dict[str, set[str]] = {}
+        delivered = []
+        for arn, writer in writers.items():
+            results = writer.write_journalled()
+            failed[arn] = {key for key, error in results.items() if error is not None}
+            for error in {str(e) for e in results.values() if e is not None}:
+                self.backend.record_digest_delivery(arn, now, error=error)
+            if any(error is None for error in results.values()):
                 delivered.append(arn)
         if delivered:
             self.state.save()
-        for arn in dict.fromkeys(delivered):        # each save rewrites the trails' state file
+        for arn in delivered:        # each record rewrites the trails' state file
             self.backend.record_digest_delivery(arn, now)
-        return results
-
-    def _write_digest(self, arn: str, td: TrailDelivery, key: str, chain: ChainState, end: datetime,
-                      now: datetime) -> bool:
-        """Write one chain's digest for [period start, end) and move the chain on (in memory)."""
-        s, d = td.snapshot, td.snapshot.destination
-        account, region = key.split("/")
-        chain_id = ChainId(d.bucket, d.prefix, account, region, s.name, s.home_region, d.organization_id)
-        due = [f for f in chain.files if f.delivered_at < end]     # later files go to the next period
-        digest = build_digest(chain_id, chain.period_start, end, due, chain.previous, self.keyring)
-        try:
-            self.store.put(d.bucket, digest.key, digest.body, digest.metadata)
-        except GeneratorError as exc:
-            self.backend.record_digest_delivery(arn, now, error=str(exc))
-            return False
-        chain.previous = Digest(digest.key, b"", digest.raw_sha256, digest.signature, {},
-                                digest.start, digest.end)
-        chain.files = [f for f in chain.files if f.delivered_at >= end]
-        chain.period_start, chain.closing = end, None
-        return True
+        return failed
 
     # -- seeded history ------------------------------------------------------------------------
 
@@ -431,12 +401,12 @@ class Delivery:
         with self.lock:
             self._apply_changes()
         td = self.state.trails.get(trail.arn)
-        if td is None or not td.chains:
+        if td is None or not td.writer.chains:
             return whole_second(now)
-        if any(c.previous is not None for c in td.chains.values()):
+        if any(c.previous is not None for c in td.writer.chains.values()):
             raise HistoryConflict(f"trail {trail.name} already delivered digests; seed history before "
                                  "its first digest (or reset and start again)")
-        return min(c.period_start for c in td.chains.values())
+        return min(c.period_start for c in td.writer.chains.values())
 
     def adopt_history(self, trail: Trail, last_digests: dict[tuple[str, str], Digest]) -> None:
         """Link the trail's live chains to the last digests of seeded history that end where they start."""
@@ -444,7 +414,7 @@ class Delivery:
         if td is None or not td.snapshot.destination.log_file_validation:
             return
         for (account, region), digest in last_digests.items():
-            chain = td.chains.setdefault(chain_key(account, region), ChainState(digest.end))
+            chain = td.writer.chains.setdefault(chain_key(account, region), ChainState(digest.end))
             if chain.period_start == digest.end and chain.previous is None:
                 chain.previous = Digest(digest.key, b"", digest.raw_sha256, digest.signature, {},
                                         digest.start, digest.end)

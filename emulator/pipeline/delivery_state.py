@@ -18,37 +18,29 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from cloudtrail_emulator.emulator.persistence import JsonStateFile
 from cloudtrail_emulator.emulator.pipeline.trail_snapshot import Destination, TrailSnapshot
 from cloudtrail_emulator.generators.errors import GeneratorError
-from cloudtrail_emulator.generators.trail.writer import ChainState
-from cloudtrail_emulator.generators.times import parse_iso
+from cloudtrail_emulator.generators.trail.writer import WriterState
 
 
 @dataclass
 class TrailDelivery:
-    """Delivery progress of one trail."""
+    """Delivery progress of one trail: its event cursor, its snapshot, its trail writer's state."""
 
     cursor: int                                  # highest event seq already in log files (or skipped)
     snapshot: TrailSnapshot                      # what the trail selects, where its chains go
-    batch: tuple[int, datetime] | None = None    # (up-to seq, delivery time) being written now
-    chains: dict[str, ChainState] = field(default_factory=dict)   # "account/region" -> chain
+    writer: WriterState = field(default_factory=WriterState)   # chains and the journalled batch
 
     def to_json(self) -> dict:
-        return {"cursor": self.cursor, "snapshot": self.snapshot.to_json(),
-                "batch": None if self.batch is None else [self.batch[0], self.batch[1].isoformat()],
-                "chains": {k: c.to_json() for k, c in sorted(self.chains.items())}}
+        return {"cursor": self.cursor, "snapshot": self.snapshot.to_json(), **self.writer.to_json()}
 
     @classmethod
     def from_json(cls, data: dict) -> "TrailDelivery":
-        batch = data.get("batch")
         snapshot = TrailSnapshot.from_json(data["snapshot"]) if "snapshot" in data else \
             _first_format_snapshot(data["settings"])
-        return cls(data["cursor"], snapshot,
-                   None if batch is None else (batch[0], parse_iso(batch[1])),
-                   {k: ChainState.from_json(c) for k, c in data.get("chains", {}).items()})
+        return cls(data["cursor"], snapshot, WriterState.from_json(data))
 
 
 def _first_format_snapshot(settings: dict) -> TrailSnapshot:
