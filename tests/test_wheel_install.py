@@ -243,5 +243,10 @@ def test_console_script_generate_validate_serve(venv, tmp_path):
     finally:
         if server.poll() is None:
             os.kill(server.pid, signal.SIGINT)
-        code = server.wait(timeout=30)
+        try:
+            code = server.wait(timeout=30)
+        except subprocess.TimeoutExpired:       # a server that ignores SIGINT must not outlive the test
+            server.kill()
+            server.wait()
+            raise
     assert code == 130, log.read_text()                  # SIGINT: a clean KeyboardInterrupt exit
