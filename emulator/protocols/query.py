@@ -151,9 +151,12 @@ QueryHandler = Callable[[RequestContext, dict], dict]
 
 
 class QueryService:
-    """One Query service: `Action=` -> a handler, input parsed and output written by the model."""
+    """One Query service: `Action=` -> a handler, input parsed and output written by the model.
+    A modelled action without a handler answers `InvalidAction`, or the error `unsupported` makes
+    for it (then the call is not recorded: see `errors.not_available`)."""
 
-    def __init__(self, model: ServiceModel, handlers: Mapping[str, QueryHandler]):
+    def __init__(self, model: ServiceModel, handlers: Mapping[str, QueryHandler],
+                 unsupported: Callable[[str], AwsError] | None = None):
         unknown = set(handlers) - set(model.operation_names)
         if unknown:
             raise ValueError(f"handlers for operations not in the {model.service_name} model: {unknown}")
@@ -161,6 +164,7 @@ class QueryService:
         self.event_source = f"{model.endpoint_prefix}.amazonaws.com"
         self.namespace = namespace(model)
         self._handlers = dict(handlers)
+        self._unsupported = unsupported
 
     def handle(self, request: Request, ctx: RequestContext) -> Response:
         """Answer one Query request (form POST or GET with `Action=`); `ctx` records the call."""
@@ -174,6 +178,9 @@ class QueryService:
                 raise AwsError(f"The action {action} is not valid for this web service.", code="InvalidAction")
             ctx.request_parameters = camel({k: v for k, v in values.items() if k not in ("Action", "Version")}) or None
             handler = self._handlers.get(action)
+            if handler is None and self._unsupported is not None:
+                ctx.addressed(self.event_source, None)
+                raise self._unsupported(action)
             if handler is None:
                 raise AwsError(f"The action {action} is not supported by cloudtrail-emulator",
                                code="InvalidAction")
