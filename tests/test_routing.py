@@ -14,6 +14,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
@@ -53,15 +54,15 @@ def aws(server: EmulatorServer, *args: str, key: str = "testing") -> subprocess.
                           timeout=120)
 
 
-def lookup(server: EmulatorServer, key: str, value: str, account: str = "testing") -> list[dict]:
-    """Records LookupEvents shows the caller for one attribute."""
-    pages = server.cloudtrail(access_key=account).get_paginator("lookup_events").paginate(
+def lookup(server: EmulatorServer, key: str, value: str) -> list[dict]:
+    """Records LookupEvents shows the default account's caller for one attribute."""
+    pages = server.cloudtrail().get_paginator("lookup_events").paginate(
         LookupAttributes=[{"AttributeKey": key, "AttributeValue": value}])
     return [json.loads(e["CloudTrailEvent"]) for page in pages for e in page["Events"]]
 
 
 def every_record(server: EmulatorServer) -> list[dict]:
-    """Every record in the event store, read through the control API's neighbour: the index itself."""
+    """Every record in the event store (all accounts and regions), read from the index itself."""
     return [json.loads(body) for _, body in server.state.events.since(0, 100_000)]
 
 
@@ -256,3 +257,25 @@ def test_moto_api_reset(server):
     assert not lookup(server, "EventName", "CreateTrail")
     wrong = requests.get(server.url + "/moto-api/reset", timeout=30)
     assert wrong.status_code == 400 and wrong.json() == {"Error": "Need to POST to reset Moto"}
+
+
+def test_under_sigv4_the_verified_key_is_the_caller_and_ec2_refusals_are_ec2_shaped():
+    config = EmulatorConfig(seed=0, auth="sigv4", access_keys=(AccessKey("AKIAROUTINGKEY000001", "s3cret", OTHER),))
+    running = start_emulator(config)
+    try:
+        def client(service: str):
+            return boto3.client(service, endpoint_url=running.url, region_name="eu-west-1",
+                                aws_access_key_id="AKIAROUTINGKEY000001", aws_secret_access_key="s3cret")
+        identity = client("sts").get_caller_identity()
+        assert identity["Account"] == OTHER and identity["Arn"] == f"arn:aws:iam::{OTHER}:user/emulator"
+        records = [json.loads(e["CloudTrailEvent"]) for e in client("cloudtrail").lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetCallerIdentity"}])["Events"]]
+        assert len(records) == 1 and records[0]["userIdentity"]["accessKeyId"] == "AKIAROUTINGKEY000001"
+        assert records[0]["recipientAccountId"] == OTHER and records[0]["awsRegion"] == "eu-west-1"
+        unsigned = requests.post(running.url + "/", data={"Action": "DescribeRegions", "Version": "2016-11-15"},
+                                 timeout=30)
+        assert unsigned.status_code == 403
+        root = ET.fromstring(unsigned.content)
+        assert root.tag == "Response" and root.findtext("Errors/Error/Code") == "MissingAuthenticationToken"
+    finally:
+        running.running.stop()

@@ -69,7 +69,7 @@ S3_MESSAGES = {
 def auth_error(kind: str, detail: str | None = None) -> AwsError:
     """The AWS error for a failure `kind`, coded for the current request's protocol."""
     protocol = classify(request)
-    column = 1 if protocol is Protocol.S3 else 2 if protocol is Protocol.QUERY else 0
+    column = 1 if protocol is Protocol.S3 else 2 if protocol in (Protocol.QUERY, Protocol.EC2) else 0
     code, status = ERRORS[kind][column]
     messages = S3_MESSAGES if column == 1 else MESSAGES
     return AwsError(detail or messages.get(kind) or MESSAGES.get(kind, code), code=code, status=status)
