@@ -16,6 +16,7 @@ from enum import Enum
 from functools import lru_cache
 
 from botocore.exceptions import DataNotFoundError, UnknownServiceError
+from botocore.loaders import Loader
 from flask import Request, Response
 from werkzeug.exceptions import HTTPException
 
@@ -24,7 +25,7 @@ from cloudtrail_emulator.emulator.protocols.context import RequestContext
 from cloudtrail_emulator.emulator.protocols.ec2 import ec2_error
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
 from cloudtrail_emulator.emulator.protocols.json11 import JsonResponse, error_response, target_prefixes
-from cloudtrail_emulator.emulator.protocols.query import namespace, query_error
+from cloudtrail_emulator.emulator.protocols.query import metadata_namespace, namespace, query_error
 from cloudtrail_emulator.emulator.protocols.service_models import load_service_model
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
@@ -86,15 +87,21 @@ def credential_of(request: Request) -> Credential:
 
 
 @lru_cache(maxsize=256)
-def _model_protocol(service: str) -> Protocol | None:
-    """The protocol of a botocore service named `service`, None when botocore has no such model."""
+def _model_metadata(service: str) -> dict | None:
+    """The metadata of botocore's model named `service` (None: no such model); only the metadata is
+    kept, so requests signed for many services do not keep their whole models in memory."""
     if not _SERVICE_NAME.match(service):
         return None
     try:
-        model = load_service_model(service)
+        return dict(Loader().load_service_model(service, "service-2")["metadata"])
     except (UnknownServiceError, DataNotFoundError):
         return None
-    return _MODEL_PROTOCOLS.get(model.metadata.get("protocol", ""))
+
+
+def _model_protocol(service: str) -> Protocol | None:
+    """The protocol of botocore's model named `service`, None when there is no such model."""
+    metadata = _model_metadata(service)
+    return None if metadata is None else _MODEL_PROTOCOLS.get(metadata.get("protocol", ""))
 
 
 def _shape_protocol(request: Request) -> Protocol:
@@ -180,10 +187,9 @@ def to_flask(response: JsonResponse) -> Response:
 
 
 def _namespace(service: str | None) -> str:
-    """The XML namespace of a Query service's error documents (SNS's for no service)."""
-    if service is not None and _model_protocol(service) is not None:
-        return namespace(load_service_model(service))
-    return namespace(load_service_model("sns")) if service is None else f"https://{service}.amazonaws.com/doc/"
+    """The XML namespace of a Query service's error documents (SNS's when the service has no model)."""
+    metadata = None if service is None else _model_metadata(service)
+    return metadata_namespace(metadata) if metadata is not None else namespace(load_service_model("sns"))
 
 
 def error_for(route: Route, error: AwsError, request: Request, request_id: str) -> Response:

@@ -120,10 +120,15 @@ def _xml(shape: Shape, value: Any, name: str) -> str:
 
 def namespace(model: ServiceModel) -> str:
     """The XML namespace of a Query service's documents."""
-    found = model.metadata.get("xmlNamespace")
+    return metadata_namespace(model.metadata)
+
+
+def metadata_namespace(metadata: Mapping[str, Any]) -> str:
+    """The XML namespace a botocore model's `metadata` names (else the endpoint's `/doc/<version>/`)."""
+    found = metadata.get("xmlNamespace")
     if isinstance(found, dict):
         found = found.get("uri")
-    return found or f"http://{model.endpoint_prefix}.amazonaws.com/doc/{model.api_version}/"
+    return found or f"http://{metadata.get('endpointPrefix')}.amazonaws.com/doc/{metadata.get('apiVersion')}/"
 
 
 def query_response(operation: OperationModel, result: dict, request_id: str) -> Response:
