@@ -3,6 +3,7 @@ SNS seam (Query), plus the `/_emulator/` control API. No module-level state: it 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
@@ -11,6 +12,7 @@ from cloudtrail_emulator.emulator.protocols.sigv4 import SigV4Verifier
 from cloudtrail_emulator.emulator.control import control, moto_api
 from cloudtrail_emulator.emulator.config import EmulatorConfig
 from cloudtrail_emulator.emulator.protocols import context
+from cloudtrail_emulator.emulator.protocols.context import RequestContext
 from cloudtrail_emulator.emulator.protocols.dispatch import (Protocol, Route, context_of, error_for, route_of,
                                                              to_flask)
 from cloudtrail_emulator.emulator.protocols.errors import AwsError, not_available
@@ -83,12 +85,13 @@ def _dispatch(path: str) -> Response:
                            code="UnknownOperationException", status=405)
         body = _json_body(request, state.config.max_json_request_bytes)
         return to_flask(service.handle(target, body, ctx))
-    return _endpoint(state, route).handle(request, ctx)
+    return _endpoint(state, route)(request, ctx)
 
 
-def _endpoint(state: EmulatorState, route: Route):
-    """The endpoint of a served non-JSON service (dispatch.SERVED lists them)."""
-    return {"s3": state.s3_api, "sns": state.query_api, "sts": state.sts_api, "ec2": state.ec2_api}[route.service]
+def _endpoint(state: EmulatorState, route: Route) -> Callable[[Request, RequestContext], Response]:
+    """The handler of a served non-JSON service (dispatch.SERVED lists them)."""
+    endpoints = {"s3": state.s3_api, "sns": state.query_api, "sts": state.sts_api, "ec2": state.ec2_api}
+    return endpoints[route.service].handle
 
 
 def _record(response: Response) -> Response:
