@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml setup.py | $(BIN)/python
+# tests/test_js_sdk.py runs the AWS SDK for JavaScript v3 (tests/js/package-lock.json) under node
+$(TEST_STAMP): pyproject.toml setup.py tests/js/package-lock.json | $(BIN)/python
+	@command -v npm >/dev/null 2>&1 || { echo "make test needs Node.js 18+ and npm (tests/js: the AWS SDK for JavaScript v3); install them and run make again" >&2; exit 1; }
 	$(BIN)/pip install --quiet -e '.[test]'
+	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 	touch $@ $(STAMP)
 
 DATA_DIR ?= .cloudtrail-emulator
@@ -33,4 +36,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/generate_bench.py
 
 clean:
-	rm -rf $(VENV) .cloudtrail-emulator
+	rm -rf $(VENV) .cloudtrail-emulator tests/js/node_modules

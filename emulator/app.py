@@ -3,16 +3,19 @@ SNS seam (Query), plus the `/_emulator/` control API. No module-level state: it 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from cloudtrail_emulator.emulator.protocols.sigv4 import SigV4Verifier
-from cloudtrail_emulator.emulator.control import control
+from cloudtrail_emulator.emulator.control import control, moto_api
 from cloudtrail_emulator.emulator.config import EmulatorConfig
 from cloudtrail_emulator.emulator.protocols import context
-from cloudtrail_emulator.emulator.protocols.dispatch import Protocol, classify, context_of, error_for, to_flask
-from cloudtrail_emulator.emulator.protocols.errors import AwsError
+from cloudtrail_emulator.emulator.protocols.context import RequestContext
+from cloudtrail_emulator.emulator.protocols.dispatch import (Protocol, Route, context_of, error_for, route_of,
+                                                             to_flask)
+from cloudtrail_emulator.emulator.protocols.errors import AwsError, not_available
 from cloudtrail_emulator.emulator.seams import TopicDirectory
 from cloudtrail_emulator.emulator.services.sns.responses import certificate_routes
 from cloudtrail_emulator.emulator.state import EXTENSION_KEY, EmulatorState, build_state
@@ -37,6 +40,7 @@ def create_app(config: EmulatorConfig | None = None, *, store: ObjectStore | Non
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     app.extensions[EXTENSION_KEY] = build_state(config, store, topics)
     app.register_blueprint(control)
+    app.register_blueprint(moto_api)
     app.register_blueprint(certificate_routes(state_of(app).sns))
     app.add_url_rule("/", "dispatch", _dispatch, methods=ALL_METHODS, defaults={"path": ""})
     app.add_url_rule("/<path:path>", "dispatch", _dispatch, methods=ALL_METHODS)
@@ -57,18 +61,23 @@ def _state() -> EmulatorState:
 
 def _dispatch(path: str) -> Response:
     state = _state()
-    protocol = classify(request)
-    if protocol is Protocol.CONTROL:
+    route = route_of(request)
+    if route.protocol is Protocol.CONTROL:
         known = any(rule.rule == request.path for rule in current_app.url_map.iter_rules()
-                    if rule.endpoint.startswith(f"{control.name}."))
+                    if rule.endpoint.startswith((f"{control.name}.", f"{moto_api.name}.")))
         if known:
             raise AwsError(f"{request.method} is not allowed on {request.path}",
                            code="MethodNotAllowed", status=405)
         raise AwsError(f"No control endpoint {request.path}", code="NotFound", status=404)
     ctx = context_of(request, state.config.default_account, state.config.region, state.request_id())
     context.bind(ctx)
-    if protocol in (Protocol.CLOUDTRAIL, Protocol.ORGANIZATIONS, Protocol.JSON_UNKNOWN):
-        service = state.organizations_api if protocol is Protocol.ORGANIZATIONS else state.cloudtrail_api
+    if not route.served:
+        raise not_available(route.service or "this service")
+    if route.conflict is not None:
+        raise AwsError(route.conflict, code="InvalidRequest")
+    if route.protocol is Protocol.JSON:
+        # a JSON request for no served service: CloudTrail's endpoint answers UnknownOperationException
+        service = state.organizations_api if route.service == "organizations" else state.cloudtrail_api
         target = request.headers.get("X-Amz-Target", "")
         service.address(target, ctx)
         if request.method != "POST":
@@ -76,9 +85,13 @@ def _dispatch(path: str) -> Response:
                            code="UnknownOperationException", status=405)
         body = _json_body(request, state.config.max_json_request_bytes)
         return to_flask(service.handle(target, body, ctx))
-    if protocol is Protocol.QUERY:
-        return state.query_api.handle(request, ctx)
-    return state.s3_api.handle(request, ctx)
+    return _endpoint(state, route)(request, ctx)
+
+
+def _endpoint(state: EmulatorState, route: Route) -> Callable[[Request, RequestContext], Response]:
+    """The handler of a served non-JSON service (dispatch.SERVED lists them)."""
+    endpoints = {"s3": state.s3_api, "sns": state.query_api, "sts": state.sts_api, "ec2": state.ec2_api}
+    return endpoints[route.service].handle
 
 
 def _record(response: Response) -> Response:
@@ -125,13 +138,13 @@ def _too_large(size: int | None, limit: int) -> AwsError:
 def _respond(error: AwsError) -> Response:
     """The error in the request's protocol; the request context (when there is one) notes it."""
     try:
-        protocol = classify(request)
-    except Exception:      # a request too broken to classify still gets an AWS-shaped answer
-        protocol = Protocol.S3
+        route = route_of(request)
+    except Exception:      # a request too broken to route still gets an AWS-shaped answer
+        route = Route(Protocol.S3, "s3")
     ctx = context.current()
     if ctx is not None:
         ctx.failed(error)
-    return error_for(protocol, error, request, ctx.request_id if ctx is not None else _state().request_id())
+    return error_for(route, error, request, ctx.request_id if ctx is not None else _state().request_id())
 
 
 def _aws_error(error: AwsError) -> Response:
@@ -144,7 +157,7 @@ def _http_error(error: HTTPException) -> Response:
         return _unexpected_error(error)
     code = _HTTP_CODES.get(status, "BadRequest")
     if status == 413:
-        code = "EntityTooLarge" if classify(request) is Protocol.S3 else "RequestEntityTooLargeException"
+        code = "EntityTooLarge" if route_of(request).protocol is Protocol.S3 else "RequestEntityTooLargeException"
     return _respond(AwsError(error.description or code, code=code, status=status))
 
 

@@ -24,6 +24,8 @@ from cloudtrail_emulator.generators.pipeline import TrailTarget, plan_run, write
 from cloudtrail_emulator.generators.times import format_time
 
 control = Blueprint("control", __name__, url_prefix="/_emulator")
+#: moto's server-mode API, as far as test suites written for moto call it: `POST /moto-api/reset`
+moto_api = Blueprint("moto_api", __name__, url_prefix="/moto-api")
 #: seeded history stops this long before the live chain starts, so its last files are delivered by then
 HISTORY_MARGIN = timedelta(minutes=6, seconds=1)
 
@@ -223,3 +225,12 @@ def history_endpoint():
 @control.post("/deliver")
 def deliver_endpoint():
     return _run(deliver_now)
+
+
+@moto_api.route("/reset", methods=["GET", "POST"])
+def moto_reset_endpoint():
+    """moto's reset, answered as moto answers it: `reset` above (trails, events, delivery state)."""
+    if request.method != "POST":
+        return jsonify({"Error": "Need to POST to reset Moto"}), 400
+    reset(current_app)
+    return jsonify({"status": "ok"})

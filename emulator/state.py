@@ -17,7 +17,8 @@ from cloudtrail_emulator.emulator.pipeline.delivery import Delivery
 from cloudtrail_emulator.emulator.pipeline.delivery_state import DeliveryState
 from cloudtrail_emulator.emulator.pipeline.events import EventStore
 from cloudtrail_emulator.emulator.pipeline.lookup import LookupEvents, Throttle
-from cloudtrail_emulator.emulator.services.organizations import OrganizationsResponses
+from cloudtrail_emulator.emulator.services import organizations
+from cloudtrail_emulator.emulator.services.ec2 import Ec2Responses
 from cloudtrail_emulator.emulator.persistence import JsonStateFile
 from cloudtrail_emulator.emulator.pipeline.recorder import Recorder
 from cloudtrail_emulator.emulator.seams import BucketDirectory, StoreBuckets, TopicDirectory
@@ -25,6 +26,7 @@ from cloudtrail_emulator.emulator.services.s3.model import S3Backend
 from cloudtrail_emulator.emulator.services.s3.responses import S3Responses
 from cloudtrail_emulator.emulator.services.sns.models import SnsBackend
 from cloudtrail_emulator.emulator.services.sns.responses import SnsResponses
+from cloudtrail_emulator.emulator.services.sts import StsResponses
 from cloudtrail_emulator.generators.trail.keyring import Keyring
 from cloudtrail_emulator.generators.stores import BucketRouter, LocalStore, ObjectStore, S3Store
 
@@ -45,6 +47,8 @@ class EmulatorState:
     s3_api: S3Responses                 # the S3 REST-XML endpoint
     sns: SnsBackend                     # topics and subscriptions
     query_api: SnsResponses             # the SNS Query endpoint
+    sts_api: StsResponses               # STS (Query): GetCallerIdentity
+    ec2_api: Ec2Responses               # EC2: DescribeRegions
     rng: random.Random
     events: EventStore | None = None   # the event index (LookupEvents, delivery)
     recorder: Recorder | None = None   # answered API calls -> records in `events`
@@ -83,6 +87,13 @@ def _trail_buckets(config: EmulatorConfig, store: ObjectStore,
     return router, StoreBuckets(router, policy_of)
 
 
+def _known_accounts(config: EmulatorConfig, backend: CloudTrailBackend) -> set[str]:
+    """The accounts the emulator knows: configured ones and every trail's owner."""
+    return {config.management_account_id, config.default_account,
+            *(key.account_id for key in config.access_keys if key.account_id),
+            *(trail.account_id for trail in backend.trails())}
+
+
 def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
                 topics: TopicDirectory | None = None) -> EmulatorState:
     """Wire the parts: object store, keyring, S3 endpoint, CloudTrail model and JSON services."""
@@ -112,14 +123,17 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
                                  VALIDATION_ERRORS)
     organizations_api = JsonService(
         load_service_model("organizations"),
-        OrganizationsResponses(config.organization, config.management_account_id).handlers())
+        organizations.OrganizationsResponses(config.organization, config.management_account_id,
+                                             lambda: _known_accounts(config, backend)).handlers(),
+        organizations.VALIDATION_ERRORS)
     throttle = Throttle(2) if config.throttle_lookup else None
     cloudtrail_api.register("LookupEvents", LookupEvents(events, config.clock, throttle=throttle))
     recorder = Recorder(events, config.clock)
     state = EmulatorState(config=config, store=store, keyring=keyring, buckets=buckets, topics=topics,
                           cloudtrail=backend, cloudtrail_api=cloudtrail_api,
                           organizations_api=organizations_api, s3=s3, s3_api=S3Responses(s3),
-                          sns=sns, query_api=SnsResponses(sns), rng=random.Random(config.seed),
+                          sns=sns, query_api=SnsResponses(sns), sts_api=StsResponses(),
+                          ec2_api=Ec2Responses(), rng=random.Random(config.seed),
                           events=events, recorder=recorder, _scratch=scratch)
     state.delivery = Delivery(
         backend=backend, events=events, store=trail_store, keyring=keyring, clock=config.clock,

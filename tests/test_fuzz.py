@@ -149,10 +149,11 @@ def _header_text(text: str) -> str:
 
 
 def expected_protocol(req: Req) -> str:
-    """The error shape owed, by the documented dispatch rules (docs/architecture.md, dispatch.py)."""
+    """The error shape owed, by the documented dispatch rules (docs/architecture.md, dispatch.py):
+    the signed service's own protocol, else (unsigned) the request's shape."""
     headers = {k.lower(): v for k, v in req.headers}
     path, _, query = req.path.partition("?")
-    if unquote(path, errors="replace").startswith("/_emulator/"):
+    if unquote(path, errors="replace").startswith(("/_emulator/", "/moto-api/")):
         return "json"
     target = headers.get("x-amz-target", "")
     match = _CREDENTIAL.search(headers.get("authorization", ""))
@@ -161,13 +162,20 @@ def expected_protocol(req: Req) -> str:
                       if unquote(k) == "X-Amz-Credential"]
         match = _CREDENTIAL.search("Credential=" + credential[0]) if credential and credential[0] else None
     service = match.group(3) if match else None
-    if target or "amz-json" in headers.get("content-type", "") or (service in ("cloudtrail", "organizations")):
+    if service is not None:
+        return SIGNED_PROTOCOLS[service]
+    if target or "amz-json" in headers.get("content-type", ""):
         return "json"
     names = {unquote(p.partition("=")[0], errors="replace") for p in query.split("&")}
     form = headers.get("content-type", "").split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
-    if service == "sns" or "Action" in names or (form and service != "s3"):
+    if "Action" in names or form:
         return "query"
     return "s3"
+
+
+#: the error shape of each service the fuzzer signs for (iam: not served, its own Query shape)
+SIGNED_PROTOCOLS = {"cloudtrail": "json", "organizations": "json", "s3": "s3", "sns": "query", "sts": "query",
+                    "iam": "query", "ec2": "ec2"}
 
 
 def check_shape(req: Req, status: int, body: bytes) -> None:
@@ -190,6 +198,8 @@ def _check_shape(kind: str, body: bytes) -> None:
     root = ET.fromstring(body)
     if kind == "s3":
         assert root.tag == "Error" and root.findtext("Code"), body[:300]
+    elif kind == "ec2":
+        assert root.tag == "Response" and root.findtext("Errors/Error/Code"), body[:300]
     else:
         assert root.tag.endswith("ErrorResponse"), body[:300]
         code = root.find("{*}Error/{*}Code")
@@ -351,7 +361,7 @@ def cloudtrail_requests(draw) -> Req:
         st.tuples(st.just("Content-Type"), st.sampled_from(
             ["application/x-amz-json-1.1", "application/json", "text/plain", "", "multipart/form-data; boundary=x",
              "application/x-amz-json-1.0; charset=utf-16", "application/x-www-form-urlencoded"]) | TEXT),
-        st.tuples(st.just("Authorization"), _auth(st.sampled_from(["cloudtrail", "organizations", "s3", "sns"]))),
+        st.tuples(st.just("Authorization"), _auth(st.sampled_from(["cloudtrail", "organizations", "s3", "sns", "sts", "ec2", "iam"]))),
     ))
     method = draw(st.sampled_from(["POST"] * 8 + ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"]))
     path = draw(st.sampled_from(["/", "/", "/", "/?Action=ListTopics", "/x/y", "/?X-Amz-Credential=a"]))
@@ -479,7 +489,7 @@ def sns_requests(draw) -> Req:
         st.tuples(st.just("Content-Type"), st.sampled_from(["application/x-www-form-urlencoded",
                                                             "application/x-www-form-urlencoded; charset=latin-1",
                                                             "text/plain", "multipart/form-data; boundary=zz"])),
-        st.tuples(st.just("Authorization"), _auth(st.sampled_from(["sns", "sns", "s3"]))),
+        st.tuples(st.just("Authorization"), _auth(st.sampled_from(["sns", "sns", "s3", "sts", "ec2"]))),
     ))
     if draw(st.booleans()):
         return Req("POST", "/", headers, body, draw(_truncation()))

@@ -122,9 +122,11 @@ def test_region_and_account_from_credentials(emulator_server):
 
 
 def test_organizations_target(emulator_server):
-    status, headers, body = call(emulator_server, "", target="AWSOrganizationsV20161128.DescribeOrganization")
+    signed = {"Authorization": AUTH.format(region="us-east-1", service="organizations")}
+    status, headers, body = call(emulator_server, "", target="AWSOrganizationsV20161128.DescribeOrganization",
+                                 **signed)
     assert status == 200 and json.loads(body)["Organization"]["Id"].startswith("o-")
-    assert_json_error(call(emulator_server, "", target="AWSOrganizationsV20161128.ListAccounts"), 400,
+    assert_json_error(call(emulator_server, "", target="AWSOrganizationsV20161128.ListRoots", **signed), 400,
                       "UnsupportedOperationException")
 
 

@@ -1,33 +1,71 @@
-"""One port, several protocols: tell them apart by the request, answer errors in each one's shape."""
+"""One port, several services: route a request to the service it is signed for, answer errors in
+each service's own wire shape.
+
+A signed request (SigV4 `Authorization` header or presigned `X-Amz-Credential`) goes to the service
+named in its credential scope, and only there: a service the emulator does not serve gets that
+service's protocol error (`errors.not_available`), a request whose shape belongs to another service
+(an `X-Amz-Target` on a request signed for S3, SNS, STS or EC2) is refused, never executed by the
+other service. Only unsigned requests are routed by their shape: `X-Amz-Target` (JSON 1.1), an
+`Action=` form (Query: SNS, STS or EC2 by `Version`, else by action name), else S3.
+"""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
+from botocore.exceptions import DataNotFoundError, UnknownServiceError
+from botocore.loaders import Loader
 from flask import Request, Response
+from werkzeug.exceptions import HTTPException
 
 from cloudtrail_emulator.emulator.protocols import restxml
 from cloudtrail_emulator.emulator.protocols.context import RequestContext
+from cloudtrail_emulator.emulator.protocols.ec2 import ec2_error
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
-from cloudtrail_emulator.emulator.protocols.json11 import JsonResponse, error_response
+from cloudtrail_emulator.emulator.protocols.json11 import JsonResponse, error_response, target_prefixes
+from cloudtrail_emulator.emulator.protocols.query import metadata_namespace, namespace, query_error
 from cloudtrail_emulator.emulator.protocols.service_models import load_service_model
-from cloudtrail_emulator.emulator.protocols.query import namespace, query_error
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _ACCOUNT = re.compile(r"^\d{12}$")
-CONTROL_PREFIX = "/_emulator/"
+_SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+#: paths the emulator answers itself, never an AWS service: its control API and moto's `/moto-api/`
+CONTROL_PREFIXES = ("/_emulator/", "/moto-api/")
 #: the account of a request's verified access key (emulator/auth.py sets it when one is configured)
 AUTH_ACCOUNT_KEY = "emulator.auth.account_id"
+_ROUTE_KEY = "emulator.route"
 
 
 class Protocol(Enum):
-    CLOUDTRAIL = "cloudtrail"          # JSON 1.1
-    ORGANIZATIONS = "organizations"    # JSON 1.1
-    JSON_UNKNOWN = "json"              # JSON-looking request for no service we speak
-    QUERY = "query"                    # form `Action=` (SNS)
-    S3 = "s3"                          # REST, path-style
-    CONTROL = "control"                # /_emulator/...
+    """The wire shape of a request and of its errors."""
+
+    JSON = "json"                      # JSON 1.1 (`X-Amz-Target`); also the error shape of REST-JSON
+    QUERY = "query"                    # form `Action=` (SNS, STS, IAM...); also non-S3 REST-XML errors
+    EC2 = "ec2"                        # EC2's Query dialect, `<Response><Errors>` errors
+    S3 = "s3"                          # REST-XML, path-style
+    CONTROL = "control"                # /_emulator/..., /moto-api/...
+
+
+#: the services the emulator serves (botocore name = SigV4 signing name) and their protocols:
+#: the one routing table
+SERVED: dict[str, Protocol] = {
+    "cloudtrail": Protocol.JSON, "organizations": Protocol.JSON, "s3": Protocol.S3,
+    "sns": Protocol.QUERY, "sts": Protocol.QUERY, "ec2": Protocol.EC2,
+}
+_MODEL_PROTOCOLS = {"json": Protocol.JSON, "rest-json": Protocol.JSON, "query": Protocol.QUERY,
+                    "rest-xml": Protocol.QUERY, "ec2": Protocol.EC2}
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a request goes: a protocol and the service (botocore name; None: none addressed)."""
+
+    protocol: Protocol
+    service: str | None
+    served: bool = True
+    conflict: str | None = None        # why the request cannot go to the service it is signed for
 
 
 @dataclass(frozen=True)
@@ -48,26 +86,89 @@ def credential_of(request: Request) -> Credential:
     return Credential(*match.groups())
 
 
-def target_prefix(service: str) -> str:
-    """`<targetPrefix>.` of a JSON service's `X-Amz-Target`, from its botocore model."""
-    return load_service_model(service).metadata["targetPrefix"] + "."
+@lru_cache(maxsize=256)
+def _model_metadata(service: str) -> dict | None:
+    """The metadata of botocore's model named `service` (None: no such model); only the metadata is
+    kept, so requests signed for many services do not keep their whole models in memory."""
+    if not _SERVICE_NAME.match(service):
+        return None
+    try:
+        return dict(Loader().load_service_model(service, "service-2")["metadata"])
+    except (UnknownServiceError, DataNotFoundError):
+        return None
+
+
+def _model_protocol(service: str) -> Protocol | None:
+    """The protocol of botocore's model named `service`, None when there is no such model."""
+    metadata = _model_metadata(service)
+    return None if metadata is None else _MODEL_PROTOCOLS.get(metadata.get("protocol", ""))
+
+
+def _shape_protocol(request: Request) -> Protocol:
+    """The protocol a request looks like: what an unsigned request, or one signed for an unknown
+    service, is answered in."""
+    if request.headers.get("X-Amz-Target") or "amz-json" in request.headers.get("Content-Type", ""):
+        return Protocol.JSON
+    if "Action" in request.args or request.mimetype == "application/x-www-form-urlencoded":
+        return Protocol.QUERY
+    return Protocol.S3
+
+
+def _json_service(target: str) -> str | None:
+    """The served JSON 1.1 service whose accepted `X-Amz-Target` forms include `target`'s prefix."""
+    prefix = target.rpartition(".")[0]
+    return next((name for name, protocol in SERVED.items() if protocol is Protocol.JSON
+                 and prefix in target_prefixes(load_service_model(name))), None)
+
+
+def _query_service(request: Request) -> str:
+    """The served Query-style service an unsigned `Action=` request is for: by its `Version`, else by
+    the action's name, else SNS (which answers an unknown action)."""
+    try:
+        values = request.values
+        version, action = values.get("Version"), values.get("Action")
+    except HTTPException:      # a body too large or broken to parse: SNS answers the error
+        return "sns"
+    candidates = [name for name, protocol in SERVED.items() if protocol in (Protocol.QUERY, Protocol.EC2)]
+    models = {name: load_service_model(name) for name in candidates}
+    return (next((n for n, m in models.items() if version and m.api_version == version), None)
+            or next((n for n, m in models.items() if action in m.operation_names), None)
+            or "sns")
+
+
+def _route(request: Request) -> Route:
+    if request.path.startswith(CONTROL_PREFIXES):
+        return Route(Protocol.CONTROL, None)
+    target = request.headers.get("X-Amz-Target", "")
+    signed = credential_of(request).service
+    if signed is not None:
+        protocol = SERVED.get(signed)
+        if protocol is None:
+            return Route(_model_protocol(signed) or _shape_protocol(request), signed, served=False)
+        if target and protocol is not Protocol.JSON:
+            return Route(protocol, signed, conflict=f"The request is signed for {signed}, but its "
+                                                    f"X-Amz-Target header names a JSON 1.1 operation ({target})")
+        return Route(protocol, signed)
+    shape = _shape_protocol(request)
+    if shape is Protocol.JSON:
+        return Route(Protocol.JSON, _json_service(target))
+    if shape is Protocol.QUERY:
+        service = _query_service(request)
+        return Route(SERVED[service], service)
+    return Route(Protocol.S3, "s3")
+
+
+def route_of(request: Request) -> Route:
+    """Where `request` goes (worked out once per request)."""
+    found = request.environ.get(_ROUTE_KEY)
+    if found is None:
+        found = request.environ[_ROUTE_KEY] = _route(request)
+    return found
 
 
 def classify(request: Request) -> Protocol:
-    if request.path.startswith(CONTROL_PREFIX):
-        return Protocol.CONTROL
-    target = request.headers.get("X-Amz-Target", "")
-    service = credential_of(request).service
-    if target.startswith(target_prefix("cloudtrail")) or (not target and service == "cloudtrail"):
-        return Protocol.CLOUDTRAIL
-    if target.startswith(target_prefix("organizations")) or (not target and service == "organizations"):
-        return Protocol.ORGANIZATIONS
-    if target or "amz-json" in request.headers.get("Content-Type", ""):
-        return Protocol.JSON_UNKNOWN
-    if service == "sns" or "Action" in request.args or (
-            request.mimetype == "application/x-www-form-urlencoded" and service != "s3"):
-        return Protocol.QUERY
-    return Protocol.S3
+    """The wire protocol of a request (and of its error answers)."""
+    return route_of(request).protocol
 
 
 def context_of(request: Request, default_account: str, default_region: str, request_id: str) -> RequestContext:
@@ -85,12 +186,20 @@ def to_flask(response: JsonResponse) -> Response:
     return Response(response.body, status=response.status, headers=response.headers)
 
 
-def error_for(protocol: Protocol, error: AwsError, request: Request, request_id: str) -> Response:
-    """The error in the shape the request's protocol expects."""
-    if protocol is Protocol.S3:
+def _namespace(service: str | None) -> str:
+    """The XML namespace of a Query service's error documents (SNS's when the service has no model)."""
+    metadata = None if service is None else _model_metadata(service)
+    return metadata_namespace(metadata) if metadata is not None else namespace(load_service_model("sns"))
+
+
+def error_for(route: Route, error: AwsError, request: Request, request_id: str) -> Response:
+    """The error in the shape the request's service expects."""
+    if route.protocol is Protocol.S3:
         body = b"" if request.method == "HEAD" else restxml.error_body(error, request.path, request_id)
         return Response(body, status=error.status, headers={**error.headers, "Content-Type": "application/xml",
                                                             "x-amz-request-id": request_id})
-    if protocol is Protocol.QUERY:
-        return query_error(error, request_id, namespace(load_service_model("sns")))
+    if route.protocol is Protocol.QUERY:
+        return query_error(error, request_id, _namespace(route.service))
+    if route.protocol is Protocol.EC2:
+        return ec2_error(error, request_id)
     return to_flask(error_response(error, request_id))

@@ -28,3 +28,16 @@ class AwsError(Exception):
         """The caller's fault (4xx) rather than the server's (5xx): Query's `<Type>`."""
         return self.status < 500
 
+
+
+#: the HTTP status of "not available in this emulator": 501 Not Implemented, which no AWS SDK retries
+#: (botocore, the JS SDK v3, Java v2, Go v2 and .NET retry 500, 502, 503 and 504 only)
+NOT_AVAILABLE_STATUS = 501
+
+
+def not_available(service: str, operation: str | None = None) -> AwsError:
+    """A service (or one operation of it) the emulator does not serve; such calls are not recorded."""
+    what = f"{service} {operation}" if operation else service
+    return AwsError(f"{what} is not available in cloudtrail-emulator: it serves cloudtrail, s3, sns, "
+                    "organizations, sts GetCallerIdentity and ec2 DescribeRegions",
+                    code="NotImplemented", status=NOT_AVAILABLE_STATUS)

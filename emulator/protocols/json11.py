@@ -192,8 +192,18 @@ def error_response(error: AwsError, request_id: str) -> JsonResponse:
     })
 
 
+def target_prefixes(model: ServiceModel) -> tuple[str, ...]:
+    """The `X-Amz-Target` prefixes AWS accepts for a JSON 1.1 service: the model's `targetPrefix`
+    (botocore, the CLI: `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`) and its last dotted
+    part, the Smithy service name that the SDKs generated from Smithy models send (JavaScript v3,
+    Java v2, .NET, Go v2: `CloudTrail_20131101`). Organizations' prefix has no dots: one form."""
+    full = model.metadata["targetPrefix"]
+    return tuple(dict.fromkeys((full, full.rpartition(".")[2])))
+
+
 class JsonService:
-    """One JSON 1.1 service: routes `<targetPrefix>.<Operation>` to handlers, model-validated."""
+    """One JSON 1.1 service: routes `<prefix>.<Operation>` (every prefix of `target_prefixes`) to
+    handlers, model-validated."""
 
     def __init__(self, model: ServiceModel, handlers: Mapping[str, Handler],
                  validation_errors: Mapping[str, Mapping[str, str]] | None = None,
@@ -202,7 +212,7 @@ class JsonService:
         if unknown:
             raise ValueError(f"handlers for operations not in the {model.service_name} model: {unknown}")
         self.model = model
-        self.target_prefix: str = model.metadata["targetPrefix"]
+        self.target_prefixes = target_prefixes(model)
         self._handlers = dict(handlers)
         self._validation_errors = validation_errors or {}
         self._unsupported_code = unsupported_code
@@ -222,8 +232,9 @@ class JsonService:
         return f"{self.model.metadata['endpointPrefix']}.amazonaws.com"
 
     def operation_for(self, target: str) -> str | None:
+        """The operation `target` names, in any accepted form; None for anything else."""
         prefix, _, operation = target.rpartition(".")
-        if prefix != self.target_prefix or operation not in self.model.operation_names:
+        if prefix not in self.target_prefixes or operation not in self.model.operation_names:
             return None
         return operation
 

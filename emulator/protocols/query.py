@@ -120,10 +120,15 @@ def _xml(shape: Shape, value: Any, name: str) -> str:
 
 def namespace(model: ServiceModel) -> str:
     """The XML namespace of a Query service's documents."""
-    found = model.metadata.get("xmlNamespace")
+    return metadata_namespace(model.metadata)
+
+
+def metadata_namespace(metadata: Mapping[str, Any]) -> str:
+    """The XML namespace a botocore model's `metadata` names (else the endpoint's `/doc/<version>/`)."""
+    found = metadata.get("xmlNamespace")
     if isinstance(found, dict):
         found = found.get("uri")
-    return found or f"http://{model.endpoint_prefix}.amazonaws.com/doc/{model.api_version}/"
+    return found or f"http://{metadata.get('endpointPrefix')}.amazonaws.com/doc/{metadata.get('apiVersion')}/"
 
 
 def query_response(operation: OperationModel, result: dict, request_id: str) -> Response:
@@ -151,9 +156,12 @@ QueryHandler = Callable[[RequestContext, dict], dict]
 
 
 class QueryService:
-    """One Query service: `Action=` -> a handler, input parsed and output written by the model."""
+    """One Query service: `Action=` -> a handler, input parsed and output written by the model.
+    A modelled action without a handler answers `InvalidAction`, or the error `unsupported` makes
+    for it (then the call is not recorded: see `errors.not_available`)."""
 
-    def __init__(self, model: ServiceModel, handlers: Mapping[str, QueryHandler]):
+    def __init__(self, model: ServiceModel, handlers: Mapping[str, QueryHandler],
+                 unsupported: Callable[[str], AwsError] | None = None):
         unknown = set(handlers) - set(model.operation_names)
         if unknown:
             raise ValueError(f"handlers for operations not in the {model.service_name} model: {unknown}")
@@ -161,6 +169,7 @@ class QueryService:
         self.event_source = f"{model.endpoint_prefix}.amazonaws.com"
         self.namespace = namespace(model)
         self._handlers = dict(handlers)
+        self._unsupported = unsupported
 
     def handle(self, request: Request, ctx: RequestContext) -> Response:
         """Answer one Query request (form POST or GET with `Action=`); `ctx` records the call."""
@@ -174,6 +183,9 @@ class QueryService:
                 raise AwsError(f"The action {action} is not valid for this web service.", code="InvalidAction")
             ctx.request_parameters = camel({k: v for k, v in values.items() if k not in ("Action", "Version")}) or None
             handler = self._handlers.get(action)
+            if handler is None and self._unsupported is not None:
+                ctx.addressed(self.event_source, None)
+                raise self._unsupported(action)
             if handler is None:
                 raise AwsError(f"The action {action} is not supported by cloudtrail-emulator",
                                code="InvalidAction")

@@ -27,7 +27,7 @@ from urllib.parse import quote, unquote
 from flask import Flask, request
 
 from cloudtrail_emulator.emulator.config import AccessKey, Clock
-from cloudtrail_emulator.emulator.protocols.dispatch import AUTH_ACCOUNT_KEY, CONTROL_PREFIX, Protocol, classify
+from cloudtrail_emulator.emulator.protocols.dispatch import AUTH_ACCOUNT_KEY, CONTROL_PREFIXES, Protocol, classify
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
 from cloudtrail_emulator.generators.times import KEY_SECOND, parse_key_second
 
@@ -69,7 +69,7 @@ S3_MESSAGES = {
 def auth_error(kind: str, detail: str | None = None) -> AwsError:
     """The AWS error for a failure `kind`, coded for the current request's protocol."""
     protocol = classify(request)
-    column = 1 if protocol is Protocol.S3 else 2 if protocol is Protocol.QUERY else 0
+    column = 1 if protocol is Protocol.S3 else 2 if protocol in (Protocol.QUERY, Protocol.EC2) else 0
     code, status = ERRORS[kind][column]
     messages = S3_MESSAGES if column == 1 else MESSAGES
     return AwsError(detail or messages.get(kind) or MESSAGES.get(kind, code), code=code, status=status)
@@ -209,7 +209,7 @@ class SigV4Verifier:
 
     def verify(self) -> None:
         """Raise the AWS error for a missing, malformed, unknown, wrong or expired signature."""
-        if request.path.startswith(CONTROL_PREFIX):
+        if request.path.startswith(CONTROL_PREFIXES):
             return
         signed = _signed_parts(request.args, request.headers)
         if signed is None:
