@@ -114,7 +114,8 @@ class CloudTrailResponses:
         return {"trailList": [trail_shape(t) for t in trails]}
 
     def GetTrail(self, ctx: RequestContext, p: dict) -> dict:
-        return {"Trail": trail_shape(self.backend.get_trail(ctx.account_id, ctx.region, _trail_name(p, "Name")))}
+        trail = self.backend.get_trail(ctx.account_id, ctx.region, _trail_name(p, "Name"), as_given=True)
+        return {"Trail": trail_shape(trail)}
 
     def GetTrailStatus(self, ctx: RequestContext, p: dict) -> dict:
         s = self.backend.get_trail(ctx.account_id, ctx.region, _trail_name(p, "Name")).status

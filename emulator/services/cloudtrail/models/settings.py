@@ -58,9 +58,7 @@ class SettingsRules:
             raise InvalidParameterCombinationException(
                 "Multi-Region trail must include global service events.")
         if trail.is_organization and account != self.management_account:
-            raise NotOrganizationMasterAccountException(
-                f"The request was made by account {account}, which is not the management account "
-                f"of organization {self.organization_id}.")
+            raise self.not_management(account)
         if s.kms_key_id is not None:
             trail.kms_key_id = (v.kms_key_arn(v.check_kms_key_id(s.kms_key_id), region, account)
                                 if s.kms_key_id else None)
@@ -74,6 +72,12 @@ class SettingsRules:
             trail.sns_topic_arn = self._checked_topic(s.sns_topic, region, account) if s.sns_topic else None
         if creating or s.s3_bucket is not None or s.s3_prefix is not None or s.is_organization:
             self._check_bucket(trail)
+
+    def not_management(self, account: str) -> NotOrganizationMasterAccountException:
+        """A member account tried to make or change an organization trail."""
+        return NotOrganizationMasterAccountException(
+            f"The request was made by account {account}, which is not the management account "
+            f"of organization {self.organization_id}.")
 
     def _checked_topic(self, topic: str, region: str, account: str) -> str:
         arn = v.topic_arn(topic, region, account)
