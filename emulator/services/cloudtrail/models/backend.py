@@ -164,7 +164,7 @@ class CloudTrailBackend:
             for other in self._all_regions_with_trails(account_id, regions):
                 if len(self._visible(account_id, other)) >= MAX_TRAILS_PER_REGION:
                     raise MaximumNumberOfTrailsExceededException(
-                        f"User: {account_id} already has {MAX_TRAILS_PER_REGION} trails in {other}.")
+                        f"User: {account_id} already has {MAX_TRAILS_PER_REGION} trails in {other}")
             self._merge_tags(trail, tags or [])
             self._trails[trail.arn] = trail
             self._save()
@@ -299,6 +299,8 @@ class CloudTrailBackend:
             self._save()
 
     def list_tags(self, account_id: str, arns: list[str]) -> list[tuple[str, dict[str, str | None]]]:
+        if len({v.parse_trail_arn(arn)[1] for arn in arns}) > 1:
+            raise CloudTrailARNInvalidException("You cannot have resources belonging to multiple owners")
         with self._lock:
             return [(arn, dict(self._by_arn_for_tags(account_id, arn).tags)) for arn in arns]
 

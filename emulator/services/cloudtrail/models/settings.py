@@ -82,13 +82,12 @@ class SettingsRules:
     def _checked_topic(self, topic: str, region: str, account: str) -> str:
         arn = v.topic_arn(topic, region, account)
         if not self._topics.topic_exists(arn):
-            raise InsufficientSnsTopicPolicyException(
-                f"SNS topic {arn} does not exist or its policy does not let CloudTrail publish.")
+            raise InsufficientSnsTopicPolicyException("SNS Topic does not exist or the topic policy is incorrect!")
         return arn
 
     def _check_bucket(self, trail: Trail) -> None:
         if not self._buckets.bucket_exists(trail.s3_bucket):
-            raise S3BucketDoesNotExistException(f"S3 bucket {trail.s3_bucket} does not exist.")
+            raise S3BucketDoesNotExistException(f"S3 bucket {trail.s3_bucket} does not exist!")
         if self._relax_bucket_policy:
             return
         org = self.organization_id if trail.is_organization else None
