@@ -87,7 +87,7 @@ class LookupEvents:
         now = self.clock.now()
         start, end = p.get("StartTime"), p.get("EndTime", now)
         if start is not None and start > end:
-            raise InvalidTimeRangeException("Start time must be before or equal to end time.")
+            raise InvalidTimeRangeException()
         first = max(start or now - WINDOW, now - WINDOW)
         last = min(end, now - self.delay)
         fingerprint = _fingerprint(ctx, p)

@@ -196,7 +196,7 @@ class CloudTrailResponses:
         end = p.get("EndTime") or now
         start = p.get("StartTime") or min(end, now)
         if start > end:
-            raise InvalidTimeRangeException("StartTime must not be after EndTime.")
+            raise InvalidTimeRangeException()
         if start <= now <= end + timedelta(seconds=1):
             self.keyring.key_for(ctx.region, now)      # AWS always has a current key
         keys = self.keyring.public_keys(start, end, ctx.region)

@@ -1,7 +1,8 @@
 """CloudTrailBackend: the trails of every account and region, their rules and state, thread-safe.
 
 Trails are keyed by ARN. A multi-region trail is visible (as a shadow trail) in every region; only its
-home region may change it. Listeners hear about lifecycle changes (the delivery scheduler's seam), and
+home region may change it. The organization trail is visible to every member account too (by ARN for
+reads; only the management account may change it). Listeners hear about lifecycle changes (the delivery scheduler's seam), and
 the delivery code reports back through `record_delivery` and friends (GetTrailStatus shows them).
 """
 from __future__ import annotations
