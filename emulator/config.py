@@ -148,6 +148,7 @@ class EmulatorConfig:
     max_request_bytes: int = 64 * 1024 * 1024   # any request (S3 PutObject included)
     max_json_request_bytes: int = 1024 * 1024   # JSON 1.1 API requests
     api_page_size: int = 50                # ListTrails page size
+    lookup_delay_seconds: float = 0.0      # LookupEvents hides events younger than this on `clock` (AWS: minutes)
     seed: int | None = None                # request ids; None draws from the OS
     delivery_interval: float = 300.0       # seconds between live log-file deliveries
     digest_interval: int = 3600            # seconds per digest period (1-3600)

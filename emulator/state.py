@@ -127,7 +127,8 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
                                              lambda: _known_accounts(config, backend)).handlers(),
         organizations.VALIDATION_ERRORS)
     throttle = Throttle(2) if config.throttle_lookup else None
-    cloudtrail_api.register("LookupEvents", LookupEvents(events, config.clock, throttle=throttle))
+    cloudtrail_api.register("LookupEvents", LookupEvents(
+        events, config.clock, throttle=throttle, delay=timedelta(seconds=config.lookup_delay_seconds)))
     recorder = Recorder(events, config.clock)
     state = EmulatorState(config=config, store=store, keyring=keyring, buckets=buckets, topics=topics,
                           cloudtrail=backend, cloudtrail_api=cloudtrail_api,

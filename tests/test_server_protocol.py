@@ -116,7 +116,8 @@ def test_wrong_method_and_unknown_control_path(emulator_server):
 def test_region_and_account_from_credentials(emulator_server):
     headers = {"Authorization": AUTH.format(region="ap-south-1", service="cloudtrail").replace(
         "AKIDEXAMPLE", "444455556666")}
-    status, _, body = call(emulator_server, "GetTrail", json.dumps({"Name": "nowhere"}), **headers)
+    # GetTrailStatus names an unknown trail by the ARN it would have (GetTrail names it as given)
+    status, _, body = call(emulator_server, "GetTrailStatus", json.dumps({"Name": "nowhere"}), **headers)
     assert status == 400
     assert "arn:aws:cloudtrail:ap-south-1:444455556666:trail/nowhere" in json.loads(body)["message"]
 

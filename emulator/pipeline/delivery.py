@@ -38,7 +38,7 @@ from cloudtrail_emulator.generators.trail.writer import ChainState, TrailTarget,
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
 from cloudtrail_emulator.generators.trail.logfiles import MAX_RECORDS_PER_FILE
-from cloudtrail_emulator.generators.stores import ObjectStore
+from cloudtrail_emulator.generators.stores import NoSuchBucket, NoSuchKey, ObjectStore
 from cloudtrail_emulator.generators.times import format_time, whole_second
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,11 @@ class HistoryConflict(GeneratorError):
     """Seeded history cannot go in front of a chain that already delivered digests."""
 
 
-# -- helpers -----------------------------------------------------------------------------------
+def status_error(exc: GeneratorError) -> str:
+    """A failed write as GetTrailStatus shows it: the S3 error code where the store names one (AWS
+    shows S3's error, e.g. NoSuchBucket), else the store's message."""
+    return type(exc).__name__ if isinstance(exc, (NoSuchBucket, NoSuchKey)) else str(exc)
+
 
 class Delivery:
     """The delivery engine and its scheduler thread; every public method is thread-safe."""
@@ -285,7 +289,7 @@ class Delivery:
         try:
             files = self._write_batch(arn, td.snapshot, td, last, at, until)
         except GeneratorError as exc:
-            self.backend.record_delivery(arn, at, error=str(exc))
+            self.backend.record_delivery(arn, at, error=status_error(exc))
             return
         td.cursor = last
         self._writer(arn, td).end_batch()
@@ -381,7 +385,7 @@ class Delivery:
         for arn, writer in writers.items():
             results = writer.write_journalled()
             failed[arn] = {key for key, error in results.items() if error is not None}
-            for error in {str(e) for e in results.values() if e is not None}:
+            for error in {status_error(e) for e in results.values() if e is not None}:
                 self.backend.record_digest_delivery(arn, now, error=error)
             if any(error is None for error in results.values()):
                 delivered.append(arn)

@@ -61,12 +61,19 @@ class Throttle:
 
 
 class LookupEvents:
-    """The LookupEvents handler: `LookupEvents(store, clock)(ctx, params) -> output dict`."""
+    """The LookupEvents handler: `LookupEvents(store, clock)(ctx, params) -> output dict`.
 
-    def __init__(self, store: EventStore, clock: Clock, *, throttle: Throttle | None = None):
+    `delay` hides events whose eventTime is less than that old on `clock` (AWS shows an event within
+    minutes of the call; zero shows it at once)."""
+
+    def __init__(self, store: EventStore, clock: Clock, *, throttle: Throttle | None = None,
+                 delay: timedelta = timedelta(0)):
+        if delay < timedelta(0):
+            raise ValueError(f"the LookupEvents delay must not be negative, not {delay.total_seconds()} s")
         self.store = store
         self.clock = clock
         self.throttle = throttle
+        self.delay = delay
 
     def __call__(self, ctx: RequestContext, p: dict) -> dict:
         if self.throttle is not None and not self.throttle.admit((ctx.account_id, ctx.region)):
@@ -80,13 +87,14 @@ class LookupEvents:
         now = self.clock.now()
         start, end = p.get("StartTime"), p.get("EndTime", now)
         if start is not None and start > end:
-            raise InvalidTimeRangeException("Start time must be before or equal to end time.")
+            raise InvalidTimeRangeException()
         first = max(start or now - WINDOW, now - WINDOW)
+        last = min(end, now - self.delay)
         fingerprint = _fingerprint(ctx, p)
         after = _read_token(p["NextToken"], fingerprint) if p.get("NextToken") else None
-        query = Query(ctx.account_id, ctx.region, kind, _epoch(first), _epoch(end), limit + 1,
+        query = Query(ctx.account_id, ctx.region, kind, _epoch(first), _epoch(last), limit + 1,
                       attribute, after)
-        found = self.store.lookup(query) if _epoch(first) <= _epoch(end) else []
+        found = self.store.lookup(query) if _epoch(first) <= _epoch(last) else []
         out: dict = {"Events": [_event(row.body, row.resources) for row in found[:limit]]}
         if len(found) > limit:
             last = found[limit - 1]

@@ -89,6 +89,13 @@ def encode_log_file(records: list[dict], compresslevel: int = DEFAULT_COMPRESSLE
     return header + body + trailer, hashlib.sha256(raw).hexdigest()
 
 
+def name_time(newest: int) -> int:
+    """The time in a log file's name (epoch seconds) for its newest on-time record at `newest`: the
+    5-minute mark after it, when its window closes (FORMATS.md section 1). Generated history and live
+    delivery both name files by it."""
+    return (newest // WINDOW_SECONDS + 1) * WINDOW_SECONDS
+
+
 def _epoch(record: dict) -> int:
     """eventTime as epoch seconds; GeneratorError for anything but `YYYY-MM-DDTHH:MM:SSZ`."""
     value = record.get("eventTime") if isinstance(record, dict) else None
@@ -134,7 +141,7 @@ class LogFileBatcher:
         else:
             t = _epoch(record)
             self._last_time = (value, t)
-        end = (t // WINDOW_SECONDS + 1) * WINDOW_SECONDS
+        end = name_time(t)
         out: list[LogFile] = []
         if self._window_end is None:
             self._window_end = end

@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.stores import ObjectStore
@@ -41,7 +41,8 @@ from cloudtrail_emulator.generators.times import format_time, parse_iso
 from cloudtrail_emulator.generators.trail.digests import PERIOD, ChainId, Digest, build_digest
 from cloudtrail_emulator.generators.trail.keyring import Keyring
 from cloudtrail_emulator.generators.trail.logfiles import (DEFAULT_COMPRESSLEVEL, SUFFIX_ALPHABET, LogFile,
-                                                           LogFileBatcher, encode_log_file, log_file_key)
+                                                           LogFileBatcher, encode_log_file, log_file_key,
+                                                           name_time)
 
 
 @dataclass(frozen=True)
@@ -173,12 +174,15 @@ class TrailWriter:
         self._persist()
 
     def write_file(self, records: list[dict], at: datetime, suffix: str) -> LogFile:
-        """One log file of one account and region, delivered at `at` under the key `at` and `suffix`
-        name; queued to its chain (opened at `at` when new)."""
+        """One log file of one account and region, delivered at `at`, its key named by the 5-minute
+        mark after its newest record (`logfiles.name_time`) and `suffix`; queued to its chain (opened
+        at `at` when new)."""
         account, region = records[0]["recipientAccountId"], records[0]["awsRegion"]
         body, sha = encode_log_file(records, self.target.compresslevel)
-        key = log_file_key(self.target.prefix, account, region, at, suffix, self.org_id)
         times = [r["eventTime"] for r in records]
+        newest = max(int(parse_iso(t).timestamp()) for t in times)
+        named = datetime.fromtimestamp(name_time(newest), timezone.utc)
+        key = log_file_key(self.target.prefix, account, region, named, suffix, self.org_id)
         self.store.put(self.target.bucket, key, body)
         log_file = LogFile(key, b"", sha, at, min(times), max(times), account, region, len(records))
         if self.validation:

@@ -114,7 +114,8 @@ class CloudTrailResponses:
         return {"trailList": [trail_shape(t) for t in trails]}
 
     def GetTrail(self, ctx: RequestContext, p: dict) -> dict:
-        return {"Trail": trail_shape(self.backend.get_trail(ctx.account_id, ctx.region, _trail_name(p, "Name")))}
+        trail = self.backend.get_trail(ctx.account_id, ctx.region, _trail_name(p, "Name"), as_given=True)
+        return {"Trail": trail_shape(trail)}
 
     def GetTrailStatus(self, ctx: RequestContext, p: dict) -> dict:
         s = self.backend.get_trail(ctx.account_id, ctx.region, _trail_name(p, "Name")).status
@@ -195,7 +196,7 @@ class CloudTrailResponses:
         end = p.get("EndTime") or now
         start = p.get("StartTime") or min(end, now)
         if start > end:
-            raise InvalidTimeRangeException("StartTime must not be after EndTime.")
+            raise InvalidTimeRangeException()
         if start <= now <= end + timedelta(seconds=1):
             self.keyring.key_for(ctx.region, now)      # AWS always has a current key
         keys = self.keyring.public_keys(start, end, ctx.region)

@@ -45,8 +45,7 @@ def _check_data_resource(resource: dict) -> dict:
     prefix = DATA_RESOURCE_PREFIXES[kind]
     for value in values:
         if value != prefix and not value.startswith(prefix + ":"):
-            raise _fail(f"Value {value} for DataResource type {kind} is not a valid ARN or "
-                        f"the prefix {prefix}")
+            raise _fail(f"Value {value} for DataResources.Values is invalid.")
     return {"Type": kind, "Values": list(values)}
 
 

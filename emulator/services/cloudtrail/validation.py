@@ -30,21 +30,33 @@ _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:([A-Za-z0-9_-]{1
 MAX_PREFIX = 200
 
 
+def _name_problem(name: str) -> str | None:
+    """AWS's text for what is wrong with a trail name, checked in AWS's order (docs/aws-texts.md)."""
+    if len(name) < 3:
+        return (f"Trail name too short. Minimum allowed length: 3 characters. "
+                f"Specified name length: {len(name)} characters.")
+    if len(name) > 128:
+        return (f"Trail name too long. Maximum allowed length: 128 characters. "
+                f"Specified name length: {len(name)} characters.")
+    if not name[0].isascii() or not name[0].isalnum():
+        return "Trail name must starts with a letter or number."
+    if not name[-1].isascii() or not name[-1].isalnum():
+        return "Trail name must ends with a letter or number."
+    if not _NAME_CHARS.match(name):
+        return ("Trail name or ARN can only contain uppercase letters, lowercase letters, numbers, "
+                "periods (.), hyphens (-), and underscores (_).")
+    if any(a in "._-" and b in "._-" for a, b in zip(name, name[1:])):
+        return "Trail name or ARN cannot have adjacent periods (.), hyphens (-), or underscores (_)."
+    if _IP_LIKE.match(name):
+        return "Trail names must not be formatted as an IP address."
+    return None
+
+
 def check_trail_name(name: str) -> str:
     """FORMATS.md section 5; raises InvalidTrailNameException."""
-    problem = None
-    if not 3 <= len(name) <= 128:
-        problem = "must be between 3 and 128 characters long"
-    elif not _NAME_CHARS.match(name):
-        problem = "may contain only ASCII letters, digits, periods, underscores and dashes"
-    elif not (name[0].isalnum() and name[-1].isalnum()):
-        problem = "must start and end with a letter or number"
-    elif any(a in "._-" and b in "._-" for a, b in zip(name, name[1:])):
-        problem = "must not have adjacent periods, underscores or dashes"
-    elif _IP_LIKE.match(name):
-        problem = "must not be formatted as an IP address"
+    problem = _name_problem(name)
     if problem:
-        raise InvalidTrailNameException(f"Trail name {name} is not valid: it {problem}.")
+        raise InvalidTrailNameException(problem)
     return name
 
 

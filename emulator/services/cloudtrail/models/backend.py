@@ -1,7 +1,8 @@
 """CloudTrailBackend: the trails of every account and region, their rules and state, thread-safe.
 
 Trails are keyed by ARN. A multi-region trail is visible (as a shadow trail) in every region; only its
-home region may change it. Listeners hear about lifecycle changes (the delivery scheduler's seam), and
+home region may change it. The organization trail is visible to every member account too (by ARN for
+reads; only the management account may change it). Listeners hear about lifecycle changes (the delivery scheduler's seam), and
 the delivery code reports back through `record_delivery` and friends (GetTrailStatus shows them).
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from cloudtrail_emulator.emulator.seams import BucketDirectory, TopicDirectory
 from cloudtrail_emulator.emulator.services.cloudtrail import selectors as sel
 from cloudtrail_emulator.emulator.services.cloudtrail import validation as v
 from cloudtrail_emulator.emulator.services.cloudtrail.exceptions import (
+    CloudTrailARNInvalidException,
     InsightNotEnabledException,
     InvalidHomeRegionException,
     InvalidParameterCombinationException,
@@ -90,35 +92,58 @@ class CloudTrailBackend:
     # -- lookups -------------------------------------------------------------------------------
 
     def _visible(self, account_id: str, region: str) -> list[Trail]:
+        """The account's own trails in `region` (home or shadow): what its names address."""
         return [t for _, t in sorted(self._trails.items())
                 if t.account_id == account_id and t.visible_in(region)]
 
+    @staticmethod
+    def _shown_to(trail: Trail, account_id: str) -> bool:
+        """The account's own trail, or the organization's trail that every member account sees (every
+        account is a member of the emulator's one organization)."""
+        return trail.account_id == account_id or trail.is_organization
+
+    def _shown(self, account_id: str, region: str) -> list[Trail]:
+        """What DescribeTrails lists in `region`: own trails and shadows, and organization trails."""
+        return [t for _, t in sorted(self._trails.items())
+                if self._shown_to(t, account_id) and t.visible_in(region)]
+
     def _find(self, account_id: str, region: str, name_or_arn: str) -> Trail | None:
+        """A trail by ARN (own, or the organization's: members must use its ARN), or an own trail by name."""
         if name_or_arn.startswith("arn:"):
-            _, owner, _ = v.parse_trail_arn(name_or_arn)
+            v.parse_trail_arn(name_or_arn)
             trail = self._trails.get(name_or_arn)
-            return trail if trail is not None and owner == account_id else None
+            return trail if trail is not None and self._shown_to(trail, account_id) else None
         v.check_trail_name(name_or_arn)
         return next((t for t in self._visible(account_id, region) if t.name == name_or_arn), None)
 
-    def _get(self, account_id: str, region: str, name_or_arn: str) -> Trail:
+    def _get(self, account_id: str, region: str, name_or_arn: str, *, as_given: bool = False) -> Trail:
+        """The trail or TrailNotFoundException naming it as AWS does: GetTrail as given, other
+        operations by the ARN a name would have in the caller's account and region."""
         trail = self._find(account_id, region, name_or_arn)
         if trail is None:
-            arn = name_or_arn if name_or_arn.startswith("arn:") else v.trail_arn(region, account_id, name_or_arn)
-            raise TrailNotFoundException(f"Unknown trail: {arn} for the user: {account_id}")
+            named = name_or_arn if as_given or name_or_arn.startswith("arn:") \
+                else v.trail_arn(region, account_id, name_or_arn)
+            raise TrailNotFoundException(f"Unknown trail: {named} for the user: {account_id}")
         return trail
 
     def _get_home(self, account_id: str, region: str, name_or_arn: str) -> Trail:
+        """A trail the caller may change: its own (a member cannot change the organization's trail),
+        addressed from its home region."""
         trail = self._get(account_id, region, name_or_arn)
+        if trail.account_id != account_id:
+            raise self._rules.not_management(account_id)
         if trail.home_region != region:
             raise InvalidHomeRegionException(
                 f"This operation must be called from the trail's home region, {trail.home_region}.")
         return trail
 
     def _by_arn_for_tags(self, account_id: str, arn: str) -> Trail:
-        v.parse_trail_arn(arn)
+        _, owner, _ = v.parse_trail_arn(arn)
+        if owner != account_id:      # the organization's trail too, as AWS answers a member
+            raise CloudTrailARNInvalidException(
+                f"AccountID in ARN is wrong, you can only access resources with AccountID {account_id}.")
         trail = self._trails.get(arn)
-        if trail is None or trail.account_id != account_id:
+        if trail is None:
             raise ResourceNotFoundException(f"Resource {arn} not found.")
         return trail
 
@@ -140,7 +165,7 @@ class CloudTrailBackend:
             for other in self._all_regions_with_trails(account_id, regions):
                 if len(self._visible(account_id, other)) >= MAX_TRAILS_PER_REGION:
                     raise MaximumNumberOfTrailsExceededException(
-                        f"User: {account_id} already has {MAX_TRAILS_PER_REGION} trails in {other}.")
+                        f"User: {account_id} already has {MAX_TRAILS_PER_REGION} trails in {other}")
             self._merge_tags(trail, tags or [])
             self._trails[trail.arn] = trail
             self._save()
@@ -177,19 +202,20 @@ class CloudTrailBackend:
                 found = [self._find(account_id, region, n) for n in names]
                 trails = list({t.arn: t for t in found if t is not None}.values())
             else:
-                trails = self._visible(account_id, region)
-            if not include_shadow:
-                trails = [t for t in trails if t.home_region == region]
+                trails = self._shown(account_id, region)
+            if not include_shadow:      # neither other regions' trails nor the organization's in a member
+                trails = [t for t in trails if t.home_region == region and t.account_id == account_id]
             return [t.copy() for t in trails]
 
-    def get_trail(self, account_id: str, region: str, name_or_arn: str) -> Trail:
+    def get_trail(self, account_id: str, region: str, name_or_arn: str, *, as_given: bool = False) -> Trail:
+        """A trail the caller sees (`as_given`: an unknown one named as given, as GetTrail does)."""
         with self._lock:
-            return self._get(account_id, region, name_or_arn).copy()
+            return self._get(account_id, region, name_or_arn, as_given=as_given).copy()
 
     def list_trails(self, account_id: str, next_token: str | None) -> tuple[list[Trail], str | None]:
-        """Every trail of the account in every region, a page at a time (ARN order)."""
+        """Every trail of the account in every region and the organization's, a page at a time (ARN order)."""
         with self._lock:
-            trails = [t for _, t in sorted(self._trails.items()) if t.account_id == account_id]
+            trails = [t for _, t in sorted(self._trails.items()) if self._shown_to(t, account_id)]
             start = 0
             if next_token:
                 after = _decode_token(next_token)
@@ -274,6 +300,8 @@ class CloudTrailBackend:
             self._save()
 
     def list_tags(self, account_id: str, arns: list[str]) -> list[tuple[str, dict[str, str | None]]]:
+        if len({v.parse_trail_arn(arn)[1] for arn in arns}) > 1:
+            raise CloudTrailARNInvalidException("You cannot have resources belonging to multiple owners")
         with self._lock:
             return [(arn, dict(self._by_arn_for_tags(account_id, arn).tags)) for arn in arns]
 

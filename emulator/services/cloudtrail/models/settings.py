@@ -58,9 +58,7 @@ class SettingsRules:
             raise InvalidParameterCombinationException(
                 "Multi-Region trail must include global service events.")
         if trail.is_organization and account != self.management_account:
-            raise NotOrganizationMasterAccountException(
-                f"The request was made by account {account}, which is not the management account "
-                f"of organization {self.organization_id}.")
+            raise self.not_management(account)
         if s.kms_key_id is not None:
             trail.kms_key_id = (v.kms_key_arn(v.check_kms_key_id(s.kms_key_id), region, account)
                                 if s.kms_key_id else None)
@@ -75,16 +73,21 @@ class SettingsRules:
         if creating or s.s3_bucket is not None or s.s3_prefix is not None or s.is_organization:
             self._check_bucket(trail)
 
+    def not_management(self, account: str) -> NotOrganizationMasterAccountException:
+        """A member account tried to make or change an organization trail."""
+        return NotOrganizationMasterAccountException(
+            f"The request was made by account {account}, which is not the management account "
+            f"of organization {self.organization_id}.")
+
     def _checked_topic(self, topic: str, region: str, account: str) -> str:
         arn = v.topic_arn(topic, region, account)
         if not self._topics.topic_exists(arn):
-            raise InsufficientSnsTopicPolicyException(
-                f"SNS topic {arn} does not exist or its policy does not let CloudTrail publish.")
+            raise InsufficientSnsTopicPolicyException("SNS Topic does not exist or the topic policy is incorrect!")
         return arn
 
     def _check_bucket(self, trail: Trail) -> None:
         if not self._buckets.bucket_exists(trail.s3_bucket):
-            raise S3BucketDoesNotExistException(f"S3 bucket {trail.s3_bucket} does not exist.")
+            raise S3BucketDoesNotExistException(f"S3 bucket {trail.s3_bucket} does not exist!")
         if self._relax_bucket_policy:
             return
         org = self.organization_id if trail.is_organization else None
