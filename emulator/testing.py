@@ -23,6 +23,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from cloudtrail_emulator.emulator.app import state_of
 from cloudtrail_emulator.emulator.services.cloudtrail.bucket_policy import cloudtrail_bucket_policy
@@ -178,7 +179,9 @@ class Emulator:
         """Create `bucket` (if missing) with the policy CloudTrail needs for `account_ids` (default: the
         emulator's default account) and `org_id`; returns the policy text."""
         s3 = self.client("s3")
-        if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        try:
+            s3.head_bucket(Bucket=bucket)   # any account's bucket (ListBuckets shows only ours)
+        except ClientError:
             s3.create_bucket(Bucket=bucket)
         policy = cloudtrail_bucket_policy(bucket, account_ids or [self.account_id], prefix, org_id)
         s3.put_bucket_policy(Bucket=bucket, Policy=policy)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Callable
 
 import flask
@@ -10,7 +9,7 @@ import flask
 from cloudtrail_emulator.emulator.protocols import restxml as x
 from cloudtrail_emulator.emulator.protocols.context import RequestContext
 from cloudtrail_emulator.emulator.services.s3.exceptions import invalid_argument
-from cloudtrail_emulator.emulator.services.s3.model import MAX_LIST_KEYS, S3Backend
+from cloudtrail_emulator.emulator.services.s3.model import MAX_LIST_KEYS, S3Backend, canonical_id
 from cloudtrail_emulator.emulator.services.s3.wire import S3Request
 from cloudtrail_emulator.generators.stores import NoSuchKey
 
@@ -21,10 +20,9 @@ def xml(root, status: int = 200) -> flask.Response:
 
 
 def owner(parent, account_id: str, tag: str = "Owner") -> None:
-    """An `<Owner>` (or `tag`) element: the account's canonical id and name."""
-    element = x.sub(parent, tag)
-    x.sub(element, "ID", hashlib.sha256(f"canonical-user:{account_id}".encode()).hexdigest())
-    x.sub(element, "DisplayName", account_id)
+    """An `<Owner>` (or `tag`) element: the account's canonical id (S3 stopped returning
+    `DisplayName` on November 21, 2025)."""
+    x.sub(x.sub(parent, tag), "ID", canonical_id(account_id))
 
 
 def _decode_token(token: str) -> str:
@@ -49,10 +47,11 @@ def _max_keys(args: dict[str, str]) -> int:
 
 
 def list_buckets(backend: S3Backend, c: S3Request, ctx: RequestContext) -> flask.Response:
+    """The caller account's buckets (not other accounts')."""
     root = x.new_root("ListAllMyBucketsResult")
     owner(root, ctx.account_id)
     buckets = x.sub(root, "Buckets")
-    for info in backend.buckets():
+    for info in backend.buckets(ctx.account_id):
         bucket = x.sub(buckets, "Bucket")
         x.sub(bucket, "Name", info.name)
         x.sub(bucket, "CreationDate", x.iso8601(info.created))

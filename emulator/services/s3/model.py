@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from cloudtrail_emulator.emulator.config import Clock, SystemClock
+from cloudtrail_emulator.emulator.config import Clock, EmulatorConfig, SystemClock
 from cloudtrail_emulator.emulator.services.s3.exceptions import (
     S3Error, invalid_argument, malformed_xml, no_such_bucket, no_such_key, no_such_upload)
 from cloudtrail_emulator.emulator.services.s3.state import Part, S3State, Upload, check_policy
@@ -30,16 +30,24 @@ class BucketInfo:
     name: str
     created: datetime
     region: str
+    owner: str   # account id
+
+
+def canonical_id(account_id: str) -> str:
+    """The account's S3 canonical user id (64 hex digits, stable per account)."""
+    return hashlib.sha256(f"canonical-user:{account_id}".encode()).hexdigest()
 
 
 class S3Backend:
-    """Buckets and objects in `store`; bucket-level state in `state_dir` (None: memory)."""
+    """Buckets and objects in `store`; bucket-level state in `state_dir` (None: memory). Buckets
+    made behind the API's back (files in the store) belong to `default_owner`."""
 
     def __init__(self, store: ObjectStore, state_dir: Path | None, *, clock: Clock | None = None,
-                 rng: random.Random | None = None, max_object_size: int = MAX_OBJECT_SIZE):
+                 rng: random.Random | None = None, max_object_size: int = MAX_OBJECT_SIZE,
+                 default_owner: str = EmulatorConfig.default_account):
         self.store = store
         self.rng = rng if rng is not None else random.Random()
-        self.state = S3State(state_dir, clock or SystemClock(), self.rng)
+        self.state = S3State(state_dir, clock or SystemClock(), self.rng, default_owner)
         self.max_object_size = max_object_size
 
     # -- buckets -------------------------------------------------------------------------------
@@ -59,9 +67,15 @@ class S3Backend:
         if not self.bucket_exists(bucket):
             raise no_such_bucket(bucket)
 
-    def buckets(self) -> list[BucketInfo]:
-        return [BucketInfo(name, self.state.creation_date(name), self.state.region(name))
-                for name in self.store.list_buckets()]
+    def buckets(self, owner: str) -> list[BucketInfo]:
+        """The buckets `owner` (an account id) owns, by name."""
+        found = [BucketInfo(name, self.state.creation_date(name), self.state.region(name), self.state.owner(name))
+                 for name in self.store.list_buckets()]
+        return [info for info in found if info.owner == owner]
+
+    def owner(self, bucket: str) -> str:
+        """The account that owns `bucket`."""
+        return self.state.owner(bucket)
 
     @staticmethod
     def region_of_constraint(constraint: str) -> str:
@@ -72,17 +86,23 @@ class S3Backend:
                           LocationConstraint=constraint)
         return region
 
-    def create_bucket(self, bucket: str, region: str) -> None:
+    def create_bucket(self, bucket: str, region: str, owner: str) -> None:
+        """Make `bucket` in `region`, owned by account `owner` (bucket names are global: another
+        account's bucket of that name is BucketAlreadyExists)."""
         try:
             check_bucket_name(bucket)
         except InvalidBucketName as exc:
             raise S3Error("InvalidBucketName", 400, f"The specified bucket is not valid: {exc}",
                           BucketName=bucket) from None
         if self.store.bucket_exists(bucket):
+            if self.state.owner(bucket) != owner:
+                raise S3Error("BucketAlreadyExists", 409, "The requested bucket name is not available. The bucket "
+                              "namespace is shared by all users of the system. Please select a different name "
+                              "and try again.", BucketName=bucket)
             raise S3Error("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket "
                           "succeeded and you already own it.", BucketName=bucket)
         self.store.create_bucket(bucket)
-        self.state.bucket_created(bucket, region)
+        self.state.bucket_created(bucket, region, owner)
 
     def region(self, bucket: str) -> str:
         return self.state.region(bucket)

@@ -17,7 +17,7 @@ import flask
 from cloudtrail_emulator.emulator.protocols import restxml as x
 from cloudtrail_emulator.emulator.protocols.context import RequestContext
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
-from cloudtrail_emulator.emulator.services.s3 import listings, routing, wire
+from cloudtrail_emulator.emulator.services.s3 import bucket_settings, listings, routing, wire
 from cloudtrail_emulator.emulator.services.s3.exceptions import (
     S3Error, invalid_argument, malformed_xml, method_not_allowed, no_such_bucket, no_such_key, not_implemented)
 from cloudtrail_emulator.emulator.services.s3.listings import xml as _xml
@@ -32,14 +32,14 @@ EVENT_SOURCE = "s3.amazonaws.com"
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
 # Sub-resources S3 knows that this endpoint does not implement: answered with NotImplemented.
 UNSUPPORTED_SUBRESOURCES = frozenset({
-    "accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering",
-    "inventory", "legal-hold", "lifecycle", "logging", "metadataConfiguration", "metrics",
-    "notification", "object-lock", "ownershipControls", "policyStatus", "publicAccessBlock",
-    "replication", "requestPayment", "restore", "retention", "select", "session", "tagging",
-    "torrent", "versioning", "versions", "website",
+    "accelerate", "analytics", "attributes", "cors", "intelligent-tiering", "inventory", "legal-hold",
+    "metadataConfiguration", "metrics", "policyStatus", "requestPayment", "restore", "retention", "select",
+    "session", "torrent", "versions", "website",
 })
-BUCKET_SUBRESOURCES = frozenset({"location", "policy", "uploads", "delete"})
+BUCKET_SUBRESOURCES = frozenset({"location", "policy", "uploads", "delete"}) | bucket_settings.SUBRESOURCES
 OBJECT_SUBRESOURCES = frozenset({"uploads", "uploadId"})
+# operations whose canned ACL header CloudTrail records (as a string: the reference CreateBucket records)
+ACL_HEADER_OPERATIONS = frozenset({"CreateBucket", "PutBucketAcl"})
 RESPONSE_OVERRIDES = ("content-type", "content-language", "expires", "cache-control",
                       "content-disposition", "content-encoding")
 
@@ -71,6 +71,8 @@ class S3Responses:
             "UploadPartCopy": self._upload_part, "CompleteMultipartUpload": self._complete_upload,
             "AbortMultipartUpload": self._abort_upload, "ListParts": listing["list_parts"],
         }
+        self.settings = bucket_settings.BucketSettings(backend)
+        self._handlers.update(self.settings.handlers())
         unknown = set(self._handlers) - {route.operation for route in routing.routes()[0]}
         if unknown:
             raise ValueError(f"S3 handlers for operations not in the model: {unknown}")
@@ -112,6 +114,8 @@ class S3Responses:
         params.update({k: v for k, v in c.args.items() if not k.startswith("X-Amz-")})
         if c.key is not None:
             params["key"] = c.key
+        if operation in ACL_HEADER_OPERATIONS and "x-amz-acl" in c.headers:
+            params["x-amz-acl"] = c.headers["x-amz-acl"]
         ctx.request_parameters = params
         ctx.read_only = c.method in ("GET", "HEAD")
         ctx.data_event = operation is not None and routing.is_data_operation(operation, c.key)
@@ -173,7 +177,9 @@ class S3Responses:
             constraint = x.child_text(root, "LocationConstraint")
             if constraint:
                 region = self.backend.region_of_constraint(constraint)
-        self.backend.create_bucket(c.bucket, region)
+        self.backend.create_bucket(c.bucket, region, ctx.account_id)
+        locked = c.headers.get("x-amz-bucket-object-lock-enabled", "").strip().lower() == "true"
+        self.settings.bucket_created(c.bucket, locked)
         return _empty(200, {"Location": f"/{c.bucket}"})
 
     def _head_bucket(self, c: S3Request, ctx: RequestContext) -> flask.Response:

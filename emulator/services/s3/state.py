@@ -1,6 +1,7 @@
-"""Bucket-level S3 state the object store does not hold: regions, creation dates, policies (with
-the rules a policy must follow, `check_policy`), multipart ETags of completed uploads, and
-multipart uploads in progress (parts included).
+"""Bucket-level S3 state the object store does not hold: regions, creation dates, owner accounts,
+policies (with the rules a policy must follow, `check_policy`), the settings of bucket
+sub-resources (`acl`, `versioning`...: emulator/services/s3/bucket_settings.py), multipart ETags of
+completed uploads, and multipart uploads in progress (parts included).
 
 With a state directory everything survives a restart: ``<state_dir>/s3.json`` (buckets and
 ETags, rewritten atomically on change) and ``<state_dir>/s3-uploads/<upload id>/`` (``upload.json``
@@ -115,12 +116,14 @@ def check_policy(text: str, bucket: str) -> None:
 class S3State:
     """Thread-safe bucket-level state; `clock` and `rng` make dates and upload ids reproducible."""
 
-    def __init__(self, state_dir: Path | None, clock: Clock, rng: random.Random):
+    def __init__(self, state_dir: Path | None, clock: Clock, rng: random.Random, default_owner: str):
         self._dir = Path(state_dir) if state_dir is not None else None
         self._clock = clock
         self._rng = rng
+        self._default_owner = default_owner   # owns buckets made behind the API's back
         self._lock = threading.RLock()
-        self._buckets: dict[str, dict] = {}  # name -> {"region", "created", "policy"}
+        # name -> {"region", "created", "policy", "owner", "settings": {sub-resource: value | None}}
+        self._buckets: dict[str, dict] = {}
         self._etags: dict[str, dict[str, list[str]]] = {}  # bucket -> key -> [body md5, multipart etag]
         self._uploads: dict[str, Upload] = {}
         self._part_data: dict[tuple[str, int], bytes] = {}  # in-memory mode only
@@ -159,20 +162,31 @@ class S3State:
 
     # -- buckets -------------------------------------------------------------------------------
 
-    def bucket_created(self, bucket: str, region: str) -> None:
-        """Record a bucket made through the S3 API: its region and creation date."""
+    def bucket_created(self, bucket: str, region: str, owner: str) -> None:
+        """Record a bucket made through the S3 API: its region, creation date and owner account."""
         with self._lock:
-            self._buckets[bucket] = {"region": region, "created": self._clock.now().isoformat(), "policy": None}
+            self._buckets[bucket] = self._new_record(region, owner)
             self._save()
 
+    def _new_record(self, region: str, owner: str) -> dict:
+        return {"region": region, "created": self._clock.now().isoformat(), "policy": None, "owner": owner,
+                "settings": {}}
+
     def _bucket(self, bucket: str) -> dict:
-        """The bucket's record; buckets made behind the API's back are adopted on first sight."""
+        """The bucket's record; buckets made behind the API's back are adopted on first sight (owned by
+        the default owner), records of older state files get the fields they lack."""
         record = self._buckets.get(bucket)
         if record is None:
-            record = {"region": DEFAULT_REGION, "created": self._clock.now().isoformat(), "policy": None}
-            self._buckets[bucket] = record
+            record = self._buckets[bucket] = self._new_record(DEFAULT_REGION, self._default_owner)
             self._save()
+        record.setdefault("owner", self._default_owner)
+        record.setdefault("settings", {})
         return record
+
+    def owner(self, bucket: str) -> str:
+        """The account that owns the bucket."""
+        with self._lock:
+            return self._bucket(bucket)["owner"]
 
     def region(self, bucket: str) -> str:
         with self._lock:
@@ -199,6 +213,28 @@ class S3State:
         with self._lock:
             self._bucket(bucket)["policy"] = policy
             self._save()
+
+    # -- sub-resource settings -----------------------------------------------------------------
+
+    def setting(self, bucket: str, name: str) -> tuple[bool, object]:
+        """(whether the setting was ever put or deleted, its value: None once deleted)."""
+        with self._lock:
+            settings = self._bucket(bucket)["settings"]
+            return name in settings, settings.get(name)
+
+    def set_setting(self, bucket: str, name: str, value: object) -> None:
+        """Store a setting's value (JSON-able); None records that it was deleted."""
+        with self._lock:
+            self._bucket(bucket)["settings"][name] = value
+            self._save()
+
+    def reset_setting(self, bucket: str, name: str) -> None:
+        """Back to the setting's default, as if it had never been put."""
+        with self._lock:
+            settings = self._bucket(bucket)["settings"]
+            if name in settings:
+                del settings[name]
+                self._save()
 
     # -- multipart ETags of completed uploads --------------------------------------------------
 
