@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--no-digests", action="store_true", help="log files only, no digest chain")
     gen.add_argument("--scenario", action="append", default=[], metavar="NAME",
                      help="play an attack scenario inside the baseline (repeatable; see `scenarios list`); "
-                     "ground-truth labels go to labels.jsonl beside AWSLogs/")
+                     "ground-truth labels go to DIR.labels.jsonl beside a local --output DIR, "
+                     "to [prefix/]labels.jsonl in a bucket")
     gen.add_argument("--scenario-time", action="append", default=[], type=_timestamp, metavar="TIME",
                      help="start of the n-th --scenario (repeatable, in order; default: drawn from the seed)")
     gen.add_argument("--gzip-level", type=int, choices=range(0, 10), default=DEFAULT_COMPRESSLEVEL,
@@ -247,8 +248,9 @@ def _run_generate(args: argparse.Namespace) -> int:
         f"{format_time(summary.start)} to {format_time(summary.end)}\n"
         f"written to {args.output} in {summary.seconds:.1f} s ({summary.records_per_second():,.0f} records/s)"
     )
-    if summary.labels_key:
-        print(f"scenarios {', '.join(s.name for s in options.scenarios)}; labels in {summary.labels_key}")
+    if summary.labels:
+        print(f"scenarios {', '.join(s.name for s in options.scenarios)}; "
+              f"labels in {summary.labels_file or summary.labels_key}")
     if args.insights:
         print(f"{summary.insight_records} insight records in {summary.insight_files} insight files")
     return 0
@@ -256,13 +258,19 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 def _run_validate(args: argparse.Namespace) -> int:
     from cloudtrail_emulator.generators.trail.keyring import Keyring
-    from cloudtrail_emulator.generators.stores import open_target
+    from cloudtrail_emulator.generators.stores import open_source
     from cloudtrail_emulator.generators.validate import validate_trail
 
-    store, bucket, prefix = open_target(args.target, data_dir=args.data_dir,
+    store, bucket, prefix = open_source(args.target, data_dir=args.data_dir,
                                         endpoint_url=args.endpoint_url, bucket=args.bucket)
     report = validate_trail(store, bucket, prefix, keyring=Keyring(args.data_dir),
                             trail_name=args.trail_name, start=args.start, end=args.end)
+    if not report.digests and not report.logs:
+        scope = " ".join(f"{name} {value}" for name, value in (
+            ("of trail", args.trail_name), ("from", args.start and format_time(args.start)),
+            ("to", args.end and format_time(args.end))) if value)
+        raise GeneratorError(f"no CloudTrail digests or log files {scope + ' ' if scope else ''}"
+                             f"under {args.target} (nothing in AWSLogs/ to validate)")
     print(report.render(verbose=args.verbose))
     return 0 if report.ok else 1
 

@@ -59,7 +59,7 @@ class WrittenLogs:
 
     bucket: str
     prefix: str
-    keys: list[str]                 # every object written (log files, digests, labels), ascending
+    keys: list[str]                 # every object written (log files, digests; labels in a bucket), ascending
     summary: TrailSummary
     directory: Path | None          # local target: objects are files under it; None for a bucket
     keyring: Keyring                # signed the digests (validate with it)
@@ -79,6 +79,11 @@ class WrittenLogs:
         if self.directory is None:
             raise GeneratorError(f"logs were written to bucket {self.bucket!r}, not to a directory")
         return [self.directory / key for key in self.log_keys]
+
+    @property
+    def labels(self) -> list[dict]:
+        """The scenarios' ground-truth labels (eventID, scenario, technique, tactic, step), in order."""
+        return self.summary.labels
 
     def read(self, key: str) -> bytes:
         return self._read(key)
@@ -246,8 +251,7 @@ def write_logs(directory: Path | str, *, data_dir: Path | str | None = None, cou
                              trail_name=trail_name, count=count, start=start, end=end, seed=seed,
                              accounts=accounts, regions=regions, workers=1, validation=digests,
                              scenarios=scenarios)
-    keys = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*")
-                  if p.is_file() and ".ctemu" not in p.relative_to(directory).parts)
+    keys = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
     return WrittenLogs(bucket, prefix, keys, summary, directory, Keyring(data_dir),
                        lambda key: (directory / key).read_bytes())
 
