@@ -110,6 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--verbose", action="store_true", help="list valid files too")
     _add_store_options(val)
 
+    pub = commands.add_parser("publish", help="copy a trail with its object metadata into a bucket",
+                              description="Copy every object of a trail (a directory written by generate, or "
+                              "s3://bucket[/prefix] in the embedded store) into a bucket with its S3 metadata (the "
+                              "digests' signatures), so that `aws cloudtrail validate-logs` accepts the bucket. "
+                              "Digests must land where they were signed for: the bucket (generate --bucket) and "
+                              "key prefix they name.")
+    pub.add_argument("source", help="local directory written by generate, or s3://bucket[/prefix] in the "
+                     "embedded store in --data-dir")
+    pub.add_argument("destination", help="s3://bucket[/prefix] (at --endpoint-url, or the embedded store in "
+                     "--data-dir without it) or a local directory")
+    pub.add_argument("--workers", type=int, default=8, help="parallel uploads (default: %(default)s)")
+    _add_store_options(pub)
+
     scen = commands.add_parser("scenarios", help="attack scenarios for generate --scenario")
     scen_commands = scen.add_subparsers(dest="scenarios_command", required=True, parser_class=_Parser)
     scen_commands.add_parser("list", help="name, ATT&CK tactic and technique, description of each scenario")
@@ -275,6 +288,27 @@ def _run_validate(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _run_publish(args: argparse.Namespace) -> int:
+    from cloudtrail_emulator.generators.stores import local_directory, open_source, open_target, target_location
+    from cloudtrail_emulator.generators.stores.publish import plan_publish, publish
+
+    source_dir, target_dir = local_directory(args.source), local_directory(args.destination)
+    if source_dir and target_dir and source_dir.resolve() == target_dir.resolve():
+        raise GeneratorError("the source and the destination are the same directory")
+    source, source_bucket, source_prefix = open_source(args.source, data_dir=args.data_dir)
+    plan = plan_publish(source, source_bucket, source_prefix, *target_location(args.destination, args.bucket))
+    destination, bucket, prefix = open_target(args.destination, data_dir=args.data_dir,
+                                              endpoint_url=args.endpoint_url, bucket=args.bucket)
+    done = publish(plan, destination, workers=args.workers)
+    if target_dir is not None:
+        where = f"{target_dir} (bucket {bucket})"
+    else:
+        where = (f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}") + (
+            f" at {args.endpoint_url}" if args.endpoint_url else f" in {args.data_dir / 's3'}")
+    print(f"published {done.objects} objects ({done.digests} digests, {done.size / 1e6:.1f} MB) to {where}")
+    return 0
+
+
 def _run_scenarios(args: argparse.Namespace) -> int:
     from cloudtrail_emulator.generators.scenarios import all_scenarios
 
@@ -318,7 +352,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    runners = {"generate": _run_generate, "validate": _run_validate, "serve": _run_serve,
+    runners = {"generate": _run_generate, "validate": _run_validate, "publish": _run_publish, "serve": _run_serve,
                "scenarios": _run_scenarios, "seed": _run_seed}
     try:
         return runners[args.command](args)

@@ -58,8 +58,15 @@ def local_directory(target: str) -> Path | None:
     return None if "://" in target else Path(target).expanduser()
 
 
-def _s3_target(target: str) -> tuple[str, str]:
-    """(bucket, key prefix) of ``s3://bucket[/prefix]``; GeneratorError for any other scheme."""
+def target_location(target: str, bucket: str | None = None) -> tuple[str, str]:
+    """(bucket, key prefix) a target names, checked, without touching it: ``s3://bucket[/prefix]``, or
+    for a local directory `bucket` (default cloudtrail-emulator-logs) and no prefix."""
+    if not target:
+        raise GeneratorError("empty target: give s3://bucket[/prefix] or a directory")
+    if local_directory(target) is not None:
+        name = bucket or DEFAULT_BUCKET
+        check_bucket_name(name)
+        return name, ""
     scheme, _, rest = target.partition("://")
     if scheme != "s3":
         raise GeneratorError(f"unsupported target {target!r}: use s3://bucket[/prefix] or a directory")
@@ -84,11 +91,9 @@ def open_target(target: str, *, data_dir: Path, endpoint_url: str | None = None,
     (default cloudtrail-emulator-logs); their metadata goes to its sidecar (`names.sidecar_dir`).
     Unwritable directories fail before anything is written.
     """
-    if not target:
-        raise GeneratorError("empty target: give s3://bucket[/prefix] or a directory")
+    name, prefix = target_location(target, bucket)
     path = local_directory(target)
     if path is None:
-        name, prefix = _s3_target(target)
         if endpoint_url:
             return _existing_s3_bucket(endpoint_url, name), name, prefix
         root = Path(data_dir) / "s3"
@@ -97,8 +102,6 @@ def open_target(target: str, *, data_dir: Path, endpoint_url: str | None = None,
         if not local.bucket_exists(name):
             local.create_bucket(name)
         return local, name, prefix
-    name = bucket or DEFAULT_BUCKET
-    check_bucket_name(name)
     _ensure_writable_dir(path)
     store = LocalStore.directory(path, name, fsync=fsync)
     store.create_bucket(name)
@@ -110,11 +113,9 @@ def open_source(target: str, *, data_dir: Path, endpoint_url: str | None = None,
     """(store, bucket, key prefix) of an existing target, to read from: as `open_target`, but nothing
     is created, and a missing directory or bucket (or an unreachable endpoint) is a one-line
     GeneratorError."""
-    if not target:
-        raise GeneratorError("empty target: give s3://bucket[/prefix] or a directory")
+    name, prefix = target_location(target, bucket)
     path = local_directory(target)
     if path is None:
-        name, prefix = _s3_target(target)
         if endpoint_url:
             return _existing_s3_bucket(endpoint_url, name), name, prefix
         local = LocalStore(Path(data_dir) / "s3")
@@ -124,8 +125,6 @@ def open_source(target: str, *, data_dir: Path, endpoint_url: str | None = None,
         return local, name, prefix
     if not path.is_dir():
         raise GeneratorError(f"{path}: {'not a directory' if path.exists() else 'no such directory'}")
-    name = bucket or DEFAULT_BUCKET
-    check_bucket_name(name)
     return LocalStore.directory(path, name), name, ""
 
 
