@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--trail-name", default="management-events")
     gen.add_argument("--prefix", default="", help="S3 key prefix in front of AWSLogs/")
     gen.add_argument("--seed", type=int, default=0, help="same seed and options, same output")
-    gen.add_argument("--output", required=True, help="local directory or s3://bucket[/prefix]")
+    gen.add_argument("--output", required=True, help="local directory (it receives only the bucket's objects; "
+                     "their S3 metadata goes to the hidden .DIR.ctemu beside it) or s3://bucket[/prefix]")
     gen.add_argument("--workers", type=int, help="processes (default: all cores for large runs)")
     gen.add_argument("--no-digests", action="store_true", help="log files only, no digest chain")
     gen.add_argument("--scenario", action="append", default=[], metavar="NAME",

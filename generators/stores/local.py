@@ -2,22 +2,18 @@
 
 Layout and crash safety
 -----------------------
-A bucket is a directory (``<root>/<bucket>/``, or the user's output directory in directory mode);
-object ``key`` is the plain file ``<bucket dir>/<key>``, so gunzip, ls and friends read it as is,
-and the bucket directory holds nothing else: a tool that walks it sees exactly the bucket's
-objects. Everything else the store keeps sits in the hidden sibling ``.<bucket dir name>.ctemu/``
-beside it (``names.sidecar_dir``; ``./trail`` -> ``./.trail.ctemu/``)::
+A bucket is a directory (``<root>/<bucket>/``, or the user's output directory in directory mode)
+holding only its objects, ``key`` as the plain file ``<bucket dir>/<key>``. The store's own files
+sit in the hidden sibling ``.<bucket dir name>.ctemu/`` (``names.sidecar_dir``)::
 
     lock                            flock(2): exclusive while committing, shared while reading
     tmp/body-*                      bodies being written
     meta/<key>.meta                 the committed metadata record of <key>
     meta/<key>.<inode>.pending      a metadata record waiting for the body with that inode
 
-The sidecar must be on the bucket directory's file system (bodies are renamed from ``tmp/`` into
-place), so a bucket directory that is a mount point is refused with a one-line error. Trees written
-before the sidecar kept these files in ``<bucket dir>/.ctemu/``: such a directory (with no sidecar)
-is read and written in place, its ``.ctemu/`` never listed, and ``create_bucket`` (every writer
-opens with it) moves that ``.ctemu/`` out to the sidecar first.
+The sidecar shares the bucket directory's file system (bodies are renamed from ``tmp/``): a mount
+point as bucket directory is refused. Older trees keep these files in ``<bucket dir>/.ctemu/``: used
+in place (never listed) until ``create_bucket`` moves them out to the sidecar.
 
 A metadata record is JSON: the user metadata, the etag (MD5 hex) and the *identity* of the body
 file it describes: (inode, size, mtime_ns), which a rename preserves. ``put``:
