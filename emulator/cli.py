@@ -84,12 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--trail-name", default="management-events")
     gen.add_argument("--prefix", default="", help="S3 key prefix in front of AWSLogs/")
     gen.add_argument("--seed", type=int, default=0, help="same seed and options, same output")
-    gen.add_argument("--output", required=True, help="local directory or s3://bucket[/prefix]")
+    gen.add_argument("--output", required=True, help="local directory (it receives only the bucket's objects; "
+                     "their S3 metadata goes to the hidden .DIR.ctemu beside it) or s3://bucket[/prefix]")
     gen.add_argument("--workers", type=int, help="processes (default: all cores for large runs)")
     gen.add_argument("--no-digests", action="store_true", help="log files only, no digest chain")
     gen.add_argument("--scenario", action="append", default=[], metavar="NAME",
                      help="play an attack scenario inside the baseline (repeatable; see `scenarios list`); "
-                     "ground-truth labels go to labels.jsonl beside AWSLogs/")
+                     "ground-truth labels go to DIR.labels.jsonl beside a local --output DIR, "
+                     "to [prefix/]labels.jsonl in a bucket")
     gen.add_argument("--scenario-time", action="append", default=[], type=_timestamp, metavar="TIME",
                      help="start of the n-th --scenario (repeatable, in order; default: drawn from the seed)")
     gen.add_argument("--gzip-level", type=int, choices=range(0, 10), default=DEFAULT_COMPRESSLEVEL,
@@ -108,6 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--end", type=_timestamp, help="ignore digests that end after this time")
     val.add_argument("--verbose", action="store_true", help="list valid files too")
     _add_store_options(val)
+
+    pub = commands.add_parser("publish", help="copy a trail with its object metadata into a bucket",
+                              description="Copy every object of a trail (a directory written by generate, or "
+                              "s3://bucket[/prefix] in the embedded store) into a bucket with its S3 metadata (the "
+                              "digests' signatures), so that `aws cloudtrail validate-logs` accepts the bucket. "
+                              "Digests must land where they were signed for: the bucket (generate --bucket) and "
+                              "key prefix they name.")
+    pub.add_argument("source", help="local directory written by generate, or s3://bucket[/prefix] in the "
+                     "embedded store in --data-dir")
+    pub.add_argument("destination", help="s3://bucket[/prefix] (at --endpoint-url, or the embedded store in "
+                     "--data-dir without it) or a local directory")
+    pub.add_argument("--workers", type=int, default=8, help="parallel uploads (default: %(default)s)")
+    _add_store_options(pub)
 
     scen = commands.add_parser("scenarios", help="attack scenarios for generate --scenario")
     scen_commands = scen.add_subparsers(dest="scenarios_command", required=True, parser_class=_Parser)
@@ -247,8 +262,9 @@ def _run_generate(args: argparse.Namespace) -> int:
         f"{format_time(summary.start)} to {format_time(summary.end)}\n"
         f"written to {args.output} in {summary.seconds:.1f} s ({summary.records_per_second():,.0f} records/s)"
     )
-    if summary.labels_key:
-        print(f"scenarios {', '.join(s.name for s in options.scenarios)}; labels in {summary.labels_key}")
+    if summary.labels:
+        print(f"scenarios {', '.join(s.name for s in options.scenarios)}; "
+              f"labels in {summary.labels_file or summary.labels_key}")
     if args.insights:
         print(f"{summary.insight_records} insight records in {summary.insight_files} insight files")
     return 0
@@ -256,15 +272,42 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 def _run_validate(args: argparse.Namespace) -> int:
     from cloudtrail_emulator.generators.trail.keyring import Keyring
-    from cloudtrail_emulator.generators.stores import open_target
+    from cloudtrail_emulator.generators.stores import open_source
     from cloudtrail_emulator.generators.validate import validate_trail
 
-    store, bucket, prefix = open_target(args.target, data_dir=args.data_dir,
+    store, bucket, prefix = open_source(args.target, data_dir=args.data_dir,
                                         endpoint_url=args.endpoint_url, bucket=args.bucket)
     report = validate_trail(store, bucket, prefix, keyring=Keyring(args.data_dir),
                             trail_name=args.trail_name, start=args.start, end=args.end)
+    if not report.digests and not report.logs:
+        scope = " ".join(f"{name} {value}" for name, value in (
+            ("of trail", args.trail_name), ("from", args.start and format_time(args.start)),
+            ("to", args.end and format_time(args.end))) if value)
+        raise GeneratorError(f"no CloudTrail digests or log files {scope + ' ' if scope else ''}"
+                             f"under {args.target} (nothing in AWSLogs/ to validate)")
     print(report.render(verbose=args.verbose))
     return 0 if report.ok else 1
+
+
+def _run_publish(args: argparse.Namespace) -> int:
+    from cloudtrail_emulator.generators.stores import local_directory, open_source, open_target, target_location
+    from cloudtrail_emulator.generators.stores.publish import plan_publish, publish
+
+    source_dir, target_dir = local_directory(args.source), local_directory(args.destination)
+    if source_dir and target_dir and source_dir.resolve() == target_dir.resolve():
+        raise GeneratorError("the source and the destination are the same directory")
+    source, source_bucket, source_prefix = open_source(args.source, data_dir=args.data_dir)
+    plan = plan_publish(source, source_bucket, source_prefix, *target_location(args.destination, args.bucket))
+    destination, bucket, prefix = open_target(args.destination, data_dir=args.data_dir,
+                                              endpoint_url=args.endpoint_url, bucket=args.bucket)
+    done = publish(plan, destination, workers=args.workers)
+    if target_dir is not None:
+        where = f"{target_dir} (bucket {bucket})"
+    else:
+        where = (f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}") + (
+            f" at {args.endpoint_url}" if args.endpoint_url else f" in {args.data_dir / 's3'}")
+    print(f"published {done.objects} objects ({done.digests} digests, {done.size / 1e6:.1f} MB) to {where}")
+    return 0
 
 
 def _run_scenarios(args: argparse.Namespace) -> int:
@@ -310,7 +353,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    runners = {"generate": _run_generate, "validate": _run_validate, "serve": _run_serve,
+    runners = {"generate": _run_generate, "validate": _run_validate, "publish": _run_publish, "serve": _run_serve,
                "scenarios": _run_scenarios, "seed": _run_seed}
     try:
         return runners[args.command](args)

@@ -28,6 +28,14 @@ Fixtures:
   only then), signed with the emulator's keys. Returns `cloudtrail_emulator.emulator.testing.WrittenLogs`: `.keys`,
   `.log_keys`, `.digest_keys`, `.paths`, `.directory`, `.summary`, `.records()`, `.read(key)`.
   Default window: one hour from 2024-05-01T00:00Z, so the same arguments give the same files.
+- `cloudtrail_records` (function scope): a `cloudtrail_emulator.emulator.testing.RecordBuilder`
+  (seed 0, account 123456789012, us-east-1): `cloudtrail_records("CreateUser", user="alice",
+  event_time="2024-05-01T10:00:00Z")` is a whole, realistic record (for `put_records`, fixtures, files);
+  `event_source=`, `account_id=`, `region=`, `error_code=`, `values=` and top-level field overrides.
+- `cloudtrail_emulator_env` (function scope): the test's `cloudtrail_emulator`, with `os.environ`
+  pointing every AWS SDK and CLI at it during the test (`AWS_ENDPOINT_URL`,
+  `AWS_ENDPOINT_URL_CLOUDTRAIL`/`_S3`/`_SNS`, dummy credentials, region; profile and session token
+  unset), restored afterwards: for code under test that builds its own clients.
 
 Loading this plugin imports nothing heavy: the emulator, boto3 and the generators are imported when
 a fixture is first requested.
@@ -43,7 +51,7 @@ import pytest
 
 if TYPE_CHECKING:
     from cloudtrail_emulator.emulator.config import EmulatorConfig
-    from cloudtrail_emulator.emulator.testing import Emulator, WrittenLogs
+    from cloudtrail_emulator.emulator.testing import Emulator, RecordBuilder, WrittenLogs
 
 
 @pytest.fixture(scope="session")
@@ -100,3 +108,18 @@ def cloudtrail_logs(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[
                           **options)
 
     return make
+
+
+@pytest.fixture
+def cloudtrail_records() -> "RecordBuilder":
+    """Builds whole CloudTrail records from a few fields (see the module docstring)."""
+    from cloudtrail_emulator.emulator.testing import RecordBuilder
+
+    return RecordBuilder()
+
+
+@pytest.fixture
+def cloudtrail_emulator_env(cloudtrail_emulator) -> Iterator["Emulator"]:
+    """The test's emulator, with the environment pointing every AWS SDK and CLI at it (restored after)."""
+    with cloudtrail_emulator.environment():
+        yield cloudtrail_emulator

@@ -1,18 +1,24 @@
 """Test helpers usable without pytest: an in-process emulator with ready clients, trail buckets with
-the policy CloudTrail needs, exact record injection, and signed log files written on demand.
+the policy CloudTrail needs, exact record injection, signed log files written on demand, a record
+builder, a reader of a trail's records and an environment patch for code under test.
 
     with start_emulator() as emulator:
         emulator.create_trail("audit", "audit-logs")
         emulator.client("cloudtrail").describe_trails()
         subprocess.run(["aws", "cloudtrail", "describe-trails"], env={**os.environ, **emulator.aws_env})
+        emulator.put_records([make_record("CreateUser", user="alice")])
+        with emulator.environment():            # AWS_ENDPOINT_URL*, credentials, region; restored after
+            my_code_under_test()
+        records = list(emulator.read_records("audit-logs"))
 
-The pytest plugin (`cloudtrail_emulator.emulator.pytest_plugin`) wraps these in fixtures.
+The pytest plugin (`cloudtrail_emulator.emulator.pytest_plugin`) wraps these in fixtures. The record
+builder lives in `testing_records`, the reader in `testing_reader`, the environment in `testing_env`;
+import them from here.
 """
 from __future__ import annotations
 
 import gzip
 import json
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
@@ -35,10 +41,15 @@ from cloudtrail_emulator.generators.trail.keyring import Keyring
 from cloudtrail_emulator.generators.pipeline import TrailSummary, TrailTarget, generate_trail, plan_run, write_trail
 from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
 from cloudtrail_emulator.generators.trail.layout import DIGEST, LOG, parse_key
+from cloudtrail_emulator.generators.stores import Credentials, S3Store
+from cloudtrail_emulator.emulator.testing_env import (ACCESS_KEY, DEFAULT_REGION, SECRET_KEY, aws_env,
+                                                      aws_environment, patched_environ)
+from cloudtrail_emulator.emulator.testing_reader import read_records, trail_records
+from cloudtrail_emulator.emulator.testing_records import RecordBuilder, make_record
 
-ACCESS_KEY = "testing"
-SECRET_KEY = "testing"
-DEFAULT_REGION = "us-east-1"
+__all__ = ["ControlApiError", "Emulator", "RecordBuilder", "WrittenLogs", "aws_env", "aws_environment",
+           "cloudtrail_bucket_policy", "make_record", "patched_environ", "read_records", "start_emulator",
+           "trail_records", "write_logs"]
 #: generated logs cover [LOGS_START, LOGS_START + LOGS_SPAN) unless told otherwise: fixed, so output is reproducible
 LOGS_START = datetime(2024, 5, 1, tzinfo=timezone.utc)
 LOGS_SPAN = timedelta(hours=1)
@@ -60,7 +71,7 @@ class WrittenLogs:
 
     bucket: str
     prefix: str
-    keys: list[str]                 # every object written (log files, digests, labels), ascending
+    keys: list[str]                 # every object written (log files, digests; labels in a bucket), ascending
     summary: TrailSummary
     directory: Path | None          # local target: objects are files under it; None for a bucket
     keyring: Keyring                # signed the digests (validate with it)
@@ -80,6 +91,11 @@ class WrittenLogs:
         if self.directory is None:
             raise GeneratorError(f"logs were written to bucket {self.bucket!r}, not to a directory")
         return [self.directory / key for key in self.log_keys]
+
+    @property
+    def labels(self) -> list[dict]:
+        """The scenarios' ground-truth labels (eventID, scenario, technique, tactic, step), in order."""
+        return self.summary.labels
 
     def read(self, key: str) -> bytes:
         return self._read(key)
@@ -139,10 +155,17 @@ class Emulator:
     @property
     def aws_env(self) -> dict[str, str]:
         """Variables that point the `aws` CLI (and any SDK) here: merge over `os.environ`."""
-        return {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-                "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_DEFAULT_REGION": self.region,
-                "AWS_REGION": self.region, "AWS_PAGER": "", "AWS_EC2_METADATA_DISABLED": "true",
-                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+        return aws_env(self.url, self.region)
+
+    def environment(self):
+        """A context manager pointing every AWS SDK and CLI used in it here (`aws_environment`)."""
+        return aws_environment(self.url, self.region)
+
+    def read_records(self, bucket: str, prefix: str = "", **filters) -> Iterator[dict]:
+        """The records of the log files in one of this emulator's buckets, read through its S3
+        endpoint; `filters` as `trail_records` (trail_name, account_ids, regions, start, end, insights)."""
+        store = S3Store(self.url, self.region, Credentials(ACCESS_KEY, SECRET_KEY))
+        return trail_records(store, bucket, prefix, **filters)
 
     def control(self, operation: str, body: Any = None) -> dict:
         """POST to the control API (`/_emulator/<operation>`, docs/control-api.md); its JSON answer.
@@ -249,8 +272,7 @@ def write_logs(directory: Path | str, *, data_dir: Path | str | None = None, cou
                              trail_name=trail_name, count=count, start=start, end=end, seed=seed,
                              accounts=accounts, regions=regions, workers=1, validation=digests,
                              scenarios=scenarios)
-    keys = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*")
-                  if p.is_file() and ".ctemu" not in p.relative_to(directory).parts)
+    keys = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
     return WrittenLogs(bucket, prefix, keys, summary, directory, Keyring(data_dir),
                        lambda key: (directory / key).read_bytes())
 

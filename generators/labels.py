@@ -1,13 +1,17 @@
 """Ground truth for generated attacks: one label per scenario record, stored beside the logs.
 
 A label is ``{"eventID", "scenario", "technique", "tactic", "step"}`` (step: the record's 1-based
-position in its scenario run). A trail with scenarios gets the object ``[prefix/]labels.jsonl`` next
-to ``AWSLogs/`` (a file at the root of a local target), one compact JSON label per line, in scenario
-order. ``validate`` ignores it: it is outside ``AWSLogs/``.
+position in its scenario run), one compact JSON label per line, in scenario order. A trail written
+to a bucket gets the object ``[prefix/]labels.jsonl`` next to ``AWSLogs/`` (``validate`` ignores it:
+it is outside ``AWSLogs/``); a trail written to a local directory ``DIR``, which holds only what a
+CloudTrail bucket holds, gets the file ``DIR.labels.jsonl`` beside it (``labels_file``).
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 
 import orjson
 
@@ -21,6 +25,29 @@ FIELDS = ("eventID", "scenario", "technique", "tactic", "step")
 def labels_key(prefix: str = "") -> str:
     """The labels object's key for a trail written under ``prefix``."""
     return f"{prefix.strip('/')}/{LABELS_NAME}" if prefix.strip("/") else LABELS_NAME
+
+
+def labels_file(directory: Path | str) -> Path:
+    """The labels file of a trail written to the local directory ``directory``: ``<directory>.labels.jsonl``."""
+    path = Path(os.path.abspath(directory))
+    return path.with_name(f"{path.name}.{LABELS_NAME}")
+
+
+def write_labels_file(path: Path, labels: Iterable[dict]) -> Path:
+    """Writes the labels to ``path`` atomically (a reader sees the old file or the new one); returns it."""
+    body = encode_labels(labels)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(body)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:
+        raise GeneratorError(f"cannot write the labels to {path}: {exc.strerror or exc}") from None
+    return path
 
 
 def encode_labels(labels: Iterable[dict]) -> bytes:

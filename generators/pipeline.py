@@ -24,12 +24,12 @@ from pathlib import Path
 
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.insights import InsightDetector, InsightSettings, insight_files
-from cloudtrail_emulator.generators.labels import write_labels
+from cloudtrail_emulator.generators.labels import labels_file, write_labels, write_labels_file
 from cloudtrail_emulator.generators.naming import trail_name_problem
 from cloudtrail_emulator.generators.population import Population, build_population
 from cloudtrail_emulator.generators.run import RunOptions, UnitGenerator, generate, plan_run, scenario_runs
 from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
-from cloudtrail_emulator.generators.stores import ObjectStore, open_target
+from cloudtrail_emulator.generators.stores import ObjectStore, local_directory, open_target
 from cloudtrail_emulator.generators.timeline import Unit
 from cloudtrail_emulator.generators.trail.digests import Digest
 from cloudtrail_emulator.generators.trail.keyring import Keyring
@@ -65,7 +65,9 @@ class TrailSummary:
     regions: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
     organization_id: str | None = None
-    labels_key: str | None = None   # the ground-truth labels object, when the run had scenarios
+    labels: list[dict] = dataclasses.field(default_factory=list)  # ground truth of the scenarios it took
+    labels_key: str | None = None   # the labels object in the bucket, when written there
+    labels_file: Path | None = None  # the labels file beside a local output directory (generate_trail)
     insight_records: int = 0        # CloudTrail Insights records (Start and End), when asked for
     insight_files: int = 0
     chain_ends: dict[tuple[str, str], Digest] = dataclasses.field(default_factory=dict)  # each chain's last digest
@@ -90,6 +92,7 @@ class HistoryTrail:
     validation: bool = True
     close_at: datetime | None = None
     insights: InsightSettings | None = None
+    labels_in_store: bool = True                # False: labels only in the summary, not as an object
 
     def takes(self, account: str) -> bool:
         return self.accounts is None or account in self.accounts
@@ -234,7 +237,8 @@ def write_history(
             summary.chain_ends = writer.chain_ends()
         if generator is not None and generator.scenario_runs:
             labels = [label for run in generator.scenario_runs if trail.takes(run.account_id) for label in run.labels]
-            if labels:
+            summary.labels = labels
+            if labels and trail.labels_in_store:
                 summary.labels_key = write_labels(store, trail.target.bucket, trail.target.prefix, labels)
         if detector is not None:
             insights += detector.flush()
@@ -260,18 +264,20 @@ def write_trail(
     close_at: datetime | None = None,
     insights: InsightSettings | None = None,
     sink: Callable[[list[dict]], None] | None = None,
+    labels_in_store: bool = True,
 ) -> TrailSummary:
     """Delivers a planned run's log files and digests into ``store`` under ``target`` (``write_history``
     with one trail taking every account).
 
     ``org_id`` puts every key under ``AWSLogs/<org_id>/`` (default: the population's organization when
-    the run has several accounts); ``close_at`` and ``insights`` as ``HistoryTrail``.
+    the run has several accounts); ``close_at``, ``insights`` and ``labels_in_store`` as ``HistoryTrail``.
     """
     population = population or build_population(
         options.seed, options.accounts if isinstance(options.accounts, int) else list(options.accounts))
     if org_id is None:
         org_id = population.organization_id if len(options.plan.accounts) > 1 else None
-    trail = HistoryTrail(target, org_id, validation=validation, close_at=close_at, insights=insights)
+    trail = HistoryTrail(target, org_id, validation=validation, close_at=close_at, insights=insights,
+                         labels_in_store=labels_in_store)
     [summary] = write_history(store, [trail], options, keyring=keyring, population=population,
                               open_store=open_store, workers=workers, progress=progress, sink=sink)
     return summary
@@ -348,6 +354,8 @@ def generate_trail(
     or the embedded store under ``data_dir`` without one); ``prefix`` goes after the target's own
     prefix, in front of ``AWSLogs/``. Signing keys are kept in ``data_dir``'s keyring. ``insights``
     (True: the default ``InsightSettings``) adds CloudTrail Insights files for unusual API rates.
+    A local directory receives only the bucket's objects; scenario labels go beside it
+    (``labels.labels_file``), a bucket gets them as the object ``[prefix/]labels.jsonl``.
     """
     data_dir = Path(data_dir)
     problem = trail_name_problem(trail_name)
@@ -362,7 +370,8 @@ def generate_trail(
     key_prefix = "/".join(p.strip("/") for p in (target_prefix, prefix) if p.strip("/"))
     trail = TrailTarget(bucket=bucket_name, prefix=key_prefix, trail_name=trail_name,
                         home_region=home_region or options.plan.regions[0], compresslevel=compresslevel)
-    return write_trail(
+    directory = local_directory(target)
+    summary = write_trail(
         store,
         trail,
         options,
@@ -373,4 +382,8 @@ def generate_trail(
         validation=validation,
         progress=progress,
         insights=InsightSettings() if insights is True else insights or None,
+        labels_in_store=directory is None,
     )
+    if directory is not None and summary.labels:
+        summary.labels_file = write_labels_file(labels_file(directory), summary.labels)
+    return summary

@@ -265,6 +265,7 @@ def test_validate_names_each_kind_of_tampering(tmp_path: Path, trail, damage: st
     out, data, _ = trail
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
+    shutil.copytree(out.parent / f".{out.name}.ctemu", tmp_path / ".copy.ctemu")    # the digests' metadata
     files = files_under(copy)
     logs = sorted(k for k in files if "/CloudTrail/" in k)
     digests = sorted(k for k in files if "/CloudTrail-Digest/" in k)

@@ -125,7 +125,7 @@ def test_logs_in_tmp_path(cloudtrail_logs, tmp_path):
 
 def test_logs_with_a_scenario(cloudtrail_logs):
     logs = cloudtrail_logs(count=60, scenarios=["backdoor-iam-user"])
-    labels = [json.loads(line) for line in logs.read(logs.summary.labels_key).splitlines()]
+    labels = logs.labels
     names = {r["eventName"] for r in logs.records()}
     assert labels and "CreateUser" in names
 

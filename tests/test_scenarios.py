@@ -147,7 +147,7 @@ def test_cli_generates_scenarios_with_labels_and_a_valid_trail(tmp_path, capsys)
             "--output", str(out), "--data-dir", str(data), "--scenario", "discovery-burst",
             "--scenario-time", "2024-05-01T00:59:50Z", "--scenario", "disable-guardduty"]
     assert main(args) == 0
-    labels = decode_labels((out / "labels.jsonl").read_bytes())
+    labels = decode_labels((tmp_path / "out.labels.jsonl").read_bytes())     # beside the trail, not in it
     assert {label["scenario"] for label in labels} == {"disable-guardduty", "discovery-burst"}
     delivered = {}
     for path in (out / "AWSLogs").rglob("*.json.gz"):

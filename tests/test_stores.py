@@ -173,7 +173,9 @@ def test_listing_reads_only_the_prefix_folder(store, tmp_path, monkeypatch):
 
 def test_internal_files_never_listed(store, tmp_path):
     store.put(BUCKET, "k", b"1", {"a": "b"})
-    assert (tmp_path / "s3" / BUCKET / ".ctemu").is_dir()
+    # the store's files sit in the hidden sibling .<bucket>.ctemu/ (issue 10), the bucket holds only "k"
+    assert (tmp_path / "s3" / f".{BUCKET}.ctemu" / "meta" / "k.meta").is_file()
+    assert [p.name for p in (tmp_path / "s3" / BUCKET).iterdir()] == ["k"]
     assert list(store.list(BUCKET)) == ["k"]
     assert list(store.list(BUCKET, ".ct")) == []
 

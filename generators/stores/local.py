@@ -2,15 +2,18 @@
 
 Layout and crash safety
 -----------------------
-A bucket is a directory (``<root>/<bucket>/``, or the user's output directory in directory mode);
-object ``key`` is the plain file ``<bucket dir>/<key>``, so gunzip, ls and friends read it as is.
-Everything else the store keeps sits in ``<bucket dir>/.ctemu/`` (the key prefix ``.ctemu/`` is
-reserved and never listed)::
+A bucket is a directory (``<root>/<bucket>/``, or the user's output directory in directory mode)
+holding only its objects, ``key`` as the plain file ``<bucket dir>/<key>``. The store's own files
+sit in the hidden sibling ``.<bucket dir name>.ctemu/`` (``names.sidecar_dir``)::
 
-    .ctemu/lock                            flock(2): exclusive while committing, shared while reading
-    .ctemu/tmp/body-*                      bodies being written
-    .ctemu/meta/<key>.meta                 the committed metadata record of <key>
-    .ctemu/meta/<key>.<inode>.pending      a metadata record waiting for the body with that inode
+    lock                            flock(2): exclusive while committing, shared while reading
+    tmp/body-*                      bodies being written
+    meta/<key>.meta                 the committed metadata record of <key>
+    meta/<key>.<inode>.pending      a metadata record waiting for the body with that inode
+
+The sidecar shares the bucket directory's file system (bodies are renamed from ``tmp/``): a mount
+point as bucket directory is refused. Older trees keep these files in ``<bucket dir>/.ctemu/``: used
+in place (never listed) until ``create_bucket`` moves them out to the sidecar.
 
 A metadata record is JSON: the user metadata, the etag (MD5 hex) and the *identity* of the body
 file it describes: (inode, size, mtime_ns), which a rename preserves. ``put``:
@@ -34,7 +37,7 @@ When no identity matches (the tree was copied, which changes inodes, or an outsi
 the file), the reader hashes the body and takes a record with the same MD5 and size; failing
 that, the file is served as an outside tool left it: with no user metadata.
 
-Locking uses ``fcntl.flock`` on ``.ctemu/lock`` (POSIX): it orders threads and processes alike,
+Locking uses ``fcntl.flock`` on the sidecar's ``lock`` (POSIX): it orders threads and processes alike,
 because every acquisition opens its own file description. The fsyncs (``fsync=False`` skips them,
 for throwaway trees) make the steps durable in order against power loss too; freshly created
 parent folders rely on the filesystem's journal for their own entries.
@@ -58,7 +61,7 @@ from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.stores.base import (BucketNotEmpty, InvalidBucketName, NoSuchBucket, NoSuchKey,
                                                         StoredObject)
 from cloudtrail_emulator.generators.stores.names import (DEFAULT_BUCKET, INTERNAL_DIR, check_bucket_name, check_key,
-                                                         clean_metadata)
+                                                         clean_metadata, sidecar_dir)
 
 
 def _fsync_dir(path: str) -> None:
@@ -90,6 +93,7 @@ class LocalStore:
         self.root = Path(root)
         self.fsync = fsync
         self._single: tuple[str, Path] | None = None
+        self._internals: dict[str, str] = {}  # bucket dir -> its store files' directory, once it exists
 
     @classmethod
     def directory(cls, path: Path | str, bucket: str = DEFAULT_BUCKET, *, fsync: bool = True) -> LocalStore:
@@ -115,14 +119,39 @@ class LocalStore:
             raise NoSuchBucket(f"no such bucket: {bucket}")
         return bdir
 
+    def _internal(self, bdir: str) -> str:
+        """The directory of the store's own files for a bucket directory: its sidecar, or the
+        ``.ctemu/`` inside it in a tree written before the sidecar (and not moved out yet)."""
+        known = self._internals.get(bdir)
+        if known is not None:
+            return known
+        sidecar = sidecar_dir(bdir)
+        legacy = os.path.join(bdir, INTERNAL_DIR)
+        chosen = legacy if not os.path.isdir(sidecar) and os.path.isdir(legacy) else sidecar
+        if os.path.isdir(chosen):
+            self._internals[bdir] = chosen
+        return chosen
+
     def create_bucket(self, bucket: str) -> None:
-        """Create the bucket's directory and the store's files in it; no-op when it exists."""
+        """Create the bucket's directory and its sidecar (moving an older tree's ``.ctemu/`` there);
+        no-op when both exist."""
         bdir = self._bucket_dir(bucket)
+        sidecar = sidecar_dir(bdir)
+        legacy = os.path.join(bdir, INTERNAL_DIR)
         try:
-            os.makedirs(os.path.join(bdir, INTERNAL_DIR, "tmp"), exist_ok=True)
-            os.close(os.open(os.path.join(bdir, INTERNAL_DIR, "lock"), os.O_RDWR | os.O_CREAT, 0o644))
+            os.makedirs(bdir, exist_ok=True)
+            if os.stat(bdir).st_dev != os.stat(os.path.dirname(sidecar)).st_dev:
+                raise GeneratorError(
+                    f"cannot keep object metadata beside {bdir} in {sidecar}: {bdir} is a mount point "
+                    "(another file system); write into a directory below it")
+            if os.path.isdir(legacy) and not os.path.isdir(sidecar):
+                os.rename(legacy, sidecar)
+            self._internals.pop(bdir, None)
+            os.makedirs(os.path.join(sidecar, "tmp"), exist_ok=True)
+            os.close(os.open(os.path.join(sidecar, "lock"), os.O_RDWR | os.O_CREAT, 0o644))
         except OSError as exc:
-            raise GeneratorError(f"cannot create bucket directory {bdir}: {exc.strerror}") from None
+            raise GeneratorError(f"cannot create bucket directory {bdir} and its metadata directory {sidecar}: "
+                                 f"{exc.strerror}") from None
 
     def bucket_exists(self, bucket: str) -> bool:
         try:
@@ -153,13 +182,16 @@ class LocalStore:
         bdir = self._existing_bucket_dir(bucket)
         if next(self.list(bucket), None) is not None:
             raise BucketNotEmpty(f"bucket {bucket} is not empty")
+        internal = self._internal(bdir)
+        self._internals.pop(bdir, None)
         shutil.rmtree(bdir)
+        shutil.rmtree(internal, ignore_errors=True)
 
     # -- objects -------------------------------------------------------------------------------
 
     @contextmanager
     def _locked(self, bdir: str, exclusive: bool) -> Iterator[None]:
-        path = os.path.join(bdir, INTERNAL_DIR, "lock")
+        path = os.path.join(self._internal(bdir), "lock")
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT if exclusive else os.O_RDONLY, 0o644)
         except FileNotFoundError:
@@ -173,11 +205,10 @@ class LocalStore:
         finally:
             os.close(fd)
 
-    @staticmethod
-    def _paths(bdir: str, segments: list[str]) -> tuple[str, str]:
+    def _paths(self, bdir: str, segments: list[str]) -> tuple[str, str]:
         """(body path, committed metadata path) of a key."""
         body = os.path.join(bdir, *segments)
-        meta = os.path.join(bdir, INTERNAL_DIR, "meta", *segments) + ".meta"
+        meta = os.path.join(self._internal(bdir), "meta", *segments) + ".meta"
         return body, meta
 
     @staticmethod
@@ -191,7 +222,7 @@ class LocalStore:
         if not isinstance(body, (bytes, bytearray, memoryview)):
             raise GeneratorError(f"cannot store {key!r}: the body must be bytes, not {type(body).__name__}")
         record = {"metadata": clean_metadata(metadata), "etag": hashlib.md5(body).hexdigest()}
-        tmpdir = os.path.join(bdir, INTERNAL_DIR, "tmp")
+        tmpdir = os.path.join(self._internal(bdir), "tmp")
         os.makedirs(tmpdir, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=tmpdir, prefix="body-")
         try:
@@ -325,7 +356,7 @@ class LocalStore:
                 except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
                     pass
             self._prune(os.path.dirname(body_path), bdir)
-            self._prune(os.path.dirname(meta_path), os.path.join(bdir, INTERNAL_DIR, "meta"))
+            self._prune(os.path.dirname(meta_path), os.path.join(self._internal(bdir), "meta"))
 
     @staticmethod
     def _prune(directory: str, stop: str) -> None:

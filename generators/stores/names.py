@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Mapping
 
@@ -9,7 +10,7 @@ from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.stores.base import InvalidBucketName
 
 DEFAULT_BUCKET = "cloudtrail-emulator-logs"  # the bucket a local output directory stands for
-INTERNAL_DIR = ".ctemu"  # LocalStore's own files in a bucket: a reserved key prefix
+INTERNAL_DIR = ".ctemu"  # LocalStore's own files: the sidecar's suffix; inside a bucket (older trees) a reserved prefix
 MAX_KEY_BYTES = 1024
 MAX_LAST_SEGMENT_BYTES = 200  # leaves room for ".<inode>.pending" within NAME_MAX (255)
 MAX_SEGMENT_BYTES = 255
@@ -19,6 +20,17 @@ _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _BUCKET_BAD_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_BAD_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 _META_NAME_RE = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
+
+
+def sidecar_dir(bucket_dir: str | os.PathLike) -> str:
+    """Where LocalStore keeps a bucket directory's metadata, temp files and lock: the hidden sibling
+    ``.<name>.ctemu`` beside it (``./trail`` -> ``./.trail.ctemu``), so the bucket directory holds
+    only the objects."""
+    path = os.path.abspath(bucket_dir)
+    parent, name = os.path.split(path)
+    if not name:
+        raise GeneratorError(f"cannot use {path} as a bucket directory: it has no parent to keep metadata in")
+    return os.path.join(parent, f".{name}{INTERNAL_DIR}")
 
 
 def check_bucket_name(name: str) -> None:

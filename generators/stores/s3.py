@@ -116,9 +116,13 @@ class S3Store:
         with self._translate(bucket):
             self._client.delete_bucket(Bucket=bucket)
 
-    def put(self, bucket: str, key: str, body: bytes, metadata: Mapping[str, str] | None = None) -> None:
+    def put(self, bucket: str, key: str, body: bytes, metadata: Mapping[str, str] | None = None, *,
+            content_type: str | None = None, content_encoding: str | None = None) -> None:
+        """PutObject; `content_type` and `content_encoding` become the object's Content-Type/-Encoding."""
+        headers = {name: value for name, value in (("ContentType", content_type),
+                                                   ("ContentEncoding", content_encoding)) if value}
         with self._translate(bucket, key):
-            self._client.put_object(Bucket=bucket, Key=key, Body=body, Metadata=clean_metadata(metadata))
+            self._client.put_object(Bucket=bucket, Key=key, Body=body, Metadata=clean_metadata(metadata), **headers)
 
     def get(self, bucket: str, key: str) -> StoredObject:
         with self._translate(bucket, key):

@@ -1,4 +1,5 @@
-"""Where objects go: `open_target` for a CLI target (s3:// or a directory), `BucketRouter` per bucket."""
+"""Where objects go and come from: `open_target` (to write) and `open_source` (to read) for a CLI target
+(s3:// or a directory), `BucketRouter` per bucket."""
 from __future__ import annotations
 
 import os
@@ -52,9 +53,34 @@ class BucketRouter:
         return self.store_for(bucket).list(bucket, prefix, start_after)
 
 
+def local_directory(target: str) -> Path | None:
+    """The local directory a target names, or None for an ``s3://`` target."""
+    return None if "://" in target else Path(target).expanduser()
+
+
+def target_location(target: str, bucket: str | None = None) -> tuple[str, str]:
+    """(bucket, key prefix) a target names, checked, without touching it: ``s3://bucket[/prefix]``, or
+    for a local directory `bucket` (default cloudtrail-emulator-logs) and no prefix."""
+    if not target:
+        raise GeneratorError("empty target: give s3://bucket[/prefix] or a directory")
+    if local_directory(target) is not None:
+        name = bucket or DEFAULT_BUCKET
+        check_bucket_name(name)
+        return name, ""
+    scheme, _, rest = target.partition("://")
+    if scheme != "s3":
+        raise GeneratorError(f"unsupported target {target!r}: use s3://bucket[/prefix] or a directory")
+    name, _, prefix = rest.partition("/")
+    check_bucket_name(name)
+    prefix = prefix.strip("/")
+    if prefix:
+        check_key(prefix)
+    return name, prefix
+
+
 def open_target(target: str, *, data_dir: Path, endpoint_url: str | None = None,
                 bucket: str | None = None, fsync: bool = True) -> tuple[ObjectStore, str, str]:
-    """(store, bucket, key prefix) for `s3://bucket[/prefix]` or a local output directory.
+    """(store, bucket, key prefix) for `s3://bucket[/prefix]` or a local output directory, to write to.
 
     `fsync=False` gives a local store that stays atomic but skips the fsyncs: a killed writer still
     leaves whole objects, only a power loss could lose recent ones (bulk generation uses it).
@@ -62,37 +88,51 @@ def open_target(target: str, *, data_dir: Path, endpoint_url: str | None = None,
     `s3://` goes to the endpoint at `endpoint_url`, or without one to the embedded store in
     `<data_dir>/s3/` (the bucket is created when missing). Any other target is a directory that
     receives the objects as plain files (`<dir>/<key>`), for the bucket named `bucket`
-    (default cloudtrail-emulator-logs). Unwritable directories fail before anything is written.
+    (default cloudtrail-emulator-logs); their metadata goes to its sidecar (`names.sidecar_dir`).
+    Unwritable directories fail before anything is written.
     """
-    if "://" in target:
-        scheme, _, rest = target.partition("://")
-        if scheme != "s3":
-            raise GeneratorError(f"unsupported target {target!r}: use s3://bucket[/prefix] or a directory")
-        name, _, prefix = rest.partition("/")
-        check_bucket_name(name)
-        prefix = prefix.strip("/")
-        if prefix:
-            check_key(prefix)
+    name, prefix = target_location(target, bucket)
+    path = local_directory(target)
+    if path is None:
         if endpoint_url:
-            s3 = S3Store(endpoint_url)
-            if not s3.bucket_exists(name):
-                raise GeneratorError(f"bucket {name} does not exist at S3 endpoint {s3.endpoint_url}")
-            return s3, name, prefix
+            return _existing_s3_bucket(endpoint_url, name), name, prefix
         root = Path(data_dir) / "s3"
         _ensure_writable_dir(root)
         local = LocalStore(root, fsync=fsync)
         if not local.bucket_exists(name):
             local.create_bucket(name)
         return local, name, prefix
-    if not target:
-        raise GeneratorError("empty target: give s3://bucket[/prefix] or a directory")
-    name = bucket or DEFAULT_BUCKET
-    check_bucket_name(name)
-    path = Path(target).expanduser()
     _ensure_writable_dir(path)
     store = LocalStore.directory(path, name, fsync=fsync)
     store.create_bucket(name)
     return store, name, ""
+
+
+def open_source(target: str, *, data_dir: Path, endpoint_url: str | None = None,
+                bucket: str | None = None) -> tuple[ObjectStore, str, str]:
+    """(store, bucket, key prefix) of an existing target, to read from: as `open_target`, but nothing
+    is created, and a missing directory or bucket (or an unreachable endpoint) is a one-line
+    GeneratorError."""
+    name, prefix = target_location(target, bucket)
+    path = local_directory(target)
+    if path is None:
+        if endpoint_url:
+            return _existing_s3_bucket(endpoint_url, name), name, prefix
+        local = LocalStore(Path(data_dir) / "s3")
+        if not local.bucket_exists(name):
+            raise GeneratorError(f"bucket {name} does not exist in the embedded store {Path(data_dir) / 's3'} "
+                                 "(--endpoint-url names another S3 endpoint)")
+        return local, name, prefix
+    if not path.is_dir():
+        raise GeneratorError(f"{path}: {'not a directory' if path.exists() else 'no such directory'}")
+    return LocalStore.directory(path, name), name, ""
+
+
+def _existing_s3_bucket(endpoint_url: str, bucket: str) -> S3Store:
+    s3 = S3Store(endpoint_url)
+    if not s3.bucket_exists(bucket):
+        raise GeneratorError(f"bucket {bucket} does not exist at S3 endpoint {s3.endpoint_url}")
+    return s3
 
 
 def _ensure_writable_dir(path: Path) -> None:
