@@ -143,6 +143,7 @@ class EmulatorConfig:
     region: str = "us-east-1"
     relax_bucket_policy: bool = False      # skip only the "policy lets CloudTrail write" check
     throttle_lookup: bool = False          # LookupEvents' 2 requests/second/account/region
+    lookup_delay_seconds: float = 0.0      # an event shows in LookupEvents this long after its call (AWS: minutes)
     organization_id: str | None = None     # None: derived from the management account
     management_account: str | None = None  # None: the default account
     max_request_bytes: int = 64 * 1024 * 1024   # any request (S3 PutObject included)
