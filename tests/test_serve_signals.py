@@ -91,7 +91,7 @@ def _start_add_tags(url: str, trail_arn: str) -> tuple[socket.socket, bytes]:
     SigV4Auth(Credentials("testing", "testing"), "cloudtrail", "us-east-1").add_auth(request)
     host, port = url.removeprefix("http://").rsplit(":", 1)
     conn = socket.create_connection((host, int(port)), timeout=30)
-    head = [f"POST / HTTP/1.1", f"Host: {host}:{port}", f"Content-Length: {len(body)}"]
+    head = ["POST / HTTP/1.1", f"Host: {host}:{port}", f"Content-Length: {len(body)}"]
     head += [f"{name}: {value}" for name, value in request.headers.items()]
     conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
     assert conn.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -154,7 +154,7 @@ def test_sigterm_finishes_the_request_in_flight_and_nothing_is_delivered_twice(t
 
 
 def test_sigterm_before_serving_starts_stops_too(tmp_path):
-    """SIGTERM while `serve --seed` is still seeding: the seed unwinds, the lock goes, exit 143."""
+    """SIGTERM while `serve --seed` is still seeding: the seed unwinds and the process exits 143."""
     server = Serve("--port", "0", "--data-dir", str(tmp_path / "data"), "--seed",
                    env=cli_env(CTEMU_SEED_COUNT="200000"))
     lock = tmp_path / "data" / "lock"
