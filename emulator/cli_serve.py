@@ -105,8 +105,6 @@ def run_serve(args: argparse.Namespace) -> int:
     from cloudtrail_emulator.emulator.data_dir_lock import hold_data_dir
     from cloudtrail_emulator.emulator.server import serve
 
-    catch_stop_signals()
-    configure_logging(args.log_level)
     if args.auth == "sigv4" and not args.access_key:
         raise GeneratorError("--auth sigv4 needs at least one --access-key ID:SECRET[:ACCOUNT]")
     config = EmulatorConfig.from_data_dir(
@@ -118,6 +116,8 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     if args.seed and config.data_dir is None:
         raise GeneratorError("--seed needs a --data-dir to seed, not :memory:")
+    catch_stop_signals()                 # the process is the server's from here on
+    configure_logging(args.log_level)
 
     def ready(url: str) -> None:
         print(f"{PROG} serving on {url} (data: {args.data_dir})", file=sys.stderr, flush=True)
