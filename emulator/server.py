@@ -82,7 +82,8 @@ def serve(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 4566, *,
           ready: Callable[[str], None] | None = None) -> int:
     """Serve until SIGINT or SIGTERM, then stop cleanly: stop accepting, let requests in flight finish
     (up to DRAIN_SECONDS), stop delivery, close the state. Holds the data dir's lock throughout;
-    `ready(url)` is called once listening (port 0: the real port). Returns the signal that stopped it."""
+    `ready(url)` is called once listening (port 0: the real port). Returns the signal that stopped it.
+    Main thread only (it installs signal handlers); tests and libraries use `start_in_thread`."""
     with hold_data_dir(config.data_dir, "serve"):
         check_listen(host, port)
         catch_stop_signals()
