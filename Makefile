@@ -10,8 +10,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# the awscli extra: the `aws` CLI the README's examples call, in the same venv
 $(STAMP): pyproject.toml setup.py | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[awscli]'
 	touch $@
 
 # tests/test_js_sdk.py runs the AWS SDK for JavaScript v3 (tests/js/package-lock.json) under node
@@ -24,7 +25,8 @@ $(TEST_STAMP): pyproject.toml setup.py tests/js/package-lock.json | $(BIN)/pytho
 DATA_DIR ?= .cloudtrail-emulator
 PORT ?= 4566
 
-# seed is idempotent: a second `make run` keeps the trails and history and serves them again
+# seed is idempotent: a second `make run` keeps the trails and history and serves them again.
+# Both hold the data dir's lock in turn; CTEMU_* variables set any other serve option.
 run: $(STAMP)
 	$(BIN)/cloudtrail-emulator seed --accounts 3 --days 2 --data-dir $(DATA_DIR)
 	$(BIN)/cloudtrail-emulator serve --host 127.0.0.1 --port $(PORT) --data-dir $(DATA_DIR)

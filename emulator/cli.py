@@ -2,24 +2,24 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 
+from cloudtrail_emulator.emulator.cli_options import Parser as _Parser
+from cloudtrail_emulator.emulator.cli_options import count as _count
+from cloudtrail_emulator.emulator.cli_options import regions as _regions
+from cloudtrail_emulator.emulator.cli_serve import add_seed_parser, add_serve_parser, run_seed, run_serve
+from cloudtrail_emulator.emulator.stop_signals import Terminated
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.logfiles import DEFAULT_COMPRESSLEVEL
 from cloudtrail_emulator.generators.times import format_time, parse_iso
 
 PROG = "cloudtrail-emulator"
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line, like the rest of the CLI's."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _timestamp(text: str) -> datetime:
@@ -28,16 +28,6 @@ def _timestamp(text: str) -> datetime:
         return parse_iso(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, not {value}")
-    return value
 
 
 def _accounts(text: str) -> int | list[str]:
@@ -54,10 +44,6 @@ def _accounts(text: str) -> int | list[str]:
     return ids
 
 
-def _regions(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=Path(".cloudtrail-emulator"),
                         help="state directory: keyring and embedded object store (default: %(default)s)")
@@ -69,6 +55,7 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Local AWS CloudTrail emulator and test-fixture generator.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     gen = commands.add_parser("generate", help="write realistic log files and signed digests",
@@ -128,95 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     scen_commands = scen.add_subparsers(dest="scenarios_command", required=True, parser_class=_Parser)
     scen_commands.add_parser("list", help="name, ATT&CK tactic and technique, description of each scenario")
 
-    _add_seed_parser(commands)
-
-    srv = commands.add_parser("serve", help="run the emulator server",
-                              description="Serve CloudTrail's API, an S3-compatible endpoint and the "
-                              "control API on one port.")
-    srv.add_argument("--host", default="127.0.0.1")
-    srv.add_argument("--port", type=int, default=4566)
-    srv.add_argument("--data-dir", default=".cloudtrail-emulator",
-                     help="state directory, or :memory: for throwaway state (default: %(default)s)")
-    srv.add_argument("--default-account", default="123456789012",
-                     help="account of requests whose access key id is not a 12-digit account id")
-    srv.add_argument("--relax-bucket-policy", action="store_true",
-                     help="let CreateTrail/UpdateTrail accept a bucket whose policy does not let "
-                     "CloudTrail write (the bucket must still exist)")
-    srv.add_argument("--throttle-lookup", action="store_true",
-                     help="apply AWS's LookupEvents limit of 2 requests per second per account and region")
-    srv.add_argument("--delivery-interval", type=_positive_seconds, default=300.0, metavar="SECONDS",
-                     help="seconds between live log-file deliveries (default: %(default)s, as AWS)")
-    srv.add_argument("--digest-interval", type=_digest_seconds, default=3600, metavar="SECONDS",
-                     help="seconds per digest period, 1-3600 (default: %(default)s, as AWS; shorter for demos)")
-    srv.add_argument("--auth", choices=["none", "sigv4"], default="none",
-                     help="none: accept any credentials (default); sigv4: verify AWS Signature Version 4 "
-                     "against the --access-key credentials (the /_emulator/ control API stays open)")
-    srv.add_argument("--access-key", action="append", type=_access_key, default=[], metavar="ID:SECRET[:ACCOUNT]",
-                     help="a credential --auth sigv4 accepts (repeatable); ACCOUNT (12 digits) is the account "
-                     "its calls act in (default: --default-account)")
-    srv.add_argument("--external-bucket", action="append", type=_external_bucket, default=[],
-                     metavar="BUCKET=ENDPOINT_URL",
-                     help="deliver trails that name BUCKET into that bucket on an outside S3-compatible "
-                     "endpoint (repeatable; credentials from the AWS_* environment variables)")
+    add_seed_parser(commands)
+    add_serve_parser(commands)
     return parser
-
-
-def _external_bucket(text: str) -> tuple[str, str]:
-    """`BUCKET=ENDPOINT_URL`."""
-    bucket, sep, url = text.partition("=")
-    if not sep or not bucket or not url.startswith(("http://", "https://")):
-        raise argparse.ArgumentTypeError(f"expected BUCKET=http(s)://endpoint, not {text!r}")
-    return bucket, url
-
-
-def _access_key(text: str):
-    from cloudtrail_emulator.emulator.config import AccessKey
-
-    try:
-        return AccessKey.parse(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _add_seed_parser(commands) -> None:
-    sd = commands.add_parser("seed", help="make a demo organization: trails, buckets, topics, signed history",
-                             description="Create an organization of accounts with an organization trail, a "
-                             "trail per member account (multi-region, log-file validation), buckets with "
-                             "CloudTrail's bucket policy, an SNS topic per trail and days of signed history "
-                             "with attack scenarios, in --data-dir for `serve`. Running it again leaves what "
-                             "exists alone.")
-    sd.add_argument("--accounts", type=int, default=3, help="accounts in the organization (default: %(default)s)")
-    sd.add_argument("--days", type=float, default=2.0, help="days of history (default: %(default)s)")
-    sd.add_argument("--count", type=_count, default=20_000,
-                    help="records in the organization's history (default: %(default)s)")
-    sd.add_argument("--regions", type=_regions, default=["us-east-1"],
-                    help="comma-separated regions; the first is the trails' home region")
-    sd.add_argument("--scenarios", type=_count, default=3, metavar="N",
-                    help="random attack scenarios from the library (default: %(default)s)")
-    sd.add_argument("--scenario", action="append", default=[], metavar="NAME",
-                    help="a named scenario instead (repeatable; see `scenarios list`)")
-    sd.add_argument("--seed", type=int, default=0, help="same seed, same accounts and history")
-    sd.add_argument("--data-dir", type=Path, default=Path(".cloudtrail-emulator"),
-                    help="state directory that `serve` uses (default: %(default)s)")
-    sd.add_argument("--endpoint-url", help="write the history to --bucket at this S3-compatible endpoint "
-                    "instead (one prefix per trail; no trails or live delivery there)")
-    sd.add_argument("--bucket", help="the bucket at --endpoint-url")
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text!r}")
-    return value
-
-
-def _digest_seconds(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 3600:
-        raise argparse.ArgumentTypeError(f"expected whole seconds from 1 to 3600, not {text!r}")
-    return int(text)
 
 
 def _run_generate(args: argparse.Namespace) -> int:
@@ -319,50 +220,43 @@ def _run_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_seed(args: argparse.Namespace) -> int:
-    from cloudtrail_emulator.emulator.seed import SeedOptions, seed
-
-    summary = seed(SeedOptions(
-        data_dir=args.data_dir, accounts=args.accounts, days=args.days, regions=tuple(args.regions),
-        seed=args.seed, count=args.count, scenarios=args.scenarios, scenario_names=tuple(args.scenario),
-        endpoint_url=args.endpoint_url, bucket=args.bucket))
-    print(summary.render())
-    return 0
-
-
-def _run_serve(args: argparse.Namespace) -> int:
-    from cloudtrail_emulator.emulator.config import EmulatorConfig
-    from cloudtrail_emulator.emulator.server import serve
-
-    config = EmulatorConfig.from_data_dir(
-        args.data_dir, default_account=args.default_account,
-        relax_bucket_policy=args.relax_bucket_policy, throttle_lookup=args.throttle_lookup,
-        delivery_interval=args.delivery_interval, digest_interval=args.digest_interval,
-        auth=args.auth, access_keys=tuple(args.access_key), external_buckets=dict(args.external_bucket),
-    )
-    if args.auth == "sigv4" and not args.access_key:
-        raise GeneratorError("--auth sigv4 needs at least one --access-key ID:SECRET[:ACCOUNT]")
-    print(f"cloudtrail-emulator serving on http://{args.host}:{args.port} (data: {args.data_dir})",
-          file=sys.stderr, flush=True)
-    # a server started as a background job inherits an ignored SIGINT, and Python then installs no
-    # KeyboardInterrupt handler: Ctrl-C and `kill -INT` (docker's STOPSIGNAL) must still stop it
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    serve(config, host=args.host, port=args.port)
-    return 0
+def _version() -> str:
+    try:
+        return metadata.version("cloudtrail-emulator")
+    except metadata.PackageNotFoundError:      # running from a checkout that was never installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    runners = {"generate": _run_generate, "validate": _run_validate, "publish": _run_publish, "serve": _run_serve,
-               "scenarios": _run_scenarios, "seed": _run_seed}
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        parser.print_usage(sys.stderr)
+        print(f"{PROG}: error: a command is required (see {PROG} --help)", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
+    runners = {"generate": _run_generate, "validate": _run_validate, "publish": _run_publish,
+               "serve": run_serve, "scenarios": _run_scenarios, "seed": run_seed}
     try:
-        return runners[args.command](args)
+        code = runners[args.command](args)
+        sys.stdout.flush()           # a closed pipe shows here, not as a traceback at exit
+        return code
     except GeneratorError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_code", 2)
+    except BrokenPipeError:
+        # the reader went away (`... | head -1`): stop quietly, as a program killed by SIGPIPE does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    except OSError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print(f"{PROG}: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ account, scenarios included (identical records, eventIDs too, as AWS delivers on
 trail that logs it).
 
 Idempotent: a trail the seed made before (listed in `<data_dir>/state/seed.json`) and its history
-are left alone; only what is missing is made. With `endpoint_url` the history goes to `bucket` on
+are left alone; only what is missing is made. It holds the data dir's lock (emulator/data_dir_lock.py)
+while it runs: it refuses a data dir a running `serve` holds. With `endpoint_url` the history goes to `bucket` on
 that S3 endpoint instead (one key prefix per trail, ending now, no emulator state): live delivery
 there is not supported by `serve`; check it with `cloudtrail-emulator validate`.
 """
@@ -34,6 +35,7 @@ from cloudtrail_emulator.emulator.services.cloudtrail.bucket_policy import cloud
 from cloudtrail_emulator.emulator.services.cloudtrail.models import Trail
 from cloudtrail_emulator.emulator.config import Clock, EmulatorConfig, SystemClock
 from cloudtrail_emulator.emulator.control import HISTORY_MARGIN, index_sink
+from cloudtrail_emulator.emulator.data_dir_lock import hold_data_dir
 from cloudtrail_emulator.emulator.server import RunningServer, start_in_thread
 from cloudtrail_emulator.emulator.state import EmulatorState
 from cloudtrail_emulator.generators.errors import GeneratorError
@@ -141,11 +143,12 @@ def seed(options: SeedOptions, *, clock: Clock | None = None) -> SeedSummary:
     clock = clock or SystemClock()
     if options.endpoint_url:
         return _seed_external(options, clock)
-    running = start_in_thread(EmulatorConfig(data_dir=Path(options.data_dir), clock=clock), "127.0.0.1", 0)
-    try:
-        return _Seeder(options, running).run()
-    finally:
-        running.stop()
+    with hold_data_dir(options.data_dir, "seed"):
+        running = start_in_thread(EmulatorConfig(data_dir=Path(options.data_dir), clock=clock), "127.0.0.1", 0)
+        try:
+            return _Seeder(options, running).run()
+        finally:
+            running.stop()
 
 
 # -- offline, into the emulator's data dir -------------------------------------------------------

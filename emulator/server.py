@@ -4,39 +4,105 @@ a thread for tests.
 cheroot rather than waitress: waitress rewrites every response header name into Title-Case, and S3
 user metadata must reach clients as lower-case `x-amz-meta-*` names (validate-logs looks up the
 exact keys `signature` and `signature-algorithm`).
+
+`serve` (the CLI's foreground server) is built on `start_in_thread`/`RunningServer.stop` only: the
+data-dir lock, the listen check, the stop signals and the shutdown order live here, apart from the
+HTTP server itself.
 """
 from __future__ import annotations
 
+import errno
+import signal
+import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cheroot import wsgi
 
+from cloudtrail_emulator.emulator import access_log
 from cloudtrail_emulator.emulator.app import create_app, state_of
 from cloudtrail_emulator.emulator.config import EmulatorConfig
+from cloudtrail_emulator.emulator.data_dir_lock import hold_data_dir
+from cloudtrail_emulator.emulator.stop_signals import STOP_SIGNALS, catch_stop_signals
+from cloudtrail_emulator.generators.errors import GeneratorError
 
 THREADS = 16
 SERVER_NAME = "cloudtrail-emulator"
 #: how often the accept loop wakes (cheroot's default 0.5 s makes every stop() take that long)
 POLL_SECONDS = 0.05
+#: how long a stop waits for requests in flight before cutting them (below Docker's 10 s grace)
+DRAIN_SECONDS = 5
+LOCALSTACK_PORT = 4566
+
+
+class ListenError(GeneratorError):
+    """The server cannot listen where it was asked to (one line for the CLI)."""
+
+    exit_code = 1
 
 
 def _server(app, host: str, port: int) -> wsgi.Server:
-    server = wsgi.Server((host, port), app, numthreads=THREADS, server_name=SERVER_NAME)
+    server = wsgi.Server((host, port), app, numthreads=THREADS, server_name=SERVER_NAME,
+                         shutdown_timeout=DRAIN_SECONDS)
     server.expiration_interval = POLL_SECONDS
     server.prepare()            # binds now, so port 0 has its real number before serving starts
     return server
 
 
-def serve(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 4566) -> None:
-    """Serve until interrupted."""
-    app = create_app(config)
-    server = _server(app, host, port)
+def check_listen(host: str, port: int) -> None:
+    """ListenError with a helpful line when `host:port` cannot be bound (in use, privileged, no such
+    address); binds a probe socket the way servers do (SO_REUSEADDR) and closes it at once."""
     try:
-        server.serve()
-    finally:
-        server.stop()
-        state_of(app).close()
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0,
+                                                             socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise ListenError(f"cannot listen on {host}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ListenError(_listen_problem(host, port, exc)) from None
+
+
+def _listen_problem(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        hint = (" (4566 is LocalStack's port too: stop LocalStack, or serve on another port such as "
+                "--port 4567 and point clients at it)" if port == LOCALSTACK_PORT else "")
+        return f"port {port} on {host} is already in use{hint}; --port 0 picks a free port"
+    if exc.errno == errno.EACCES:
+        return f"not allowed to listen on port {port}: ports below 1024 need privileges; choose another --port"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {host}: not an address of this machine (0.0.0.0 listens on all)"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+
+
+def serve(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 4566, *,
+          ready: Callable[[str], None] | None = None) -> int:
+    """Serve until SIGINT or SIGTERM, then stop cleanly: stop accepting, let requests in flight finish
+    (up to DRAIN_SECONDS), stop delivery, close the state. Holds the data dir's lock throughout;
+    `ready(url)` is called once listening (port 0: the real port). Returns the signal that stopped it.
+    Main thread only (it installs signal handlers); tests and libraries use `start_in_thread`."""
+    with hold_data_dir(config.data_dir, "serve"):
+        check_listen(host, port)
+        catch_stop_signals()
+        # blocked before any server thread starts, so every thread inherits the mask and the signal
+        # waits for `sigwait` below instead of interrupting whatever thread it lands on
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            running = start_in_thread(config, host, port)
+            try:
+                if ready is not None:
+                    ready(running.url)
+                signum = signal.sigwait(STOP_SIGNALS)
+            finally:
+                running.stop()
+            while STOP_SIGNALS & signal.sigpending():     # a second Ctrl-C during the stop: already stopping
+                signal.sigwait(STOP_SIGNALS)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    return signum
 
 
 @dataclass
@@ -55,16 +121,21 @@ class RunningServer:
         return f"http://{self.host}:{self.port}"
 
     def stop(self) -> None:
-        """Close the listener and its connections, join the thread, then free the app's state."""
+        """Stop accepting, let requests in flight finish, join the thread, then free the app's state."""
         self._server.stop()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=DRAIN_SECONDS + 5)
         state_of(self.app).close()
 
 
 def start_in_thread(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Bind (port 0: a free port), serve on a daemon thread, return at once with the bound port."""
     app = create_app(config)
-    server = _server(app, host, port)
+    access_log.install(app)
+    try:
+        server = _server(app, host, port)
+    except BaseException:
+        state_of(app).close()
+        raise
     bound_port = server.bind_addr[1]
     thread = threading.Thread(target=server.serve, name=f"emulator-{bound_port}", daemon=True)
     thread.start()

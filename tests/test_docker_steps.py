@@ -3,7 +3,9 @@
 The Dockerfile is parsed, its COPY lines fill a stand-in image root, its `pip install` runs into a
 fresh virtualenv, its CMD serves (on a free loopback port, a temporary data dir as the /data volume),
 its HEALTHCHECK command probes that server, its STOPSIGNAL stops it by pid, and a restart on the same
-data dir finds the state again. Not run here: the base image, `useradd`/USER (needs root), and the
+data dir finds the state again. The container's settings are the Dockerfile's ENV (CTEMU_* variables,
+with the port, host and /data swapped for a free loopback port and a temporary directory); CTEMU_SEED=1
+seeds on start. Not run here: the base image, `useradd`/USER (needs root), and the
 build's own dependency download: the virtualenv borrows the test virtualenv's packages and installs
 the project with `--no-deps --no-build-isolation --no-index` (offline). `test_image_in_docker` does
 the whole thing with an engine when `CTEMU_DOCKER_TESTS=1`.
@@ -32,7 +34,8 @@ from fixtures_server import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 DOCKER = REPO / "docker"
-CMD = ["cloudtrail-emulator", "serve", "--host", "0.0.0.0", "--port", "4566", "--data-dir", "/data"]
+CMD = ["cloudtrail-emulator", "serve"]
+SETTINGS = {"CTEMU_HOST": "0.0.0.0", "CTEMU_PORT": "4566", "CTEMU_DATA_DIR": "/data", "CTEMU_SEED": "0"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,13 @@ def only(instructions: list[Instruction], keyword: str) -> Instruction:
     return found
 
 
+def env_settings(instructions: list[Instruction]) -> dict[str, str]:
+    """Every ENV instruction's `KEY=value` pairs, in order."""
+    pairs = [word.partition("=") for i in instructions if i.keyword == "ENV" for word in shlex.split(i.args)]
+    assert all(sep for _, sep, _ in pairs), pairs
+    return {key: value for key, _, value in pairs}
+
+
 def healthcheck_command(args: str) -> list[str]:
     """The CMD of `HEALTHCHECK [--option=value ...] CMD ...`."""
     match = re.fullmatch(r"((?:--[a-z-]+=\S+\s+)*)CMD\s+(.+)", args)
@@ -86,11 +96,13 @@ def test_dockerfile_contract(dockerfile):
     assert user not in ("root", "0") and keywords.index("USER") < keywords.index("CMD")
     assert exec_form(only(dockerfile, "VOLUME").args) == ["/data"]
     assert only(dockerfile, "EXPOSE").args == "4566"
-    assert only(dockerfile, "STOPSIGNAL").args == "SIGINT"
+    assert only(dockerfile, "STOPSIGNAL").args == "SIGTERM"                  # docker stop's default
     assert exec_form(only(dockerfile, "CMD").args) == CMD
+    assert SETTINGS.items() <= env_settings(dockerfile).items()
     probe = healthcheck_command(only(dockerfile, "HEALTHCHECK").args)
     assert probe[:2] == ["python", "-c"] and "urllib.request" in probe[2]
-    assert "http://127.0.0.1:4566/_emulator/health" in probe[2] and "curl" not in probe[2]
+    assert "http://127.0.0.1:%s/_emulator/health" in probe[2] and "CTEMU_PORT" in probe[2]
+    assert "curl" not in probe[2]
 
 
 def test_dockerignore_sends_what_the_copies_need(dockerfile):
@@ -160,25 +172,30 @@ def image_env(bin_dir: Path) -> dict[str, str]:
     return {**env, "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"}
 
 
-def container_command(dockerfile, port: int, data: Path) -> list[str]:
-    """The CMD with the container's port, host and /data swapped for a free loopback port and `data`."""
+def container_env(dockerfile, bin_dir: Path, port: int, data: Path, **extra: str) -> dict[str, str]:
+    """The image's environment with the Dockerfile's ENV, the container's port, host and /data swapped
+    for a free loopback port and `data`, then `extra` (as `docker run -e`)."""
     swap = {"4566": str(port), "0.0.0.0": "127.0.0.1", "/data": str(data)}
-    return [swap.get(arg, arg) for arg in exec_form(only(dockerfile, "CMD").args)]
+    settings = {key: swap.get(value, value) for key, value in env_settings(dockerfile).items()
+                if not key.startswith(("PYTHON", "PIP_"))}
+    return {**image_env(bin_dir), **settings, **extra}
 
 
 def probe(dockerfile, bin_dir: Path, port: int) -> int:
-    """Run the HEALTHCHECK command against `port`; its exit code."""
-    command = [arg.replace(":4566/", f":{port}/") for arg in healthcheck_command(only(dockerfile, "HEALTHCHECK").args)]
-    return subprocess.run(command, env=image_env(bin_dir), capture_output=True, timeout=30).returncode
+    """Run the HEALTHCHECK command in the container's environment on `port`; its exit code."""
+    command = healthcheck_command(only(dockerfile, "HEALTHCHECK").args)
+    env = {**image_env(bin_dir), "CTEMU_PORT": str(port)}
+    return subprocess.run(command, env=env, capture_output=True, timeout=30).returncode
 
 
-def start(dockerfile, bin_dir: Path, data: Path, log: Path) -> tuple[subprocess.Popen, int]:
+def start(dockerfile, bin_dir: Path, data: Path, log: Path, **extra: str) -> tuple[subprocess.Popen, int]:
     """Run the CMD as the container would, wait until the HEALTHCHECK passes."""
     port = free_port()
     with log.open("ab") as out:
-        proc = subprocess.Popen(container_command(dockerfile, port, data), cwd=data, env=image_env(bin_dir),
+        proc = subprocess.Popen(exec_form(only(dockerfile, "CMD").args), cwd=data,
+                                env=container_env(dockerfile, bin_dir, port, data, **extra),
                                 stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60 if extra.get("CTEMU_SEED") == "1" else time.monotonic() + 20
     while probe(dockerfile, bin_dir, port) != 0:
         if proc.poll() is not None or time.monotonic() > deadline:
             stop(proc, signal.SIGKILL)
@@ -227,7 +244,8 @@ def test_image_steps_install_serve_probe_stop_restart(dockerfile, image, tmp_pat
             Name="on-the-volume", S3BucketName="volume-logs")
     finally:
         code = stop(proc, stop_signal)
-    assert code == 130, log.read_text()                          # clean KeyboardInterrupt exit
+    assert code == 0, log.read_text()                            # SIGTERM: a clean stop
+    assert "stopped cleanly (SIGTERM)" in log.read_text()
     assert probe(dockerfile, image, port) != 0                   # unhealthy once stopped
     assert (data / "state").is_dir() and (data / "s3" / "volume-logs").is_dir()
     proc, port = start(dockerfile, image, data, log)              # a new container on the same volume
@@ -235,6 +253,20 @@ def test_image_steps_install_serve_probe_stop_restart(dockerfile, image, tmp_pat
         assert trails(port) == ["on-the-volume"]
     finally:
         stop(proc, stop_signal)
+
+
+def test_image_seeds_on_start_when_asked(dockerfile, image, tmp_path):
+    data, log = tmp_path / "data", tmp_path / "server.log"
+    data.mkdir()
+    small = {"CTEMU_SEED": "1", "CTEMU_SEED_ACCOUNTS": "2", "CTEMU_SEED_COUNT": "300", "CTEMU_SEED_DAYS": "0.2",
+             "CTEMU_SEED_SCENARIOS": "1"}
+    for run, made in enumerate(["trails (2 new, 0 already there)", "trails (0 new, 2 already there)"]):
+        proc, port = start(dockerfile, image, data, log, **small)     # the second: a restarted container
+        try:
+            assert trails(port) == ["org-trail"]         # the management account's view
+        finally:
+            assert stop(proc, signal.SIGTERM) == 0, log.read_text()
+        assert log.read_text().count(made) == 1, log.read_text()
 
 
 @pytest.mark.skipif(os.environ.get("CTEMU_DOCKER_TESTS") != "1" or shutil.which("docker") is None,
