@@ -9,12 +9,12 @@ CloudTrail bucket holds, gets the file ``DIR.labels.jsonl`` beside it (``labels_
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
 
+from cloudtrail_emulator.generators.atomic_file import write_atomic
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.stores import ObjectStore
 
@@ -37,14 +37,7 @@ def write_labels_file(path: Path, labels: Iterable[dict]) -> Path:
     """Writes the labels to ``path`` atomically (a reader sees the old file or the new one); returns it."""
     body = encode_labels(labels)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(body)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_atomic(path, body, 0o644)
     except OSError as exc:
         raise GeneratorError(f"cannot write the labels to {path}: {exc.strerror or exc}") from None
     return path

@@ -6,7 +6,6 @@ errors as `<Response><Errors><Error>`. CloudTrail writes an EC2 error code with 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -14,7 +13,7 @@ from flask import Request, Response
 
 from cloudtrail_emulator.emulator.protocols.context import RequestContext, camel
 from cloudtrail_emulator.emulator.protocols.errors import AwsError, not_available
-from cloudtrail_emulator.emulator.protocols.query import xml_text
+from cloudtrail_emulator.emulator.protocols.query import shape_xml, xml_text
 
 CONTENT_TYPE = "text/xml;charset=UTF-8"
 #: one EC2 operation's handler: (caller, parsed input) -> output structure
@@ -72,23 +71,6 @@ def _parse(shape: Shape, values: Mapping[str, str], key: str) -> Any:
     return raw
 
 
-def _xml(shape: Shape, value: Any, name: str) -> str:
-    kind = shape.type_name
-    if kind == "structure":
-        inner = "".join(_xml(m, value[n], m.serialization.get("name", n))
-                        for n, m in shape.members.items() if value.get(n) is not None)
-    elif kind == "list":
-        item = shape.member.serialization.get("name", "item")
-        inner = "".join(_xml(shape.member, v, item) for v in value)
-    elif kind == "boolean":
-        inner = "true" if value else "false"
-    elif kind == "timestamp" and isinstance(value, datetime):
-        inner = value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    else:
-        inner = xml_text(str(value))
-    return f"<{name}>{inner}</{name}>"
-
-
 def _namespace(model: ServiceModel) -> str:
     return model.metadata["xmlNamespace"].rstrip("/") + "/"
 
@@ -97,7 +79,7 @@ def ec2_response(operation: OperationModel, result: dict, request_id: str) -> Re
     """`<OpResponse xmlns=...><requestId>..</requestId>members</OpResponse>`."""
     shape = operation.output_shape
     members = "" if shape is None else "".join(
-        _xml(m, result[n], m.serialization.get("name", n)) for n, m in shape.members.items()
+        shape_xml(m, result[n], m.serialization.get("name", n), "item") for n, m in shape.members.items()
         if result.get(n) is not None)
     text = (f'<?xml version="1.0" encoding="UTF-8"?>\n<{operation.name}Response '
             f'xmlns="{_namespace(operation.service_model)}"><requestId>{request_id}</requestId>'

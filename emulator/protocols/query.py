@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -100,19 +101,24 @@ def _scalar(shape: Shape, raw: str, key: str) -> Any:
     return raw
 
 
-def _xml(shape: Shape, value: Any, name: str) -> str:
+def shape_xml(shape: Shape, value: Any, name: str, item: str = "member") -> str:
+    """`value` as the XML element `name` by botocore's `shape`; a list's items are named by its member's
+    `locationName`, else `item` (Query: `member`, EC2: `item`)."""
     kind = shape.type_name
     if kind == "structure":
-        inner = "".join(_xml(m, value[n], m.serialization.get("name", n))
+        inner = "".join(shape_xml(m, value[n], m.serialization.get("name", n), item)
                         for n, m in shape.members.items() if value.get(n) is not None)
     elif kind == "list":
-        inner = "".join(_xml(shape.member, v, shape.member.serialization.get("name", "member")) for v in value)
+        member = shape.member.serialization.get("name", item)
+        inner = "".join(shape_xml(shape.member, v, member, item) for v in value)
     elif kind == "map":
         k_name, v_name = shape.key.serialization.get("name", "key"), shape.value.serialization.get("name", "value")
-        inner = "".join(f"<entry>{_xml(shape.key, k, k_name)}{_xml(shape.value, v, v_name)}</entry>"
-                        for k, v in value.items())
+        inner = "".join(f"<entry>{shape_xml(shape.key, k, k_name, item)}{shape_xml(shape.value, v, v_name, item)}"
+                        "</entry>" for k, v in value.items())
     elif kind == "boolean":
         inner = "true" if value else "false"
+    elif kind == "timestamp" and isinstance(value, datetime):
+        inner = value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     else:
         inner = xml_text(str(value))
     return f"<{name}>{inner}</{name}>"
@@ -134,7 +140,7 @@ def metadata_namespace(metadata: Mapping[str, Any]) -> str:
 def query_response(operation: OperationModel, result: dict, request_id: str) -> Response:
     """`<OpResponse><OpResult>..</OpResult><ResponseMetadata>..</ResponseMetadata></OpResponse>`."""
     shape = operation.output_shape
-    body = "" if shape is None else _xml(shape, result, shape.serialization["resultWrapper"])
+    body = "" if shape is None else shape_xml(shape, result, shape.serialization["resultWrapper"])
     text = (f'<?xml version="1.0"?>\n<{operation.name}Response xmlns="{namespace(operation.service_model)}">'
             f"{body}<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
             f"</{operation.name}Response>")

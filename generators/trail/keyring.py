@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +25,7 @@ import orjson
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from cloudtrail_emulator.generators.atomic_file import write_atomic
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.times import format_time, parse_time, require_utc
 
@@ -63,21 +62,6 @@ class SigningKey:
 
     def covers(self, at: datetime) -> bool:
         return self.valid_from <= at < self.valid_to
-
-
-def _atomic_write(path: Path, data: bytes, mode: int) -> None:
-    """Write a file so readers see the old or the new content, never a part; created with `mode`."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Keyring:
@@ -166,7 +150,7 @@ class Keyring:
                 serialization.NoEncryption(),
             )
             try:
-                _atomic_write(self._dir / f"{key.fingerprint}.pem", pem, 0o600)
+                write_atomic(self._dir / f"{key.fingerprint}.pem", pem, 0o600)
                 self._keys[key.fingerprint] = key
                 self._write_index()
             except OSError as exc:
@@ -184,7 +168,7 @@ class Keyring:
             for k in sorted(self._keys.values(), key=lambda k: (k.region, k.valid_from))
         ]
         path = self._dir / _INDEX
-        _atomic_write(path, orjson.dumps({"keys": entries}, option=orjson.OPT_INDENT_2), 0o644)
+        write_atomic(path, orjson.dumps({"keys": entries}, option=orjson.OPT_INDENT_2), 0o644)
         st = path.stat()
         self._index_stamp = (st.st_mtime_ns, st.st_ino)
 

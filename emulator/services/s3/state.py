@@ -10,11 +10,9 @@ plus one ``part-<n>`` file per part). Without one, all of it lives in memory.
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import shutil
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +20,7 @@ from pathlib import Path
 
 from cloudtrail_emulator.emulator.config import Clock
 from cloudtrail_emulator.emulator.services.s3.exceptions import S3Error
+from cloudtrail_emulator.generators.atomic_file import write_atomic
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.times import parse_iso
 
@@ -63,14 +62,7 @@ class Upload:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomic(path, data)
 
 
 def check_policy(text: str, bucket: str) -> None:

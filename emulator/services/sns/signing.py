@@ -8,8 +8,6 @@ MessageId, SubscribeURL, Timestamp, Token, TopicArn, Type. The Signature is base
 from __future__ import annotations
 
 import base64
-import os
-import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+
+from cloudtrail_emulator.generators.atomic_file import write_atomic
 
 NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
 CONFIRMATION_FIELDS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type")
@@ -68,14 +68,7 @@ class SnsSigner:
         path.parent.mkdir(parents=True, exist_ok=True)
         key_pem = self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                           serialization.NoEncryption())
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(key_pem + self.certificate_pem)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, key_pem + self.certificate_pem)
 
     @property
     def certificate_pem(self) -> bytes:
