@@ -71,6 +71,8 @@ def _dispatch(path: str) -> Response:
         raise AwsError(f"No control endpoint {request.path}", code="NotFound", status=404)
     ctx = context_of(request, state.config.default_account, state.config.region, state.request_id())
     context.bind(ctx)
+    if state.recorder is not None:        # nothing takes effect that could not be recorded
+        state.recorder.admit(s3=route.protocol is Protocol.S3)
     if not route.served:
         raise not_available(route.service or "this service")
     if route.conflict is not None:
@@ -100,9 +102,10 @@ def _record(response: Response) -> Response:
     ctx = context.current()
     if recorder is not None and ctx is not None:
         try:
-            recorder.observe(ctx)
-        except Exception:      # recording must never break the answer itself
-            log.exception("could not record %s %s", request.method, request.path)
+            recorder.observe(ctx, s3=route_of(request).protocol is Protocol.S3)
+        except AwsError as unrecorded:       # never 2xx without the record
+            response.close()
+            return _respond(unrecorded)
     return response
 
 

@@ -14,6 +14,7 @@ Crash safety: before writing a batch, the trail's state records its intent (even
 delivery time T); log-file keys derive from (trail, account, region, seq range) and T, so a re-run
 after a crash overwrites the same objects. The cursor advances only after the objects are written.
 Digest bytes are deterministic too (fixed gzip header, deterministic RSA PKCS#1 v1.5).
+A data dir that cannot be written stops a run where it failed (delivery_faults.py).
 """
 from __future__ import annotations
 
@@ -21,13 +22,15 @@ import dataclasses
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import orjson
 
 from cloudtrail_emulator.emulator.services.cloudtrail.models import CloudTrailBackend, Trail, TrailChange
 from cloudtrail_emulator.emulator.config import Clock, Wakeup
+from cloudtrail_emulator.emulator.pipeline.delivery_faults import RETRY_AFTER_OS_ERROR, WriteFaults, status_error
 from cloudtrail_emulator.emulator.pipeline.delivery_state import DeliveryState, TrailDelivery
 from cloudtrail_emulator.emulator.pipeline.events import EventStore
 from cloudtrail_emulator.emulator.pipeline.insights import InsightDelivery
@@ -38,7 +41,7 @@ from cloudtrail_emulator.generators.trail.writer import ChainState, TrailTarget,
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
 from cloudtrail_emulator.generators.trail.logfiles import MAX_RECORDS_PER_FILE
-from cloudtrail_emulator.generators.stores import NoSuchBucket, NoSuchKey, ObjectStore
+from cloudtrail_emulator.generators.stores import ObjectStore
 from cloudtrail_emulator.generators.times import format_time, whole_second
 
 log = logging.getLogger(__name__)
@@ -51,12 +54,6 @@ Publisher = Callable[[str, str, list[str]], None]     # (topic ARN, bucket, [key
 
 class HistoryConflict(GeneratorError):
     """Seeded history cannot go in front of a chain that already delivered digests."""
-
-
-def status_error(exc: GeneratorError) -> str:
-    """A failed write as GetTrailStatus shows it: the S3 error code where the store names one (AWS
-    shows S3's error, e.g. NoSuchBucket), else the store's message."""
-    return type(exc).__name__ if isinstance(exc, (NoSuchBucket, NoSuchKey)) else str(exc)
 
 
 class Delivery:
@@ -87,6 +84,7 @@ class Delivery:
         self._forced_started = 0      # deliver_now runs begun (numbered in order, under the lock)
         self._forced_done = 0         # the number of the last deliver_now run that finished
         self.insights = InsightDelivery(events=events, store=store, selects=trail_selects)
+        self.faults = WriteFaults(backend)
         backend.add_listener(self._on_change)
         self._upgrade_first_format()
 
@@ -129,6 +127,8 @@ class Delivery:
             began = self.clock.now()
             try:
                 self.run()
+            except OSError:       # reported by `faults`; the next run retries
+                pass
             except Exception:     # keep delivering other trails next time; the trail status has the error
                 log.exception("delivery run failed")
             with self._ran:
@@ -144,7 +144,7 @@ class Delivery:
         with self.lock:
             due += [c.period_start + self.digest_interval
                     for t in self.state.trails.values() for c in t.writer.chains.values()]
-        return max(min(due), now + RETRY)
+        return max(min(due), now + (RETRY_AFTER_OS_ERROR if self.faults.failing else RETRY))
 
     def wait_for_run(self, at: datetime, timeout: float) -> bool:
         """Wait (at most `timeout` real seconds) until a scheduler run that began with the clock at or
@@ -154,9 +154,20 @@ class Delivery:
 
     # -- the work ----------------------------------------------------------------------------
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A run's writes: the state file saved first if a save failed; an OSError stops the run."""
+        try:
+            self.state.flush()
+            yield
+        except OSError as exc:
+            self.faults.failed(exc, list(self.state.trails), whole_second(self.clock.now()))
+            raise
+        self.faults.succeeded()
+
     def run(self, *, force_logs: bool = False) -> None:
         """Apply queued trail changes, deliver log files when due (or forced), close due digests."""
-        with self.lock:
+        with self.lock, self._writing():
             now = whole_second(self.clock.now())
             self._finish_interrupted_closes(now)
             self._apply_changes()
@@ -187,9 +198,11 @@ class Delivery:
             self._forced_started += 1
             number = self._forced_started
             self.run(force_logs=True)
-            now = whole_second(self.clock.now())
-            self._close_many({arn: (td, self._final_ends(td, now)) for arn, td in self.state.trails.items()}, now)
-            self.state.save()
+            with self._writing():
+                now = whole_second(self.clock.now())
+                self._close_many({arn: (td, self._final_ends(td, now)) for arn, td in self.state.trails.items()},
+                                 now)
+                self.state.save()
             self._forced_done = number
 
     def reset(self) -> None:

@@ -57,6 +57,7 @@ class DeliveryState:
 
     def __init__(self, state_file: JsonStateFile | None):
         self._file = state_file
+        self._unsaved = False
         self.lock = threading.RLock()
         document = (state_file.load() if state_file is not None else None) or {}
         if document.get("version", 1) > self.VERSION:
@@ -68,9 +69,18 @@ class DeliveryState:
         self.upgraded: set[str] = set() if document.get("version") else set(self.trails)
 
     def save(self) -> None:
+        """Write the whole document; on failure (OSError) it stays unsaved until `flush` succeeds."""
         if self._file is not None:
+            self._unsaved = True
             self._file.save({"version": self.VERSION,
                              "trails": {arn: t.to_json() for arn, t in sorted(self.trails.items())}})
+            self._unsaved = False
+
+    def flush(self) -> None:
+        """Save again if the last save failed: before any object is written, the file holds every
+        intent in memory (a batch begun while the save failed must be on disk before its objects)."""
+        if self._unsaved:
+            self.save()
 
     def clear(self) -> None:
         with self.lock:

@@ -6,6 +6,15 @@ side table. `since()` feeds live delivery in sequence order.
 
 Durability: WAL with synchronous=NORMAL: a committed `add` survives the process dying (SIGKILL);
 the last commits before a power loss may be lost (no fsync per API call: recording stays cheap).
+One connection in exclusive locking mode serves every thread (under a lock): SQLite then keeps the
+WAL index in heap memory instead of a memory-mapped `-shm` file, so a data dir that turns read-only
+or fills up gives write errors, never a SIGBUS from a shared mapping the kernel cannot back.
+
+Writability: a failed write marks the store unwritable (`StoreUnwritable`); `writable()` answers
+at once while the store is healthy and, once marked, probes (writes a row) on each call until a
+probe succeeds. The recorder asks it before a call takes effect (see recorder.py). Only the event
+store's own writes count: a data dir whose other files cannot be written (delivery, state files)
+while SQLite still writes its WAL keeps answering, and GetTrailStatus shows the delivery error.
 """
 from __future__ import annotations
 
@@ -165,110 +174,123 @@ class Found:
     resources: list[tuple[str, str]]
 
 
+class StoreUnwritable(Exception):
+    """The event store could not write (read-only or full data dir); the store is marked unwritable."""
+
+
 class EventStore:
-    """The SQLite event index; `path=None` keeps it in memory (shared by the server's threads)."""
+    """The SQLite event index; `path=None` keeps it in memory. One connection, shared by the
+    server's threads under a lock."""
 
     def __init__(self, path: Path | None = None):
         self.path = path
-        self._write_lock = threading.Lock()
-        self._local = threading.local()
-        self._shared: sqlite3.Connection | None = None
-        self._connections: list[sqlite3.Connection] = []
-        if path is None:
-            self._shared = self._connect(":memory:")
-        else:
+        self._lock = threading.Lock()
+        self._unwritable = False
+        if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        with self._reading() as db:
+        self._db = sqlite3.connect(":memory:" if path is None else str(path), check_same_thread=False,
+                                   isolation_level=None)
+        if path is not None:
+            # before WAL: exclusive mode keeps the WAL index in heap memory (no mmap'd -shm file)
+            self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            self._db.execute("PRAGMA mmap_size=0")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA cache_size=-65536")
+        with self._using() as db:
             db.executescript(_SCHEMA)
 
-    def _connect(self, target: str) -> sqlite3.Connection:
-        db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        if target != ":memory:":
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=10000")
-        db.execute("PRAGMA cache_size=-65536")
-        self._connections.append(db)
-        return db
+    @contextmanager
+    def _using(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._db
 
     @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        """A connection for this thread (file) or the shared one under the lock (memory)."""
-        if self._shared is not None:
-            with self._write_lock:
-                yield self._shared
-            return
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = self._connect(str(self.path))
-        yield db
-
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        if self._shared is not None:
-            with self._reading() as db:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """An immediate write transaction; a failed write rolls back and marks the store unwritable."""
+        with self._using() as db:
+            try:
+                db.execute("BEGIN IMMEDIATE")
                 yield db
-            return
-        with self._write_lock, self._reading() as db:
-            yield db
+                db.execute("COMMIT")
+            except (sqlite3.OperationalError, OSError) as exc:   # read-only, full, I/O error
+                if db.in_transaction:      # SQLite rolls back by itself on SQLITE_FULL
+                    db.execute("ROLLBACK")
+                self._unwritable = True
+                raise StoreUnwritable(f"event store {self.path or ':memory:'}: {exc}") from exc
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+    # -- writability ---------------------------------------------------------------------------
+
+    def writable(self) -> bool:
+        """True while healthy (no I/O); once marked unwritable, True again only after a probe writes."""
+        if not self._unwritable:
+            return True
+        try:
+            self._probe()
+        except StoreUnwritable:
+            return False
+        self._unwritable = False
+        return True
+
+    def _probe(self) -> None:
+        """Write a row (what a record needs: a WAL frame)."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('probe', COALESCE("
+                       "(SELECT value FROM meta WHERE name = 'probe'), 0) + 1)")
 
     # -- writing -------------------------------------------------------------------------------
 
     def add(self, records: Iterable[dict], *, deliver: bool = True) -> tuple[int, int]:
         """Store records (duplicate eventIDs ignored); (first, last) new seq, (0, -1) if none."""
         first = last = None
-        with self._writing() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                seq = _high_water(db)
-                for record in records:
-                    body = orjson.dumps(record)
-                    row = _row(record, body, deliver)
-                    cur = db.execute(
-                        "INSERT OR IGNORE INTO events (seq, event_id, event_time, account, region, kind, "
-                        "event_name, event_source, read_only, username, access_key_id, management, "
-                        "category, deliver, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (seq + 1, *row))
-                    if cur.rowcount == 0:
-                        continue
-                    seq += 1
-                    first = seq if first is None else first
-                    last = seq
-                    pairs = lookup_resources(record)
-                    if pairs:
-                        db.executemany("INSERT INTO resources VALUES (?,?,?,?,?,?,?)",
-                                       [(seq, row[2], row[3], row[4], row[1], t, n) for t, n in pairs])
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            seq = _high_water(db)
+            for record in records:
+                body = orjson.dumps(record)
+                row = _row(record, body, deliver)
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO events (seq, event_id, event_time, account, region, kind, "
+                    "event_name, event_source, read_only, username, access_key_id, management, "
+                    "category, deliver, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (seq + 1, *row))
+                if cur.rowcount == 0:
+                    continue
+                seq += 1
+                first = seq if first is None else first
+                last = seq
+                pairs = lookup_resources(record)
+                if pairs:
+                    db.executemany("INSERT INTO resources VALUES (?,?,?,?,?,?,?)",
+                                   [(seq, row[2], row[3], row[4], row[1], t, n) for t, n in pairs])
         if first is None:
             return (0, -1)
         return (first, last)
 
     def clear(self) -> None:
         """Forget every event (control reset); sequence numbers keep growing."""
-        with self._writing() as db:
-            db.execute("BEGIN IMMEDIATE")
+        with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('cleared_at', ?)", (_high_water(db),))
             db.execute("DELETE FROM resources")
             db.execute("DELETE FROM events")
-            db.execute("COMMIT")
 
     # -- reading -------------------------------------------------------------------------------
 
     def since(self, seq: int, limit: int) -> list[tuple[int, bytes]]:
         """Rows to deliver with seq > `seq`, ascending, at most `limit`."""
-        with self._reading() as db:
+        with self._using() as db:
             return db.execute("SELECT seq, body FROM events WHERE deliver = 1 AND seq > ? "
                               "ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
 
     def max_seq(self) -> int:
         """The highest sequence number stored (0 when empty)."""
-        with self._reading() as db:
+        with self._using() as db:
             return db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
 
     def count(self) -> int:
-        with self._reading() as db:
+        with self._using() as db:
             return db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
 
     def lookup(self, query: Query) -> list[Found]:
@@ -289,7 +311,7 @@ class EventStore:
             args.extend(query.after)
         sql = (f"SELECT DISTINCT event_time, seq FROM {table} WHERE {' AND '.join(where)} "
                "ORDER BY event_time DESC, seq DESC LIMIT ?")
-        with self._reading() as db:
+        with self._using() as db:
             keys = db.execute(sql, (*args, query.limit)).fetchall()
             if not keys:
                 return []
@@ -303,6 +325,5 @@ class EventStore:
         return [Found(seq, at, bodies[seq], resources.get(seq, [])) for at, seq in keys]
 
     def close(self) -> None:
-        for db in self._connections:
-            db.close()
-        self._connections.clear()
+        with self._lock:
+            self._db.close()

@@ -13,6 +13,14 @@ it looks like one (16-128 of A-Z0-9) or else a stable `AKIA...` id derived from 
 dummy key `testing` always shows as the same AKIA id). Unsigned requests are recorded the way S3
 records anonymous calls (`AWSAccount`, accountId `ANONYMOUS_PRINCIPAL`).
 
+Nothing answered that is not recorded: before a call takes effect the dispatcher asks `admit`; an
+event store known to be unwritable (a write failed and the re-probe fails too: read-only or full
+data dir) refuses the call with 503 `ServiceUnavailable`, so the action does not happen. If the
+record write then fails after the action (the disk filled in between), `observe` raises and the
+call is answered 500 (`InternalFailure`; S3 `InternalError`), never 2xx; its record stays in memory
+and is written before the next record once the store writes again (the action happened, so the trail
+shows it; a client's retry is a call of its own). Both are 5xx, which SDKs retry.
+
 Not recorded: the control API (`/_emulator/`), requests that address no operation of a service the
 emulator speaks, requests refused by SigV4 verification before any handler saw them. LookupEvents calls are recorded (AWS does: management read events), so they show
 up in later lookups; a test that counts events should filter by an attribute or a time range.
@@ -22,17 +30,21 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import logging
 import re
+import threading
 import uuid
 from typing import Any
 
 from cloudtrail_emulator.emulator.config import Clock
-from cloudtrail_emulator.emulator.pipeline.events import EventStore
+from cloudtrail_emulator.emulator.pipeline.events import EventStore, StoreUnwritable
 from cloudtrail_emulator.generators.times import format_time
 from cloudtrail_emulator.emulator.protocols.context import RequestContext
+from cloudtrail_emulator.emulator.protocols.errors import AwsError
 from cloudtrail_emulator.generators.catalog import Catalog, CatalogEntry, load_catalog
 from cloudtrail_emulator.generators.errors import GeneratorError
 
+log = logging.getLogger(__name__)
 USER_NAME = "emulator"
 _KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")
 
@@ -53,6 +65,22 @@ def user_identity(access_key: str | None, account: str) -> dict:
             "accessKeyId": key_id, "userName": USER_NAME}
 
 
+def unavailable(s3: bool) -> AwsError:
+    """The answer to a call refused before it took effect: the event store cannot be written."""
+    if s3:
+        return AwsError("Service is unable to handle request.", code="ServiceUnavailable", status=503)
+    return AwsError("The request has failed due to a temporary failure of the server.",
+                    code="ServiceUnavailable", status=503)
+
+
+def unrecorded(s3: bool) -> AwsError:
+    """The answer to a call whose record could not be written after it took effect."""
+    if s3:
+        return AwsError("We encountered an internal error. Please try again.", code="InternalError", status=500)
+    return AwsError("The request processing has failed because of an unknown error, exception or failure.",
+                    code="InternalFailure", status=500)
+
+
 class Recorder:
     """Turns finished request contexts into records and adds them to the event store."""
 
@@ -60,11 +88,45 @@ class Recorder:
         self.store = store
         self.clock = clock
         self.catalog = catalog or load_catalog()
+        self._unwritten: list[dict] = []     # records of answered calls whose write failed, in order
+        self._lock = threading.Lock()
 
-    def observe(self, ctx: RequestContext) -> None:
-        """Record the call of `ctx` if it addressed an operation of a service."""
+    def admit(self, *, s3: bool) -> None:
+        """Before a call takes effect: raise `unavailable` while the event store cannot be written."""
+        if not self.store.writable():
+            raise unavailable(s3)
+        if self._unwritten:
+            try:
+                self._write([])
+            except StoreUnwritable:
+                raise unavailable(s3) from None
+
+    def observe(self, ctx: RequestContext, *, s3: bool = False) -> None:
+        """Record the call of `ctx` if it addressed an operation of a service; `unrecorded` when the
+        record cannot be written (it is kept and written with the next record)."""
         if ctx.event_source is not None and ctx.operation is not None:
-            self.store.add([self.record(ctx)])
+            try:
+                record = self.record(ctx)
+            except Exception as exc:
+                log.exception("call %s %s not recorded", ctx.operation, ctx.request_id)
+                raise unrecorded(s3) from exc
+            try:
+                self._write([record])
+            except StoreUnwritable as exc:
+                log.error("call %s %s not recorded yet: %s", ctx.operation, ctx.request_id, exc)
+                raise unrecorded(s3) from exc
+
+    def _write(self, records: list[dict]) -> None:
+        """Add the records not written before, then `records`; keep all of them when that fails."""
+        with self._lock:
+            batch = self._unwritten + records
+            try:
+                if batch:
+                    self.store.add(batch)
+            except StoreUnwritable:
+                self._unwritten = batch
+                raise
+            self._unwritten = []
 
     def _entry(self, ctx: RequestContext) -> CatalogEntry | None:
         try:
