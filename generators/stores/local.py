@@ -119,6 +119,10 @@ class LocalStore:
             raise NoSuchBucket(f"no such bucket: {bucket}")
         return bdir
 
+    def bucket_path(self, bucket: str) -> Path:
+        """The directory holding `bucket`'s objects (NoSuchBucket when there is none)."""
+        return Path(self._existing_bucket_dir(bucket))
+
     def _internal(self, bdir: str) -> str:
         """The directory of the store's own files for a bucket directory: its sidecar, or the
         ``.ctemu/`` inside it in a tree written before the sidecar (and not moved out yet)."""

@@ -18,15 +18,20 @@ stricter in ways validate-logs is not (FORMATS.md section 4):
   newest digest ended) or "outside digest coverage" (delivered while no chain ran: before validation
   was turned on, between chains, or in a region without digests). Only invalid verdicts fail the
   report. With `trail_name`, log files digested by other trails sharing the prefix count as not digested.
-- Log files listed by a digest whose signature fails are still checked (their verdicts are
-  reported), since the list is the best evidence of what should be there.
+- Log files listed by a digest whose signature fails are still checked (a bad hash or format is
+  reported), since the list is the best evidence of what should be there; but a file only an invalid
+  digest names is not reported "not found": the digest has its one verdict (a forged digest naming
+  thousands of files gives one line, not thousands).
+- A symbolic link in a local trail directory (`LocalStore`) that leads out of the directory is
+  reported ("symbolic link out of the trail directory") and never read, nor anything under it.
 
 Speed: one listing of `[prefix/]AWSLogs/` finds digests and log files together; every object is
 read once (on a thread pool when `workers` > 1, for remote stores); signatures are
 verified with `cryptography` against public keys loaded once per fingerprint.
 
 The parts: `report` (verdicts and the report), `listing` (the one listing), `digests` (reading a
-digest), `chains` (the links between digests), `logs` (log-file checks), `run` (`validate_trail`).
+digest), `chains` (the links between digests), `logs` (log-file checks), `links` (symbolic links out of a
+local tree), `run` (`validate_trail`).
 """
 from cloudtrail_emulator.generators.validate.report import FileVerdict, Severity, ValidationReport, Verdict
 from cloudtrail_emulator.generators.validate.run import validate_trail

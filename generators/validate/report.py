@@ -31,6 +31,7 @@ class Verdict(enum.Enum):
     PERIOD_GAP = ("period does not start where the previous digest ends", Severity.INVALID)
     HASH_MISMATCH = ("hash value doesn't match", Severity.INVALID)
     TRAILING_DATA = ("unexpected data after end of compressed stream", Severity.INVALID)
+    OUTSIDE_TREE = ("symbolic link out of the trail directory, not read", Severity.INVALID)
     NOT_IN_DIGEST = ("not in any digest", Severity.WARNING)
     AWAITING_DIGEST = ("awaiting a digest", Severity.NOTICE)
     OUTSIDE_COVERAGE = ("outside digest coverage", Severity.NOTICE)

@@ -14,6 +14,7 @@ from cloudtrail_emulator.generators.trail.keyring import Keyring, SigningKey
 from cloudtrail_emulator.generators.trail.layout import awslogs_root
 from cloudtrail_emulator.generators.validate.chains import Missing, link_chain
 from cloudtrail_emulator.generators.validate.digests import PublicKeys, read_digest
+from cloudtrail_emulator.generators.validate.links import EscapingLinks
 from cloudtrail_emulator.generators.validate.listing import scan
 from cloudtrail_emulator.generators.validate.logs import check_log, judge_unlisted
 from cloudtrail_emulator.generators.validate.report import FileVerdict, ValidationReport, Verdict
@@ -49,12 +50,17 @@ def validate_trail(store: ObjectStore, bucket: str, prefix: str = "", *,
                     None if account_ids is None else set(account_ids),
                     None if regions is None else set(regions), start, end)
     chains = listing.chains
+    links = EscapingLinks(store, bucket, awslogs_root(prefix))
 
     keys = PublicKeys(keyring, public_keys)
     all_digests = [d for chain in chains.values() for d in chain]
+    for digest in all_digests:
+        if (target := links.leads_out(digest.key)) is not None:
+            digest.verdict, digest.detail = Verdict.OUTSIDE_TREE, f"leads to {target}"
     with ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
         run = map if pool is None else pool.map
-        list(run(lambda d: read_digest(store, bucket, d, keys), all_digests))
+        list(run(lambda d: read_digest(store, bucket, d, keys),
+                 [d for d in all_digests if d.verdict is not Verdict.OUTSIDE_TREE]))
 
         missing: list[Missing] = []
         coverage: dict[tuple[str | None, str, str], list[tuple[datetime, datetime]]] = {}
@@ -68,12 +74,19 @@ def validate_trail(store: ObjectStore, bucket: str, prefix: str = "", *,
             missing += chain_missing
 
         refs: dict[tuple[str, str], str] = {}
+        named_by_valid: set[tuple[str, str]] = set()      # named by a digest judged valid
         for digest in all_digests:
             for entry in (digest.data or {}).get("logFiles", []):
-                refs.setdefault((entry["s3Bucket"], entry["s3Object"]), entry["hashValue"])
-        verdicts = run(lambda ref: check_log(store, ref[0][0], ref[0][1], ref[1]), refs.items())
-        for (log_bucket, log_key), verdict in zip(refs, verdicts):
-            report.logs.append(FileVerdict("log", log_bucket, log_key, verdict))
+                ref = (entry["s3Bucket"], entry["s3Object"])
+                refs.setdefault(ref, entry["hashValue"])
+                if digest.verdict is Verdict.VALID:
+                    named_by_valid.add(ref)
+        readable = {ref: value for ref, value in refs.items() if ref[0] != bucket or not links.leads_out(ref[1])}
+        verdicts = run(lambda ref: check_log(store, ref[0][0], ref[0][1], ref[1]), readable.items())
+        for (log_bucket, log_key), verdict in zip(readable, verdicts):
+            # an invalid digest has one verdict: the files only it names are not each "not found"
+            if verdict is not Verdict.NOT_FOUND or (log_bucket, log_key) in named_by_valid:
+                report.logs.append(FileVerdict("log", log_bucket, log_key, verdict))
 
     for digest in all_digests:
         report.digests.append(FileVerdict("digest", bucket, digest.key, digest.verdict, digest.detail))
@@ -86,7 +99,11 @@ def validate_trail(store: ObjectStore, bucket: str, prefix: str = "", *,
         report.digests.append(FileVerdict("digest", gone.bucket, gone.key, Verdict.NOT_FOUND,
                                           "a later digest links to it"))
 
-    judge_unlisted(report, listing.logs, set(refs), coverage)
+    for key, target in links.links.items():     # each link out of the tree: one verdict, never read
+        if not any(key == d.key for d in all_digests):
+            report.logs.append(FileVerdict("log", bucket, key, Verdict.OUTSIDE_TREE, f"leads to {target}"))
+    inside = {key: found for key, found in listing.logs.items() if links.leads_out(key) is None}
+    judge_unlisted(report, inside, set(refs), coverage)
     report.digests.sort(key=lambda v: (v.bucket, v.key))
     report.logs.sort(key=lambda v: (v.bucket, v.key))
     return report
