@@ -1,9 +1,11 @@
-"""Crash safety: SIGKILL `cloudtrail-emulator serve` and `generate` at seeded random moments.
+"""Crash safety: SIGKILL `cloudtrail-emulator serve` and `generate` at seeded random moments, and
+turn the server's data dir read-only or full under traffic (tests/fixtures_faults.py).
 
 The server runs as a real subprocess on its data dir; between kills the test injects records,
 makes API calls and forces deliveries (some kills land right after /_emulator/deliver is called).
-After the last restart: no partial object is visible in the store, every accepted record and every
-answered API call is in exactly one delivered log file, the digest chain is unbroken and
+After the last restart: no partial object is visible in the store, every accepted (2xx-answered)
+record and every 2xx-answered API call is in exactly one delivered log file (calls answered 5xx while
+the data dir could not be written are not counted), the digest chain is unbroken and
 `aws cloudtrail validate-logs` passes. The long variant is `bench/crash_soak.py`.
 """
 from __future__ import annotations
@@ -28,8 +30,10 @@ from pathlib import Path
 import boto3
 import requests
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from cloudtrail_emulator.generators.stores import LocalStore
+from fixtures_faults import DataDirFaults
 from fixtures_server import free_port
 
 BIN = Path(sys.executable).parent
@@ -256,7 +260,19 @@ class Ledger:
     accepted: set[str] = field(default_factory=set)
     calls: set[str] = field(default_factory=set)
     answers: int = 0
+    refusals: int = 0         # 5xx answers (the data dir could not be written)
     answered: threading.Condition = field(default_factory=threading.Condition)
+
+    def refused(self) -> None:
+        with self.answered:
+            self.refusals += 1
+            self.answered.notify_all()
+
+    def wait_for_attempts(self, attempts: int, timeout: float = 120) -> None:
+        """Until `attempts` answers of any status (2xx or 5xx) in all."""
+        with self.answered:
+            assert self.answered.wait_for(lambda: self.answers + self.refusals >= attempts, timeout), \
+                f"{self.answers + self.refusals} answers of any status, not {attempts}, within {timeout} s"
 
     def add(self, *, accepted: list[str] = (), call: str | None = None) -> None:
         with self.answered:
@@ -285,6 +301,9 @@ def traffic(server: ServerProcess, ledger: Ledger, rng: random.Random, stop: thr
             if rng.random() < 0.6:
                 batch = [make_record(rng, utc_now()) for _ in range(rng.randint(1, 20))]
                 answer = session.post(f"{server.url}/_emulator/records", json=batch, timeout=20)
+                if answer.status_code >= 500:       # the event store could not be written
+                    ledger.refused()
+                    continue
                 assert answer.status_code == 200, answer.text
                 ledger.add(accepted=[r["eventID"] for r in batch])
             else:
@@ -292,6 +311,9 @@ def traffic(server: ServerProcess, ledger: Ledger, rng: random.Random, stop: thr
                 ledger.add(call=response["ResponseMetadata"]["RequestId"])
         except AssertionError:
             raise
+        except ClientError as exc:
+            assert exc.response["ResponseMetadata"]["HTTPStatusCode"] >= 500, exc.response
+            ledger.refused()
         except Exception:          # the kill landed mid-call (connection refused or reset)
             return
 
@@ -306,19 +328,26 @@ class SoakResult:
     delivered_records: int
     seconds: float
     validate: tuple[str, str]
+    faults: int = 0           # rounds that turned the data dir read-only or full
+    refusals: int = 0         # 5xx answers meanwhile (never counted as accepted)
 
 
-def crash_soak(tmp: Path, seed: int, kills: int, *, max_answers: int = 40) -> SoakResult:
+def crash_soak(tmp: Path, seed: int, kills: int, *, max_answers: int = 40,
+               faults: DataDirFaults | None = None) -> SoakResult:
     """Kill/restart the server `kills` times under traffic, then check everything (see module doc).
 
     Each round kills once its traffic got 1 to `max_answers` answers (a count, not a delay, so a busy
     machine changes how long a round takes, not what it does); half the rounds ask for a delivery
-    first and kill after 0-3 more answers, while it may be writing."""
+    first and kill after 0-3 more answers, while it may be writing. With `faults` (the data dir on
+    its own tmpfs) a round may instead turn the data dir read-only or fill it, let the traffic get
+    1 to `max_answers` answers of any status, then either restore it under traffic or SIGKILL the
+    server first and restore it while the server is down."""
     began = time.monotonic()
     rng = random.Random(seed)
-    data_dir = tmp / "data"
-    server = ServerProcess(data_dir)
+    data_dir = tmp / "data" if faults is None else faults.data_dir
+    server = ServerProcess(data_dir, log=tmp / "soak-server.log")
     ledger = Ledger()
+    faulted = 0
     started_at = utc_now()
     server.start()
     try:
@@ -329,7 +358,16 @@ def crash_soak(tmp: Path, seed: int, kills: int, *, max_answers: int = 40) -> So
             worker = threading.Thread(target=traffic, args=(server, ledger, random.Random(rng.random()), stop))
             worker.start()
             ledger.wait_for(ledger.answers + rng.randint(1, max_answers))
-            if rng.random() < 0.5:            # kill mid-delivery: right after asking for one
+            fault = None if faults is None else rng.choice([None, "read_only", "full"])
+            if fault is not None:
+                faulted += 1
+                (faults.read_only if fault == "read_only" else faults.fill)()
+                ledger.wait_for_attempts(ledger.answers + ledger.refusals + rng.randint(1, max_answers))
+                if rng.random() < 0.5:        # recover under traffic, then go on to the kill
+                    (faults.writable if fault == "read_only" else faults.free)()
+                    fault = None
+                    ledger.wait_for(ledger.answers + rng.randint(1, max_answers))
+            elif rng.random() < 0.5:          # kill mid-delivery: right after asking for one
                 asked = threading.Event()
                 threading.Thread(target=_deliver_quietly, args=(server, asked), daemon=True).start()
                 asked.wait(30)
@@ -337,6 +375,8 @@ def crash_soak(tmp: Path, seed: int, kills: int, *, max_answers: int = 40) -> So
             server.kill()
             stop.set()
             worker.join(timeout=30)
+            if fault is not None:             # killed while faulty: restored while down
+                (faults.writable if fault == "read_only" else faults.free)()
             check_visible(store, BUCKET)
             if rng.random() < 0.3:           # sometimes stay down across a digest period
                 wall_clock_passes(utc_now() + timedelta(seconds=server.digest_interval))
@@ -361,7 +401,7 @@ def crash_soak(tmp: Path, seed: int, kills: int, *, max_answers: int = 40) -> So
     finally:
         server.stop()
     return SoakResult(kills, len(ledger.accepted), len(ledger.calls), logs, digest_count, len(records),
-                      time.monotonic() - began, verdict)
+                      time.monotonic() - began, verdict, faulted, ledger.refusals)
 
 
 def _deliver_quietly(server: ServerProcess, asked: threading.Event) -> None:
@@ -423,9 +463,19 @@ def test_sigkill_serve_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     assert result.accepted > 0 and result.calls > 0 and result.digests >= 2
 
 
+def test_sigkill_read_only_and_full_data_dir_lose_and_duplicate_nothing(
+        data_dir_faults: DataDirFaults, tmp_path: Path) -> None:
+    """The short soak with faults; the long one is `bench/crash_soak.py --faults`."""
+    result = crash_soak(tmp_path, seed=3, kills=5, faults=data_dir_faults)
+    assert result.accepted > 0 and result.calls > 0 and result.digests >= 2
+    assert result.faults >= 2 and result.refusals > 0
+
+
 def iter_summary(result: SoakResult) -> Iterator[str]:
     """Lines for a report."""
     yield f"kills {result.kills}, accepted records {result.accepted}, answered calls {result.calls}"
+    if result.faults:
+        yield f"read-only or full data dir in {result.faults} rounds, {result.refusals} answers 5xx meanwhile"
     yield f"delivered records {result.delivered_records} in {result.log_files} log files, {result.digests} digests"
     yield f"validate-logs: {result.validate[0].strip()}; {result.validate[1].strip()}"
     yield f"{result.seconds:.1f} s"
