@@ -30,6 +30,7 @@ import orjson
 
 from cloudtrail_emulator.emulator.services.cloudtrail.models import CloudTrailBackend, Trail, TrailChange
 from cloudtrail_emulator.emulator.config import Clock, Wakeup
+from cloudtrail_emulator.emulator.pipeline.delivery_digests import DigestCloser
 from cloudtrail_emulator.emulator.pipeline.delivery_faults import RETRY_AFTER_OS_ERROR, WriteFaults, status_error
 from cloudtrail_emulator.emulator.pipeline.delivery_state import DeliveryState, TrailDelivery
 from cloudtrail_emulator.emulator.pipeline.events import EventStore
@@ -85,6 +86,7 @@ class Delivery:
         self._forced_done = 0         # the number of the last deliver_now run that finished
         self.insights = InsightDelivery(events=events, store=store, selects=trail_selects)
         self.faults = WriteFaults(backend)
+        self.digests = DigestCloser(backend, state, self._writer, digest_interval)
         backend.add_listener(self._on_change)
         self._upgrade_first_format()
 
@@ -169,7 +171,7 @@ class Delivery:
         """Apply queued trail changes, deliver log files when due (or forced), close due digests."""
         with self.lock, self._writing():
             now = whole_second(self.clock.now())
-            self._finish_interrupted_closes(now)
+            self.digests.finish_interrupted(now)
             self._apply_changes()
             self._finish_lost_changes(now)
             self._adopt_logging_trails(now)
@@ -180,7 +182,7 @@ class Delivery:
             for arn, td in list(self.state.trails.items()):
                 if deliver or td.writer.batch is not None:
                     self._deliver_logs(arn, td, now)
-            self._close_due(list(self.state.trails.items()), now)
+            self.digests.close_due(list(self.state.trails.items()), now)
             if deliver:
                 self._last_delivery = now
             self.state.save()
@@ -200,7 +202,7 @@ class Delivery:
             self.run(force_logs=True)
             with self._writing():
                 now = whole_second(self.clock.now())
-                self._close_many({arn: (td, self._final_ends(td, now)) for arn, td in self.state.trails.items()},
+                self.digests.close_many({arn: (td, self.digests.final_ends(td, now)) for arn, td in self.state.trails.items()},
                                  now)
                 self.state.save()
             self._forced_done = number
@@ -276,16 +278,8 @@ class Delivery:
         """StopLogging / DeleteTrail / a new destination: deliver the events up to `at` (the call's
         own record included), then final digests."""
         self._deliver_logs(arn, td, at, until=at)
-        self._close_many({arn: (td, self._final_ends(td, at))}, at)
+        self.digests.close_many({arn: (td, self.digests.final_ends(td, at))}, at)
         td.writer.chains.clear()
-
-    @staticmethod
-    def _final_ends(td: TrailDelivery, now: datetime) -> dict[str, datetime]:
-        """Each chain's early end after every file delivered so far (delivery times are clamped to
-        period starts), at most a full period after its start."""
-        chains = td.writer.chains
-        end = max([now, *(c.period_start for c in chains.values())]) + timedelta(seconds=1)
-        return {key: min(end, chain.period_start + PERIOD) for key, chain in chains.items()}
 
     # -- log files -----------------------------------------------------------------------------
 
@@ -359,54 +353,6 @@ class Delivery:
                 self.backend.record_notification(arn, at, error=f"{type(exc).__name__}: {exc}")
                 return
         self.backend.record_notification(arn, at)
-
-    # -- digests -------------------------------------------------------------------------------
-
-    def _finish_interrupted_closes(self, now: datetime) -> None:
-        """Digests whose write a crash interrupted: write them again with the journalled end."""
-        self._close_many({arn: (td, {}) for arn, td in self.state.trails.items() if td.writer.journalled()}, now)
-
-    def _close_due(self, trails: list[tuple[str, TrailDelivery]], now: datetime) -> None:
-        """Close every full period that is due, in rounds (a chain behind by several periods takes
-        one round each); a chain whose digest failed waits for the next run."""
-        failed: dict[str, set[str]] = defaultdict(set)
-        while True:
-            due = {arn: (td, {key: chain.period_start + self.digest_interval
-                              for key, chain in td.writer.chains.items()
-                              if chain.period_start + self.digest_interval <= now and key not in failed[arn]})
-                   for arn, td in trails}
-            due = {arn: closes for arn, closes in due.items() if closes[1]}
-            if not due:
-                return
-            for arn, keys in self._close_many(due, now).items():
-                failed[arn] |= keys
-
-    def _close_many(self, closes: dict[str, tuple[TrailDelivery, dict[str, datetime]]],
-                    now: datetime) -> dict[str, set[str]]:
-        """Close each trail's chains at the given ends (chain key -> end) through its trail writer,
-        and write any end journalled before; per trail, the chain keys whose digest write failed.
-
-        Crash safety as one chain at a time, with two state saves for the whole batch instead of two
-        per chain: every end is journalled before any digest is written, and the moved chains are
-        saved after all writes; a crash in between re-writes the journalled digests (the same bytes
-        under the same keys) on the next run."""
-        writers = {arn: self._writer(arn, td) for arn, (td, _) in closes.items()}
-        if any([writer.journal(closes[arn][1]) for arn, writer in writers.items()]):
-            self.state.save()
-        failed: dict[str, set[str]] = {}
-        delivered = []
-        for arn, writer in writers.items():
-            results = writer.write_journalled()
-            failed[arn] = {key for key, error in results.items() if error is not None}
-            for error in {status_error(e) for e in results.values() if e is not None}:
-                self.backend.record_digest_delivery(arn, now, error=error)
-            if any(error is None for error in results.values()):
-                delivered.append(arn)
-        if delivered:
-            self.state.save()
-        for arn in delivered:        # each record rewrites the trails' state file
-            self.backend.record_digest_delivery(arn, now)
-        return failed
 
     # -- seeded history ------------------------------------------------------------------------
 
