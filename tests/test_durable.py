@@ -78,7 +78,9 @@ def test_full_data_dir_refuses_before_the_action_and_answers_no_unrecorded_2xx(
                 refused = exc.response
                 break
         assert refused is not None, "every call answered 2xx on a full disk"
-        assert refused["ResponseMetadata"]["HTTPStatusCode"] in (500, 503), refused
+        # the first failure is found writing the record, after the call ran: 500, never 2xx
+        assert refused["ResponseMetadata"]["HTTPStatusCode"] == 500, refused
+        assert refused["Error"]["Code"] == "InternalFailure", refused
         # known unwritable now: refused before it takes effect, in each protocol's error shape
         with pytest.raises(ClientError) as created:
             ct.create_trail(Name="during-outage", S3BucketName=BUCKET)
@@ -89,16 +91,27 @@ def test_full_data_dir_refuses_before_the_action_and_answers_no_unrecorded_2xx(
         with pytest.raises(ClientError) as listed:
             sns.list_topics()
         assert listed.value.response["Error"]["Code"] == "ServiceUnavailable"
+        retrying = boto3.session.Session().client(      # the SDK's default retries: each attempt refused
+            "cloudtrail", endpoint_url=server.url, region_name=REGION, aws_access_key_id=ACCOUNT,
+            aws_secret_access_key="testing", config=Config(retries={"mode": "standard"}))
+        with pytest.raises(ClientError) as retried:
+            retrying.create_trail(Name="retried-during-outage", S3BucketName=BUCKET)
+        assert retried.value.response["Error"]["Code"] == "ServiceUnavailable"
+        assert retried.value.response["ResponseMetadata"]["RetryAttempts"] == 2
         assert server.proc.poll() is None
         data_dir_faults.free()
         answered.append(ct.describe_trails()["ResponseMetadata"]["RequestId"])
-        assert "during-outage" not in [t["Name"] for t in ct.describe_trails()["trailList"]]
+        names = [t["Name"] for t in ct.describe_trails()["trailList"]]
+        assert "during-outage" not in names and "retried-during-outage" not in names
         with pytest.raises(ClientError) as missing:
             s3.head_object(Bucket=BUCKET, Key="during-outage.txt")
         assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
         answered.append(ct.stop_logging(Name=TRAIL)["ResponseMetadata"]["RequestId"])
         assert server.control("deliver").status_code == 200
-        assert_each_delivered_once(data_dir_faults.data_dir, answered)
+        records = assert_each_delivered_once(data_dir_faults.data_dir, answered)
+        # the call answered 500 did run: its record, kept while the store could not write, is delivered
+        unrecorded = refused["ResponseMetadata"]["RequestId"]
+        assert [r["requestID"] for r in records].count(unrecorded) == 1
         validate_logs(server.url, arn, started_at)
     finally:
         server.stop()

@@ -285,24 +285,29 @@ class Delivery:
 
     def _deliver_logs(self, arn: str, td: TrailDelivery, now: datetime,
                       until: datetime | None = None) -> None:
-        """Write the events after the cursor (only those up to `until` when given) as log files."""
-        if td.writer.batch is None:
-            last = self.events.max_seq()
-            if last <= td.cursor:
+        """Write the events after the cursor (only those up to `until` when given) as log files: a
+        batch journalled before (a crash or a failed write left it) as it was, then the rest."""
+        while True:
+            resumed = td.writer.batch is not None
+            if not resumed:
+                last = self.events.max_seq()
+                if last <= td.cursor:
+                    return
+                at = max([now, *(c.period_start for c in td.writer.chains.values())])
+                self._writer(arn, td).begin_batch(last, at)
+            last, at = td.writer.batch
+            try:
+                files = self._write_batch(arn, td.snapshot, td, last, at, until)
+            except GeneratorError as exc:
+                self.backend.record_delivery(arn, at, error=status_error(exc))
                 return
-            at = max([now, *(c.period_start for c in td.writer.chains.values())])
-            self._writer(arn, td).begin_batch(last, at)
-        last, at = td.writer.batch
-        try:
-            files = self._write_batch(arn, td.snapshot, td, last, at, until)
-        except GeneratorError as exc:
-            self.backend.record_delivery(arn, at, error=status_error(exc))
-            return
-        td.cursor = last
-        self._writer(arn, td).end_batch()
-        if files:
-            self.backend.record_delivery(arn, at)
-            self._notify(arn, td.snapshot, files, at)
+            td.cursor = last
+            self._writer(arn, td).end_batch()
+            if files:
+                self.backend.record_delivery(arn, at)
+                self._notify(arn, td.snapshot, files, at)
+            if not resumed:
+                return
 
     def _write_batch(self, arn: str, trail: TrailSnapshot, td: TrailDelivery, last: int, at: datetime,
                      until: datetime | None) -> list[str]:
