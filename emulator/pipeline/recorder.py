@@ -65,6 +65,17 @@ def user_identity(access_key: str | None, account: str) -> dict:
             "accessKeyId": key_id, "userName": USER_NAME}
 
 
+def _valid_unicode(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings (keys included) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_valid_unicode(k): _valid_unicode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_valid_unicode(v) for v in value]
+    return value
+
+
 def unavailable(s3: bool) -> AwsError:
     """The answer to a call refused before it took effect: the event store cannot be written."""
     if s3:
@@ -115,6 +126,9 @@ class Recorder:
             except StoreUnwritable as exc:
                 log.error("call %s %s not recorded yet: %s", ctx.operation, ctx.request_id, exc)
                 raise unrecorded(s3) from exc
+            except Exception as exc:
+                log.exception("call %s %s not recorded", ctx.operation, ctx.request_id)
+                raise unrecorded(s3) from exc
 
     def _write(self, records: list[dict]) -> None:
         """Add the records not written before, then `records`; keep all of them when that fails."""
@@ -122,11 +136,17 @@ class Recorder:
             batch = self._unwritten + records
             try:
                 if batch:
-                    self.store.add(batch)
+                    self._add(batch)
             except StoreUnwritable:
                 self._unwritten = batch
                 raise
             self._unwritten = []
+
+    def _add(self, batch: list[dict]) -> None:
+        try:
+            self.store.add(batch)
+        except TypeError:        # a lone surrogate (JSON "\ud800") orjson refuses: stored as U+FFFD
+            self.store.add([_valid_unicode(record) for record in batch])
 
     def _entry(self, ctx: RequestContext) -> CatalogEntry | None:
         try:
