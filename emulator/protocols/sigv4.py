@@ -10,7 +10,9 @@ sent (a hex SHA-256, `UNSIGNED-PAYLOAD` or `STREAMING-...`; the per-chunk signat
 aws-chunked body are not checked); other services sign the SHA-256 of the body.
 
 Failures answer the codes AWS answers, in the protocol's error shape (the app's AwsError handler):
-see `ERRORS`. The control API (`/_emulator/`) stays open.
+see `ERRORS`. The control API (`/_emulator/`) stays open. Before the key is looked up, the credential
+scope must fit the service that would execute the request (`dispatch.scope_error`); after the
+signature, `host` and every `x-amz-*` header sent must be among the signed headers.
 """
 from __future__ import annotations
 
