@@ -76,7 +76,7 @@ def _dispatch(path: str) -> Response:
     if not route.served:
         raise not_available(route.service or "this service")
     if route.conflict is not None:
-        raise AwsError(route.conflict, code="InvalidRequest")
+        raise route.conflict
     if route.protocol is Protocol.JSON:
         # a JSON request for no served service: CloudTrail's endpoint answers UnknownOperationException
         service = state.organizations_api if route.service == "organizations" else state.cloudtrail_api

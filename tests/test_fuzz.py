@@ -163,6 +163,10 @@ def expected_protocol(req: Req) -> str:
         match = _CREDENTIAL.search("Credential=" + credential[0]) if credential and credential[0] else None
     service = match.group(3) if match else None
     if service is not None:
+        # an X-Amz-Target addresses its JSON service (CloudTrail's endpoint when unknown), which
+        # refuses another service's scope in JSON (issue 11); unserved services keep their own shape
+        if target and (service != "iam" or target.rpartition(".")[0] in SERVED_TARGET_PREFIXES):
+            return "json"
         return SIGNED_PROTOCOLS[service]
     if target or "amz-json" in headers.get("content-type", ""):
         return "json"
@@ -173,6 +177,9 @@ def expected_protocol(req: Req) -> str:
     return "s3"
 
 
+#: the X-Amz-Target prefixes of the served JSON services (CloudTrail's two forms, Organizations)
+SERVED_TARGET_PREFIXES = {"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", "CloudTrail_20131101",
+                          "AWSOrganizationsV20161128"}
 #: the error shape of each service the fuzzer signs for (iam: not served, its own Query shape)
 SIGNED_PROTOCOLS = {"cloudtrail": "json", "organizations": "json", "s3": "s3", "sns": "query", "sts": "query",
                     "iam": "query", "ec2": "ec2"}

@@ -1,12 +1,15 @@
 """One port, several services: route a request to the service it is signed for, answer errors in
 each service's own wire shape.
 
-A signed request (SigV4 `Authorization` header or presigned `X-Amz-Credential`) goes to the service
-named in its credential scope, and only there: a service the emulator does not serve gets that
-service's protocol error (`errors.not_available`), a request whose shape belongs to another service
-(an `X-Amz-Target` on a request signed for S3, SNS, STS or EC2) is refused, never executed by the
-other service. Only unsigned requests are routed by their shape: `X-Amz-Target` (JSON 1.1), an
-`Action=` form (Query: SNS, STS or EC2 by `Version`, else by action name), else S3.
+A signed request (SigV4 `Authorization` header or presigned `X-Amz-Credential`) is executed by the
+service named in its credential scope, and only there: a service the emulator does not serve gets that
+service's protocol error (`errors.not_available`). One port serves every service, so an `X-Amz-Target`
+addresses the JSON 1.1 service owning its prefix (an unknown one: CloudTrail's endpoint, which answers
+unknown targets): signed for another service, the request is refused with the error that service's
+endpoint answers ("Credential should be scoped to correct service: 'cloudtrail'."), never executed.
+The scope's region must be a region of the `aws` partition (every region is served on the one port).
+Only unsigned requests are routed by their shape: `X-Amz-Target` (JSON 1.1), an `Action=` form
+(Query: SNS, STS or EC2 by `Version`, else by action name), else S3.
 """
 from __future__ import annotations
 
@@ -31,6 +34,9 @@ from cloudtrail_emulator.emulator.protocols.service_models import load_service_m
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+#: the regions of the `aws` partition (botocore's endpoints.json regionRegex): every one is served
+_REGION = re.compile(r"^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$")
+GLOBAL_REGION = "us-east-1"
 #: paths the emulator answers itself, never an AWS service: its control API and moto's `/moto-api/`
 CONTROL_PREFIXES = ("/_emulator/", "/moto-api/")
 #: the account of a request's verified access key (emulator/auth.py sets it when one is configured)
@@ -54,6 +60,8 @@ SERVED: dict[str, Protocol] = {
     "cloudtrail": Protocol.JSON, "organizations": Protocol.JSON, "s3": Protocol.S3,
     "sns": Protocol.QUERY, "sts": Protocol.QUERY, "ec2": Protocol.EC2,
 }
+#: the JSON 1.1 endpoint answering targets no served service owns (UnknownOperationException)
+JSON_FALLBACK = "cloudtrail"
 _MODEL_PROTOCOLS = {"json": Protocol.JSON, "rest-json": Protocol.JSON, "query": Protocol.QUERY,
                     "rest-xml": Protocol.QUERY, "ec2": Protocol.EC2}
 
@@ -65,7 +73,7 @@ class Route:
     protocol: Protocol
     service: str | None
     served: bool = True
-    conflict: str | None = None        # why the request cannot go to the service it is signed for
+    conflict: AwsError | None = None   # why the credential scope does not fit the executing service
 
 
 @dataclass(frozen=True)
@@ -73,17 +81,19 @@ class Credential:
     access_key: str | None
     region: str | None
     service: str | None
+    presigned: bool = False
 
 
 def credential_of(request: Request) -> Credential:
     """Access key, region and service of the SigV4 credential scope (header or presigned query)."""
-    text = request.headers.get("Authorization", "")
-    match = _CREDENTIAL.search(text)
-    if match is None and request.args.get("X-Amz-Credential"):
+    match = _CREDENTIAL.search(request.headers.get("Authorization", ""))
+    if match is not None:
+        return Credential(*match.groups())
+    if request.args.get("X-Amz-Credential"):
         match = _CREDENTIAL.search("Credential=" + request.args["X-Amz-Credential"])
-    if match is None:
-        return Credential(None, None, None)
-    return Credential(*match.groups())
+        if match is not None:
+            return Credential(*match.groups(), presigned=True)
+    return Credential(None, None, None)
 
 
 @lru_cache(maxsize=256)
@@ -140,15 +150,18 @@ def _route(request: Request) -> Route:
     if request.path.startswith(CONTROL_PREFIXES):
         return Route(Protocol.CONTROL, None)
     target = request.headers.get("X-Amz-Target", "")
-    signed = credential_of(request).service
+    credential = credential_of(request)
+    signed = credential.service
     if signed is not None:
         protocol = SERVED.get(signed)
+        addressed = _json_service(target) if target else None
+        if target and addressed is None and protocol not in (None, Protocol.JSON):
+            addressed = JSON_FALLBACK
+        if addressed is not None and addressed != signed:
+            return Route(Protocol.JSON, addressed, conflict=scope_error(Protocol.JSON, addressed, credential))
         if protocol is None:
             return Route(_model_protocol(signed) or _shape_protocol(request), signed, served=False)
-        if target and protocol is not Protocol.JSON:
-            return Route(protocol, signed, conflict=f"The request is signed for {signed}, but its "
-                                                    f"X-Amz-Target header names a JSON 1.1 operation ({target})")
-        return Route(protocol, signed)
+        return Route(protocol, signed, conflict=scope_error(protocol, signed, credential))
     shape = _shape_protocol(request)
     if shape is Protocol.JSON:
         return Route(Protocol.JSON, _json_service(target))
@@ -156,6 +169,30 @@ def _route(request: Request) -> Route:
         service = _query_service(request)
         return Route(SERVED[service], service)
     return Route(Protocol.S3, "s3")
+
+
+def scope_error(protocol: Protocol, service: str, credential: Credential) -> AwsError | None:
+    """AWS's error when a credential scope does not fit `service` (speaking `protocol`): scoped to
+    another service (only an `X-Amz-Target` can address one) or to a region outside the `aws`
+    partition; None when it fits."""
+    region = credential.region or ""
+    if credential.service != service:
+        return AwsError(f"Credential should be scoped to correct service: '{service}'. ",
+                        code="InvalidSignatureException", status=400)
+    if _REGION.match(region):
+        return None
+    if protocol is Protocol.S3:
+        # S3 names the region it expects (the global endpoint's), so that SDKs sign again
+        what = f"the region '{region}' is wrong; expecting '{GLOBAL_REGION}'"
+        if credential.presigned:
+            return AwsError(f"Error parsing the X-Amz-Credential parameter; {what}",
+                            code="AuthorizationQueryParametersError", fields={"Region": GLOBAL_REGION})
+        return AwsError(f"The authorization header is malformed; {what}", code="AuthorizationHeaderMalformed",
+                        fields={"Region": GLOBAL_REGION})
+    message = f"Credential should be scoped to a valid region, not '{region}'. "
+    if protocol is Protocol.JSON:
+        return AwsError(message, code="InvalidSignatureException", status=400)
+    return AwsError(message, code="SignatureDoesNotMatch", status=403)
 
 
 def route_of(request: Request) -> Route:

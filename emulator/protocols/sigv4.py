@@ -10,7 +10,9 @@ sent (a hex SHA-256, `UNSIGNED-PAYLOAD` or `STREAMING-...`; the per-chunk signat
 aws-chunked body are not checked); other services sign the SHA-256 of the body.
 
 Failures answer the codes AWS answers, in the protocol's error shape (the app's AwsError handler):
-see `ERRORS`. The control API (`/_emulator/`) stays open.
+see `ERRORS`. The control API (`/_emulator/`) stays open. Before the key is looked up, the credential
+scope must fit the service that would execute the request (`dispatch.scope_error`); after the
+signature, `host` and every `x-amz-*` header sent must be among the signed headers.
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ from urllib.parse import quote, unquote
 from flask import Flask, request
 
 from cloudtrail_emulator.emulator.config import AccessKey, Clock
-from cloudtrail_emulator.emulator.protocols.dispatch import AUTH_ACCOUNT_KEY, CONTROL_PREFIXES, Protocol, classify
+from cloudtrail_emulator.emulator.protocols.dispatch import (AUTH_ACCOUNT_KEY, CONTROL_PREFIXES, Protocol, classify,
+                                                             route_of)
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
 from cloudtrail_emulator.generators.times import KEY_SECOND, parse_key_second
 
@@ -196,6 +199,26 @@ def expected_signature(secret: str, signed: Signed, method: str, raw_path: str, 
     return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+#: the one `x-amz-*` header S3 takes unsigned (its value is checked against the body instead)
+_UNSIGNED_ALLOWED = frozenset({"x-amz-content-sha256"})
+
+
+def _require_signed_headers(signed: Signed, headers) -> None:
+    """AWS's refusal when `host`, or an `x-amz-*` header the request carries (an `X-Amz-Target`
+    added to a captured request...), is not among the signed headers."""
+    if "host" not in signed.signed_headers:
+        raise auth_error("signature", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+    unsigned = sorted({name.lower() for name in headers.keys() if name.lower().startswith("x-amz-")}
+                      - set(signed.signed_headers) - _UNSIGNED_ALLOWED)
+    if not unsigned:
+        return
+    if classify(request) is Protocol.S3:
+        raise AwsError("There were headers present in the request which were not signed", code="AccessDenied",
+                       status=403, fields={"HeadersNotSigned": ", ".join(unsigned)})
+    names = ", ".join(f"'{'-'.join(part.capitalize() for part in name.split('-'))}'" for name in unsigned)
+    raise auth_error("signature", f"{names} must be a 'SignedHeader' in the AWS Authorization.")
+
+
 class SigV4Verifier:
     """A `before_request` hook: every AWS API request must carry a valid signature of a known key."""
 
@@ -214,6 +237,9 @@ class SigV4Verifier:
         signed = _signed_parts(request.args, request.headers)
         if signed is None:
             raise auth_error("missing")
+        conflict = route_of(request).conflict
+        if conflict is not None:
+            raise conflict
         key = self.keys.get(signed.access_key)
         if key is None:
             raise auth_error("unknown_key")
@@ -224,6 +250,7 @@ class SigV4Verifier:
                                     request.headers, payload)
         if not hmac.compare_digest(wanted, signed.signature):
             raise auth_error("signature")
+        _require_signed_headers(signed, request.headers)
         if key.account_id:
             request.environ[AUTH_ACCOUNT_KEY] = key.account_id
 

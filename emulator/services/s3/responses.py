@@ -17,7 +17,7 @@ import flask
 from cloudtrail_emulator.emulator.protocols import restxml as x
 from cloudtrail_emulator.emulator.protocols.context import RequestContext
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
-from cloudtrail_emulator.emulator.services.s3 import bucket_settings, listings, routing, wire
+from cloudtrail_emulator.emulator.services.s3 import access, bucket_settings, listings, routing, wire
 from cloudtrail_emulator.emulator.services.s3.exceptions import (
     S3Error, invalid_argument, malformed_xml, method_not_allowed, no_such_bucket, no_such_key, not_implemented)
 from cloudtrail_emulator.emulator.services.s3.listings import xml as _xml
@@ -89,6 +89,7 @@ class S3Responses:
             resource = c.resource
             operation = routing.operation_for(c.method, c.bucket, c.key, c.args, c.headers)
             self._note(c, operation, ctx)
+            access.authorize(self.backend, c, operation, ctx)
             wire.read_body(c, self.backend.max_object_size)
             response = self._dispatch(c, operation, ctx)
         except AwsError as error:
