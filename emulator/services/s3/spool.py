@@ -97,7 +97,7 @@ class _Body:
 
     def pieces(self) -> Iterator[bytes]:
         """The object bytes, each piece counted and digested; EntityTooLarge past the limit."""
-        source = _chunks(self.call.body_input(), self.chain, self.trailers) if self.chunked \
+        source = _chunks(self.call.body_input(), self.chain, self.trailers, self.too_big, self.limit) if self.chunked \
             else iter(lambda: self.call.body_input().read(READ_SIZE), b"")
         for piece in source:
             self.size += len(piece)
@@ -154,9 +154,11 @@ def _declared_length(call: S3Request, chunked: bool) -> int | None:
     return int(text)
 
 
-def _chunks(raw: BodyInput, chain: ChunkChain | None, trailers: dict[str, str]) -> Iterator[bytes]:
+def _chunks(raw: BodyInput, chain: ChunkChain | None, trailers: dict[str, str],
+            too_big: Callable[[int], S3Error], limit: int) -> Iterator[bytes]:
     """The data of an aws-chunked body (`<hex size>[;chunk-signature=<sig>]\\r\\n<data>\\r\\n`..., a
-    zero-size chunk, trailer lines, an empty line); each chunk's signature checked against `chain`."""
+    zero-size chunk, trailer lines, an empty line); each chunk's signature checked against `chain`, a
+    chunk announced larger than `limit` refused before it is read."""
     malformed = S3Error("IncompleteBody", 400, "The request body is not valid aws-chunked encoding")
     while True:
         line = raw.read_line(MAX_CHUNK_LINE)
@@ -166,6 +168,8 @@ def _chunks(raw: BodyInput, chain: ChunkChain | None, trailers: dict[str, str]) 
         if not _CHUNK_SIZE.match(size_text.strip()):
             raise malformed
         size = int(size_text, 16)
+        if size > limit:
+            raise too_big(size)
         name, _, signature = extension.decode("latin-1").partition("=")
         if chain is not None and (name.strip() != "chunk-signature" or not signature):
             raise malformed
