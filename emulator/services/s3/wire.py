@@ -17,7 +17,7 @@ from cloudtrail_emulator.emulator.services.s3.exceptions import S3Error
 
 MAX_KEY_BYTES = 1024
 MAX_METADATA_BYTES = 2048
-READ_SIZE = 1024 * 1024
+READ_SIZE = 64 * 1024       # pieces of a body read at once (small: larger ones fragment the heap)
 
 
 @dataclass
