@@ -281,19 +281,37 @@ def chunk_signatures(seed: str, amz_date: str, chunks: list[bytes]) -> list[str]
     return out
 
 
-def signed_chunked_put(url: str, key: str, data: bytes, size: int, tamper: bool = False) -> Hostile:
+def signed_chunked_put(url: str, key: str, data: bytes, size: int, tamper: bool = False,
+                       crc32: str | None = None) -> Hostile:
     """A STREAMING-AWS4-HMAC-SHA256-PAYLOAD PUT of `data` in `size`-byte chunks (one chunk's data
-    replaced after signing when `tamper`)."""
+    replaced after signing when `tamper`); with `crc32`, the -TRAILER variant carrying that checksum
+    in a signed trailer."""
     chunks = [data[i:i + size] for i in range(0, len(data), size)] + [b""]
-    framing = sum(len(f"{len(c):x};chunk-signature=") + 64 + 4 + len(c) for c in chunks)
-    headers, seed = signed_put(url, key, {"Content-Encoding": "aws-chunked", "Content-Length": str(framing),
-                                          "x-amz-decoded-content-length": str(len(data))},
-                               "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+    headers = {"Content-Encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(data))}
+    if crc32 is not None:
+        headers["x-amz-trailer"] = "x-amz-checksum-crc32"
+    headers, seed = signed_put(url, key, headers, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+                               + ("-TRAILER" if crc32 is not None else ""))
     signatures = chunk_signatures(seed, headers["X-Amz-Date"], chunks)
     if tamper:
         chunks[0] = bytes(reversed(chunks[0]))
     body = b"".join(b"%x;chunk-signature=%s\r\n%s\r\n" % (len(c), s.encode(), c) for c, s in zip(chunks, signatures))
+    if crc32 is not None:   # the trailer signs its lines, chained from the last chunk's signature
+        body = body[:-2] + trailer_lines(signatures[-1], headers["X-Amz-Date"], {"x-amz-checksum-crc32": crc32})
     return Hostile("signed aws-chunked", "PUT", f"/{BUCKET}/{quote(key)}", headers, body)
+
+
+def trailer_lines(previous: str, amz_date: str, trailer: dict[str, str]) -> bytes:
+    """Trailer lines and their signature (AWS docs, "Including Trailing Headers"), then the final CRLF."""
+    key = ("AWS4" + SECRET).encode()
+    for part in (amz_date[:8], "us-east-1", "s3", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signed = "".join(f"{name}:{value}\n" for name, value in trailer.items()).encode()
+    text = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz_date, f"{amz_date[:8]}/us-east-1/s3/aws4_request", previous,
+                      hashlib.sha256(signed).hexdigest()])
+    signature = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    lines = "".join(f"{name}:{value}\r\n" for name, value in trailer.items())
+    return f"{lines}x-amz-trailer-signature:{signature}\r\n\r\n".encode()
 
 
 def test_a_replaced_body_breaks_the_signed_payload_hash(signed):
@@ -318,6 +336,20 @@ def test_signed_chunks_are_checked_chunk_by_chunk(signed):
     status, _, body = send(signed.url, signed_chunked_put(signed.url, "chunked-tampered", data, 65536, tamper=True))
     assert (status, error_code(body)) == (403, "SignatureDoesNotMatch"), body
     assert missing(s3(signed), "chunked-tampered")
+
+
+def test_signed_trailers_carry_the_checksum(signed):
+    data = b"signed trailer " * 9000
+    status, _, body = send(signed.url, signed_chunked_put(signed.url, "trailer-signed", data, 65536,
+                                                          crc32=crc32_b64(data)))
+    assert status == 200, body
+    assert s3(signed).get_object(Bucket=BUCKET, Key="trailer-signed")["Body"].read() == data
+    wrong = signed_chunked_put(signed.url, "trailer-wrong", data, 65536, crc32=crc32_b64(b"other"))
+    assert error_code(send(signed.url, wrong)[2]) == "BadDigest"
+    forged = signed_chunked_put(signed.url, "trailer-forged", data, 65536, crc32=crc32_b64(data))
+    forged.body = forged.body.replace(b"x-amz-trailer-signature:", b"x-amz-trailer-signature:0")
+    assert error_code(send(signed.url, forged)[2]) == "SignatureDoesNotMatch"
+    assert missing(s3(signed), "trailer-wrong") and missing(s3(signed), "trailer-forged")
 
 
 def test_unsigned_payload_and_checksum_trailers_pass(signed):

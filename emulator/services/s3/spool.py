@@ -184,17 +184,18 @@ def _chunks(raw: BodyInput, chain: ChunkChain | None, trailers: dict[str, str],
             break
         if b"".join(raw.read_exactly(2)) != b"\r\n":
             raise malformed
-    signed_lines = b""
+    signed_lines, signature = b"", None
     while (line := raw.read_line(MAX_CHUNK_LINE)):
         name, sep, value = line.decode("latin-1").partition(":")
-        if not sep:
+        if not sep or signature is not None:
             raise malformed
         if name.strip().lower() == "x-amz-trailer-signature":
-            if chain is not None and not chain.trailer_ok(signed_lines, value.strip()):
-                raise S3Error("SignatureDoesNotMatch", 403, S3_MESSAGES["signature"])
+            signature = value.strip()
             continue
         signed_lines += line + b"\n"
         trailers[name.strip().lower()] = value.strip()
+    if chain is not None and signed_lines and not (signature and chain.trailer_ok(signed_lines, signature)):
+        raise S3Error("SignatureDoesNotMatch", 403, S3_MESSAGES["signature"])
 
 
 def spool(call: S3Request, limit: int, directory: str, too_big: Callable[[int], S3Error] | None = None) -> Spooled:
