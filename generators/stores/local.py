@@ -230,7 +230,7 @@ class LocalStore:
         """Write an object and its metadata atomically (both new, or both as before)."""
         if not isinstance(body, (bytes, bytearray, memoryview)):
             raise GeneratorError(f"cannot store {key!r}: the body must be bytes, not {type(body).__name__}")
-        self.check_storable(bucket, key, bool(metadata))
+        check_key(key)
         fd, tmp = tempfile.mkstemp(dir=self.temp_dir(bucket), prefix="body-")
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -256,25 +256,28 @@ class LocalStore:
         """GeneratorError naming why `key` cannot be stored here now (a key this directory tree cannot
         hold, a parent path that is an object, keys below it, a key below `<key>.meta/`)."""
         bdir = self._existing_bucket_dir(bucket)
-        self._blocked(key, *self._paths(bdir, check_key(key)), bdir, with_metadata)
-
-    def _blocked(self, key: str, body_path: str, meta_path: str, bdir: str, with_metadata: bool) -> None:
-        if os.path.isdir(body_path):
-            raise GeneratorError(f"cannot store {key!r}: keys exist below it ({key}/...)")
-        if with_metadata and os.path.isdir(meta_path):
-            raise GeneratorError(f"cannot store {key!r} with metadata: keys exist below {key}.meta/, whose "
-                                 "metadata directory takes the place of its metadata file")
+        body_path, meta_path = self._paths(bdir, check_key(key))
+        self._blocked(key, body_path, meta_path, with_metadata)
         parent = os.path.dirname(body_path)
         while len(parent) > len(bdir):
             if os.path.lexists(parent) and not os.path.isdir(parent):
                 raise GeneratorError(f"cannot store {key!r}: a parent path is already an object")
             parent = os.path.dirname(parent)
 
+    @staticmethod
+    def _blocked(key: str, body_path: str, meta_path: str, with_metadata: bool) -> None:
+        """GeneratorError when a folder holds the place of the key's body or metadata file."""
+        if os.path.isdir(body_path):
+            raise GeneratorError(f"cannot store {key!r}: keys exist below it ({key}/...)")
+        if with_metadata and os.path.isdir(meta_path):
+            raise GeneratorError(f"cannot store {key!r} with metadata: keys exist below {key}.meta/, whose "
+                                 "metadata directory takes the place of its metadata file")
+
     def _commit(self, bdir: str, key: str, segments: list[str], tmp: str, record: dict) -> None:
         body_path, meta_path = self._paths(bdir, segments)
         with_metadata = bool(record["metadata"])
         with self._locked(bdir, exclusive=True):
-            self._blocked(key, body_path, meta_path, bdir, with_metadata)
+            self._blocked(key, body_path, meta_path, with_metadata)   # parents: makedirs refuses below
             try:
                 os.makedirs(os.path.dirname(body_path), exist_ok=True)
                 if with_metadata:

@@ -132,7 +132,8 @@ class S3Responses:
         response.headers["x-amz-request-id"] = ctx.request_id
         response.headers["x-amz-id-2"] = base64.b64encode(ctx.request_id.encode()).decode()
         ctx.additional = {"SignatureVersion": "SigV4", "AuthenticationMethod": "AuthHeader",
-                          "bytesTransferredIn": request.content_length or 0,
+                          "bytesTransferredIn": c.input.read_bytes if c is not None and c.input is not None
+                          else request.content_length or 0,
                           "bytesTransferredOut": 0 if request.method == "HEAD" else response.content_length or 0,
                           "x-amz-id-2": response.headers["x-amz-id-2"]}
         return response
