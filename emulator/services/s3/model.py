@@ -180,7 +180,10 @@ class S3Backend:
         """Refuse, before any body is read, a key the store cannot hold (InvalidArgument naming why)."""
         check = getattr(self.store, "check_storable", None)
         try:
-            check(bucket, key, bool(metadata)) if check is not None else check_key(key)
+            if check is not None:
+                check(bucket, key, bool(metadata))
+            else:
+                check_key(key)
         except NoSuchBucket:
             raise no_such_bucket(bucket) from None
         except GeneratorError as exc:

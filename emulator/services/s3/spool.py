@@ -17,6 +17,7 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from cloudtrail_emulator.emulator.protocols.sigv4 import CHUNK_CHAIN_KEY, S3_MESSAGES, ChunkChain
 from cloudtrail_emulator.emulator.services.s3.exceptions import S3Error, invalid_argument
@@ -37,12 +38,14 @@ CHECKSUMS: dict[str, Callable[[], "_Digest"]] = {
 }
 
 
-class _Digest:
-    def update(self, data: bytes) -> None: ...
+class _Digest(Protocol):
+    def update(self, data: bytes, /) -> None: ...
     def digest(self) -> bytes: ...
 
 
-class _Crc32(_Digest):
+class _Crc32:
+    """zlib's CRC32 behind hashlib's update/digest interface."""
+
     def __init__(self) -> None:
         self.value = 0
 
