@@ -284,6 +284,9 @@ class S3State:
                 os.unlink(path)
                 raise no_such_upload(upload_id)
             part = Part(number, md5, size, self._clock.now())
+            if self._dir is not None:       # a part kept across restarts is on disk before it is listed
+                with open(path, "rb") as fh:
+                    os.fsync(fh.fileno())
             os.replace(path, self.part_path(upload_id, number))
             upload.parts[number] = part
             self._save_upload(upload)
