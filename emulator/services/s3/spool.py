@@ -24,7 +24,9 @@ from cloudtrail_emulator.emulator.services.s3.exceptions import S3Error, invalid
 from cloudtrail_emulator.emulator.services.s3.wire import READ_SIZE, BodyInput, S3Request, incomplete_body
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024    # a non-object body (XML document): S3's MaxMessageLengthExceeded past it
-DRAIN_LIMIT = 16 * 1024 * 1024          # unread body read and dropped before an error answer (then: close)
+#: an unread body up to this size is read and dropped before an error answer (app.py's too), so the
+#: client finishes sending and reads the answer instead of a broken pipe; past it: Connection: close
+DRAIN_LIMIT = 16 * 1024 * 1024
 MAX_CHUNK_LINE = 4096                   # `<hex size>;chunk-signature=<64 hex>` or one trailer line
 UNSIGNED = "UNSIGNED-PAYLOAD"
 STREAMING_VALUES = ("STREAMING-UNSIGNED-PAYLOAD-TRAILER", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
