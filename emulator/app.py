@@ -17,6 +17,7 @@ from cloudtrail_emulator.emulator.protocols.dispatch import (Protocol, Route, co
                                                              to_flask)
 from cloudtrail_emulator.emulator.protocols.errors import AwsError, not_available
 from cloudtrail_emulator.emulator.seams import TopicDirectory
+from cloudtrail_emulator.emulator.services.s3.spool import DRAIN_LIMIT
 from cloudtrail_emulator.emulator.services.sns.responses import certificate_routes
 from cloudtrail_emulator.emulator.state import EXTENSION_KEY, EmulatorState, build_state
 from cloudtrail_emulator.generators.stores import ObjectStore
@@ -107,11 +108,6 @@ def _record(response: Response) -> Response:
             response.close()
             return _respond(unrecorded)
     return response
-
-
-#: an oversized body up to this size is read and dropped before the error, so the client finishes
-#: sending and reads the answer instead of a broken pipe; past it the connection is cut
-DRAIN_LIMIT = 16 * 1024 * 1024
 
 
 def _json_body(req: Request, limit: int) -> bytes:

@@ -145,7 +145,8 @@ class EmulatorConfig:
     throttle_lookup: bool = False          # LookupEvents' 2 requests/second/account/region
     organization_id: str | None = None     # None: derived from the management account
     management_account: str | None = None  # None: the default account
-    max_request_bytes: int = 64 * 1024 * 1024   # any request (S3 PutObject included)
+    max_request_bytes: int = 64 * 1024 * 1024   # a request body read into memory (S3 object bodies stream)
+    max_object_bytes: int = 5 * 1024**3         # one S3 PutObject/UploadPart body (AWS: 5 GiB); EntityTooLarge past it
     max_json_request_bytes: int = 1024 * 1024   # JSON 1.1 API requests
     api_page_size: int = 50                # ListTrails page size
     lookup_delay_seconds: float = 0.0      # LookupEvents hides events younger than this on `clock` (AWS: minutes)

@@ -104,7 +104,8 @@ def build_state(config: EmulatorConfig, store: ObjectStore | None = None,
             store = LocalStore(scratch.name, fsync=False)
         else:
             store = LocalStore(config.data_dir / "s3")
-    s3 = S3Backend(store, config.state_dir, default_owner=config.management_account_id)
+    s3 = S3Backend(store, config.state_dir, default_owner=config.management_account_id,
+                   max_object_size=config.max_object_bytes)
     trail_store, buckets = _trail_buckets(config, store, s3.bucket_policy)
     sns = SnsBackend(clock=config.clock, state_dir=config.state_dir,
                      rng=random.Random(None if config.seed is None else f"{config.seed}:sns"))

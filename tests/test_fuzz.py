@@ -84,7 +84,7 @@ FUZZ_KEY = AccessKey("AKIAFUZZ", "fuzz-secret")
 
 @contextmanager
 def _watched_server(auth: str) -> Iterator[FuzzServer]:
-    config = EmulatorConfig(relax_bucket_policy=True, seed=0, max_request_bytes=MAX_REQUEST,
+    config = EmulatorConfig(relax_bucket_policy=True, seed=0, max_request_bytes=MAX_REQUEST, max_object_bytes=MAX_REQUEST,
                             max_json_request_bytes=MAX_JSON, auth=auth, access_keys=(FUZZ_KEY,))
     server = start_emulator(config)
     app = server.running.app

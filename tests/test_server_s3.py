@@ -37,6 +37,7 @@ from cloudtrail_emulator.emulator.services.s3.exceptions import S3Error
 from cloudtrail_emulator.emulator.services.s3.model import S3Backend
 from cloudtrail_emulator.emulator.services.s3.responses import S3Responses
 from cloudtrail_emulator.emulator.services.s3.routing import operation_for
+from cloudtrail_emulator.emulator.services.s3.spool import Spooled
 from fixtures_server import start_emulator
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.stores import LocalStore
@@ -639,6 +640,13 @@ def test_routing_table_names_every_request_botocore_serialises():
     assert checked > 100
 
 
+def spooled_part(backend: S3Backend, upload, data: bytes) -> Spooled:
+    """A part body written where the S3 endpoint streams parts to (the backend takes files, not bytes)."""
+    path = Path(backend.part_dir(upload)) / f"test-part-{len(data)}"
+    path.write_bytes(data)
+    return Spooled(str(path), len(data), hashlib.md5(data).hexdigest())
+
+
 def test_backend_rules_hold_without_http(tmp_path):
     """The S3 model enforces S3's rules on its own: part order and size, duplicate buckets, policies."""
     backend = S3Backend(LocalStore(tmp_path / "objects", fsync=False), None, rng=random.Random(3))
@@ -648,8 +656,8 @@ def test_backend_rules_hold_without_http(tmp_path):
     assert (duplicate.value.code, duplicate.value.status) == ("BucketAlreadyOwnedByYou", 409)
     assert backend.region("rules-bucket") == "eu-west-1"
     upload = backend.create_upload("rules-bucket", "big", {})
-    first = backend.put_part(upload, 1, b"a" * 10)
-    second = backend.put_part(upload, 2, b"b")
+    first = backend.put_part(upload, 1, spooled_part(backend, upload, b"a" * 10))
+    second = backend.put_part(upload, 2, spooled_part(backend, upload, b"b"))
     with pytest.raises(S3Error) as order:
         backend.complete_upload(upload, [("2", second.etag), ("1", first.etag)])
     assert order.value.code == "InvalidPartOrder"

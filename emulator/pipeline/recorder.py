@@ -65,14 +65,19 @@ def user_identity(access_key: str | None, account: str) -> dict:
             "accessKeyId": key_id, "userName": USER_NAME}
 
 
-def _valid_unicode(value: Any) -> Any:
-    """`value` with every lone surrogate in its strings (keys included) replaced by U+FFFD."""
+def _storable(value: Any) -> Any:
+    """`value` as JSON can store it: every lone surrogate in its strings (keys included) replaced by
+    U+FFFD, integers outside 64 bits (a JSON body's 1e30 written out) as floats, as JSON parsers read them."""
     if isinstance(value, str):
         return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and not -2**63 <= value < 2**64:
+        return float(value)
     if isinstance(value, dict):
-        return {_valid_unicode(k): _valid_unicode(v) for k, v in value.items()}
+        return {_storable(k): _storable(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_valid_unicode(v) for v in value]
+        return [_storable(v) for v in value]
     return value
 
 
@@ -145,8 +150,8 @@ class Recorder:
     def _add(self, batch: list[dict]) -> None:
         try:
             self.store.add(batch)
-        except TypeError:        # a lone surrogate (JSON "\ud800") orjson refuses: stored as U+FFFD
-            self.store.add([_valid_unicode(record) for record in batch])
+        except TypeError:        # a lone surrogate (JSON "\ud800") or a huge integer orjson refuses
+            self.store.add([_storable(record) for record in batch])
 
     def _entry(self, ctx: RequestContext) -> CatalogEntry | None:
         try:

@@ -1,5 +1,5 @@
 """REST-XML (S3) wire format: XML bodies in the 2006-03-01 namespace, the `<Error>` document every
-`AwsError` is answered with, dates, url encoding, Range headers and aws-chunked bodies."""
+`AwsError` is answered with, dates, url encoding and Range headers."""
 from __future__ import annotations
 
 import re
@@ -108,32 +108,3 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     if first >= size:
         raise unsatisfiable
     return first, min(int(match[2]) if match[2] else size - 1, size - 1)
-
-
-def decode_aws_chunked(raw: bytes) -> tuple[bytes, dict[str, str]]:
-    """The payload and trailers of an `aws-chunked` body (`<hex size>[;chunk-signature=..]\\r\\n<data>\\r\\n`...)."""
-    incomplete = AwsError("The request body is not valid aws-chunked encoding", code="IncompleteBody")
-    data = bytearray()
-    pos = 0
-    while True:
-        end = raw.find(b"\r\n", pos)
-        if end < 0:
-            raise incomplete
-        size_text = raw[pos:end].split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise incomplete from None
-        pos = end + 2
-        if size == 0:
-            break
-        if pos + size + 2 > len(raw) or raw[pos + size:pos + size + 2] != b"\r\n":
-            raise incomplete
-        data += raw[pos:pos + size]
-        pos += size + 2
-    trailers: dict[str, str] = {}
-    for line in raw[pos:].split(b"\r\n"):
-        name, sep, value = line.decode("latin-1").partition(":")
-        if sep:
-            trailers[name.strip().lower()] = value.strip()
-    return bytes(data), trailers

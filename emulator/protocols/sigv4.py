@@ -6,8 +6,10 @@ sign (`AWS4-HMAC-SHA256`, the X-Amz-Date, the credential scope, the canonical re
 the HMAC-SHA256 signing-key chain (`AWS4<secret>` -> date -> region -> service -> `aws4_request`).
 Both the `Authorization` header and presigned query strings (X-Amz-Algorithm, -Credential, -Date,
 -Expires, -SignedHeaders, -Signature) are checked. S3 signs the `x-amz-content-sha256` value as
-sent (a hex SHA-256, `UNSIGNED-PAYLOAD` or `STREAMING-...`; the per-chunk signatures of an
-aws-chunked body are not checked); other services sign the SHA-256 of the body.
+sent (a hex SHA-256, `UNSIGNED-PAYLOAD` or `STREAMING-...`): the S3 endpoint checks a hex value
+against the body as it streams in, and the chunk signatures of a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`
+body against the `ChunkChain` the verifier leaves in the WSGI environ (`CHUNK_CHAIN_KEY`); other
+services sign the SHA-256 of the body (read whole: their bodies are small).
 
 Failures answer the codes AWS answers, in the protocol's error shape (the app's AwsError handler):
 see `ERRORS`. The control API (`/_emulator/`) stays open. Before the key is looked up, the credential
@@ -35,6 +37,9 @@ from cloudtrail_emulator.emulator.protocols.errors import AwsError
 from cloudtrail_emulator.generators.times import KEY_SECOND, parse_key_second
 
 ALGORITHM = "AWS4-HMAC-SHA256"
+SIGNED_CHUNKS = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"   # and its -TRAILER variant
+CHUNK_CHAIN_KEY = "cloudtrail_emulator.sigv4.chunk_chain"
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MAX_SKEW = timedelta(minutes=15)
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 _UNRESERVED = "-_.~"
@@ -219,6 +224,30 @@ def _require_signed_headers(signed: Signed, headers) -> None:
     raise auth_error("signature", f"{names} must be a 'SignedHeader' in the AWS Authorization.")
 
 
+@dataclass
+class ChunkChain:
+    """The signatures an aws-chunked body must carry: each chunk signs its data's SHA-256 and the
+    signature before it, starting from the request's own (the seed); a trailer signs its lines."""
+
+    key: bytes
+    amz_date: str
+    scope: str
+    previous: str
+
+    def _next(self, kind: str, *hashes: str) -> str:
+        text = "\n".join([f"{ALGORITHM}-{kind}", self.amz_date, self.scope, self.previous, *hashes])
+        self.previous = hmac.new(self.key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+        return self.previous
+
+    def chunk_ok(self, data_sha256: str, signature: str) -> bool:
+        """Whether `signature` is the next chunk's (whose data hashes to `data_sha256`)."""
+        return hmac.compare_digest(self._next("PAYLOAD", EMPTY_SHA256, data_sha256), signature.lower())
+
+    def trailer_ok(self, trailer: bytes, signature: str) -> bool:
+        """Whether `signature` signs the trailer lines (`name:value\\n` each, as sent)."""
+        return hmac.compare_digest(self._next("TRAILER", hashlib.sha256(trailer).hexdigest()), signature.lower())
+
+
 class SigV4Verifier:
     """A `before_request` hook: every AWS API request must carry a valid signature of a known key."""
 
@@ -251,6 +280,11 @@ class SigV4Verifier:
         if not hmac.compare_digest(wanted, signed.signature):
             raise auth_error("signature")
         _require_signed_headers(signed, request.headers)
+        if signed.service == "s3" and not signed.presigned and payload.startswith(SIGNED_CHUNKS):
+            scope = f"{signed.date}/{signed.region}/{signed.service}/aws4_request"
+            request.environ[CHUNK_CHAIN_KEY] = ChunkChain(
+                signing_key(key.secret_access_key, signed.date, signed.region, signed.service), signed.amz_date,
+                scope, signed.signature)
         if key.account_id:
             request.environ[AUTH_ACCOUNT_KEY] = key.account_id
 

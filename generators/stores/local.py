@@ -44,6 +44,7 @@ parent folders rely on the filesystem's journal for their own entries.
 """
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fcntl
 import hashlib
@@ -56,12 +57,16 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.stores.base import (BucketNotEmpty, InvalidBucketName, NoSuchBucket, NoSuchKey,
                                                         StoredObject)
+from cloudtrail_emulator.generators.stores.local_listing import list_keys
 from cloudtrail_emulator.generators.stores.names import (DEFAULT_BUCKET, INTERNAL_DIR, check_bucket_name, check_key,
                                                          clean_metadata, sidecar_dir)
+
+READ_CHUNK = 1024 * 1024
 
 
 def _fsync_dir(path: str) -> None:
@@ -219,94 +224,126 @@ class LocalStore:
     def _pending(meta_path: str, inode: int) -> str:
         return f"{meta_path[:-len('.meta')]}.{inode}.pending"
 
+    def temp_dir(self, bucket: str) -> str:
+        """Where a body for `bucket` is written before `put_file` commits it (the bucket's file system)."""
+        tmpdir = os.path.join(self._internal(self._existing_bucket_dir(bucket)), "tmp")
+        os.makedirs(tmpdir, exist_ok=True)
+        return tmpdir
+
     def put(self, bucket: str, key: str, body: bytes, metadata: Mapping[str, str] | None = None) -> None:
         """Write an object and its metadata atomically (both new, or both as before)."""
-        bdir = self._existing_bucket_dir(bucket)
-        segments = check_key(key)
         if not isinstance(body, (bytes, bytearray, memoryview)):
             raise GeneratorError(f"cannot store {key!r}: the body must be bytes, not {type(body).__name__}")
-        record = {"metadata": clean_metadata(metadata), "etag": hashlib.md5(body).hexdigest()}
-        tmpdir = os.path.join(self._internal(bdir), "tmp")
-        os.makedirs(tmpdir, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=tmpdir, prefix="body-")
+        check_key(key)
+        fd, tmp = tempfile.mkstemp(dir=self.temp_dir(bucket), prefix="body-")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(body)
-                fh.flush()
-                if self.fsync:
-                    os.fsync(fh.fileno())
-                record["identity"] = _identity(os.fstat(fh.fileno()))
-            self._commit(bdir, key, segments, tmp, record)
+            self.put_file(bucket, key, tmp, metadata, hashlib.md5(body).hexdigest())
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
 
+    def put_file(self, bucket: str, key: str, path: str, metadata: Mapping[str, str] | None, etag: str) -> None:
+        """Commit the written body file `path` (made in `temp_dir(bucket)`, MD5 hex `etag`) as `key`,
+        by renaming it: atomically, as `put`. The caller removes `path` if this raises."""
+        bdir = self._existing_bucket_dir(bucket)
+        segments = check_key(key)
+        record = {"metadata": clean_metadata(metadata), "etag": etag}
+        with open(path, "rb") as fh:
+            if self.fsync:
+                os.fsync(fh.fileno())
+            record["identity"] = _identity(os.fstat(fh.fileno()))
+        self._commit(bdir, key, segments, path, record)
+
+    def check_storable(self, bucket: str, key: str, with_metadata: bool = True) -> None:
+        """GeneratorError naming why `key` cannot be stored here now (a key this directory tree cannot
+        hold, a parent path that is an object, keys below it, a key below `<key>.meta/`)."""
+        bdir = self._existing_bucket_dir(bucket)
+        body_path, meta_path = self._paths(bdir, check_key(key))
+        self._blocked(key, body_path, meta_path, with_metadata)
+        parent = os.path.dirname(body_path)
+        while len(parent) > len(bdir):
+            if os.path.lexists(parent) and not os.path.isdir(parent):
+                raise GeneratorError(f"cannot store {key!r}: a parent path is already an object")
+            parent = os.path.dirname(parent)
+
+    @staticmethod
+    def _blocked(key: str, body_path: str, meta_path: str, with_metadata: bool) -> None:
+        """GeneratorError when a folder holds the place of the key's body or metadata file."""
+        if os.path.isdir(body_path):
+            raise GeneratorError(f"cannot store {key!r}: keys exist below it ({key}/...)")
+        if with_metadata and os.path.isdir(meta_path):
+            raise GeneratorError(f"cannot store {key!r} with metadata: keys exist below {key}.meta/, whose "
+                                 "metadata directory takes the place of its metadata file")
+
     def _commit(self, bdir: str, key: str, segments: list[str], tmp: str, record: dict) -> None:
         body_path, meta_path = self._paths(bdir, segments)
-        if not record["metadata"]:
-            self._commit_plain(bdir, key, tmp, body_path, meta_path)
-            return
-        pending = self._pending(meta_path, record["identity"][0])
+        with_metadata = bool(record["metadata"])
         with self._locked(bdir, exclusive=True):
+            self._blocked(key, body_path, meta_path, with_metadata)   # parents: makedirs refuses below
             try:
                 os.makedirs(os.path.dirname(body_path), exist_ok=True)
-                os.makedirs(os.path.dirname(meta_path), exist_ok=True)
+                if with_metadata:
+                    os.makedirs(os.path.dirname(meta_path), exist_ok=True)
             except (FileExistsError, NotADirectoryError):
-                raise GeneratorError(f"cannot store {key!r}: a parent path is already an object") from None
-            with open(pending, "wb") as fh:
-                fh.write(json.dumps(record, separators=(",", ":")).encode())
-                fh.flush()
-                if self.fsync:
-                    os.fsync(fh.fileno())
-            if self.fsync:
-                _fsync_dir(os.path.dirname(meta_path))
-            try:
-                os.replace(tmp, body_path)
-            except IsADirectoryError:
-                os.unlink(pending)
-                raise GeneratorError(f"cannot store {key!r}: keys exist below it ({key}/...)") from None
-            if self.fsync:
-                _fsync_dir(os.path.dirname(body_path))
-            os.replace(pending, meta_path)
-            if self.fsync:
-                _fsync_dir(os.path.dirname(meta_path))
+                raise GeneratorError(f"cannot store {key!r}: a parent path of it or of its metadata is already "
+                                     "an object") from None
+            if with_metadata:
+                self._commit_with_record(tmp, body_path, meta_path, record)
+            else:
+                self._commit_plain(tmp, body_path, meta_path)
 
-    def _commit_plain(self, bdir: str, key: str, tmp: str, body_path: str, meta_path: str) -> None:
+    def _commit_with_record(self, tmp: str, body_path: str, meta_path: str, record: dict) -> None:
+        pending = self._pending(meta_path, record["identity"][0])
+        with open(pending, "wb") as fh:
+            fh.write(json.dumps(record, separators=(",", ":")).encode())
+            fh.flush()
+            if self.fsync:
+                os.fsync(fh.fileno())
+        if self.fsync:
+            _fsync_dir(os.path.dirname(meta_path))
+        os.replace(tmp, body_path)
+        if self.fsync:
+            _fsync_dir(os.path.dirname(body_path))
+        os.replace(pending, meta_path)
+        if self.fsync:
+            _fsync_dir(os.path.dirname(meta_path))
+
+    def _commit_plain(self, tmp: str, body_path: str, meta_path: str) -> None:
         """An object without metadata keeps no record (one file fewer to create: reads take its ETag
         from the body); a previous record goes after the body is in place, so a crash in between
         leaves the new body, whose identity that record no longer matches."""
-        with self._locked(bdir, exclusive=True):
-            try:
-                os.makedirs(os.path.dirname(body_path), exist_ok=True)
-            except (FileExistsError, NotADirectoryError):
-                raise GeneratorError(f"cannot store {key!r}: a parent path is already an object") from None
-            try:
-                os.replace(tmp, body_path)
-            except IsADirectoryError:
-                raise GeneratorError(f"cannot store {key!r}: keys exist below it ({key}/...)") from None
-            if self.fsync:
-                _fsync_dir(os.path.dirname(body_path))
-            try:
-                os.unlink(meta_path)
-            except (FileNotFoundError, NotADirectoryError):
-                pass
+        os.replace(tmp, body_path)
+        if self.fsync:
+            _fsync_dir(os.path.dirname(body_path))
+        try:
+            os.unlink(meta_path)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            pass
 
     def get(self, bucket: str, key: str) -> StoredObject:
-        return self._read(bucket, key, with_body=True)
+        head, fh = self.open(bucket, key)
+        with fh:
+            return dataclasses.replace(head, body=fh.read())
 
     def head(self, bucket: str, key: str) -> StoredObject:
         """Metadata, etag, size and last_modified; body is b"" (read only if the identity check fails)."""
-        return self._read(bucket, key, with_body=False)
+        head, fh = self.open(bucket, key)
+        fh.close()
+        return head
 
-    def _read(self, bucket: str, key: str, with_body: bool) -> StoredObject:
+    def open(self, bucket: str, key: str) -> tuple[StoredObject, BinaryIO]:
+        """The object's head (body b"") and its body opened for reading: the caller closes it. The
+        open file keeps reading the version it opened, whatever is put meanwhile."""
         bdir = self._existing_bucket_dir(bucket)
         body_path, meta_path = self._paths(bdir, check_key(key))
         with self._locked(bdir, exclusive=False):
             try:
-                fd = os.open(body_path, os.O_RDONLY)
+                fh = open(body_path, "rb")
             except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 raise NoSuchKey(f"no such key: s3://{bucket}/{key}") from None
-            st = os.fstat(fd)
+            st = os.fstat(fh.fileno())
             record = None
             if stat.S_ISREG(st.st_mode):
                 for candidate in (meta_path, self._pending(meta_path, st.st_ino)):
@@ -314,29 +351,23 @@ class LocalStore:
                     if record is not None and record.get("identity") == _identity(st):
                         break
                     record = None
-        try:
-            if not stat.S_ISREG(st.st_mode):
-                raise NoSuchKey(f"no such key: s3://{bucket}/{key}")
-            data = b""
-            if with_body or record is None:
-                with os.fdopen(os.dup(fd), "rb") as fh:
-                    data = fh.read()
-        finally:
-            os.close(fd)
+        if not stat.S_ISREG(st.st_mode):
+            fh.close()
+            raise NoSuchKey(f"no such key: s3://{bucket}/{key}")
         if record is None:
-            record = self._record_by_content(meta_path, data)
-        return StoredObject(
-            body=data if with_body else b"",
-            metadata=dict(record["metadata"]),
-            last_modified=datetime.fromtimestamp(st.st_mtime_ns / 1e9, tz=timezone.utc),
-            etag=record["etag"],
-            size=st.st_size,
-        )
+            record = self._record_by_content(meta_path, fh, st.st_size)
+        head = StoredObject(body=b"", metadata=dict(record["metadata"]), etag=record["etag"], size=st.st_size,
+                            last_modified=datetime.fromtimestamp(st.st_mtime_ns / 1e9, tz=timezone.utc))
+        return head, fh
 
     @staticmethod
-    def _record_by_content(meta_path: str, data: bytes) -> dict:
+    def _record_by_content(meta_path: str, fh: BinaryIO, size: int) -> dict:
         """Slow path: the record (committed or pending) whose MD5 matches the body, else no metadata."""
-        etag = hashlib.md5(data).hexdigest()
+        digest = hashlib.md5()
+        while chunk := fh.read(READ_CHUNK):
+            digest.update(chunk)
+        fh.seek(0)
+        etag = digest.hexdigest()
         meta_dir, meta_name = os.path.split(meta_path)
         stem = meta_name[: -len(".meta")] + "."
         try:
@@ -345,7 +376,7 @@ class LocalStore:
             names = []
         for candidate in [meta_path, *(os.path.join(meta_dir, n) for n in sorted(names))]:
             record = _load_record(candidate)
-            if record is not None and record["etag"] == etag and record["identity"][1] == len(data):
+            if record is not None and record["etag"] == etag and record["identity"][1] == size:
                 return record
         return {"metadata": {}, "etag": etag}
 
@@ -374,43 +405,6 @@ class LocalStore:
             directory = os.path.dirname(directory)
 
     def list(self, bucket: str, prefix: str = "", start_after: str = "") -> Iterator[str]:
-        """Keys starting with `prefix` and greater than `start_after`, in ascending UTF-8 byte order.
-
-        Only the directory the prefix names is read (``AWSLogs/1/CloudTrail/us-east-1/2024/01/``
-        opens just that folder), and subtrees wholly at or before `start_after` are skipped.
-        """
-        bdir = self._existing_bucket_dir(bucket)
-        head, sep, tail = prefix.encode("utf-8").rpartition(b"/")
-        if head and any(s in (b"", b".", b"..") for s in head.split(b"/")):
-            return iter(())
-        if head.split(b"/")[0] == INTERNAL_DIR.encode():
-            return iter(())
-        start = os.path.join(os.fsencode(bdir), head) if head else os.fsencode(bdir)
-        return self._walk(start, head + sep, tail, start_after.encode("utf-8"), top=not head)
-
-    def _walk(self, directory: bytes, base: bytes, name_prefix: bytes, after: bytes, top: bool) -> Iterator[str]:
-        try:
-            scan = os.scandir(directory)
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        with scan:
-            entries = []
-            for entry in scan:
-                name = entry.name
-                if not name.startswith(name_prefix) or (top and name == INTERNAL_DIR.encode()):
-                    continue
-                is_dir = entry.is_dir(follow_symlinks=False)
-                if is_dir or entry.is_file():
-                    entries.append((name + b"/" if is_dir else name, entry.path, is_dir))
-        entries.sort(key=lambda item: item[0])
-        for sort_name, path, is_dir in entries:
-            key = base + sort_name
-            if is_dir:
-                if after >= key and not after.startswith(key):
-                    continue  # every key below sorts at or before start_after
-                yield from self._walk(path, key, b"", after, top=False)
-            elif key > after and b"\\" not in key:
-                try:
-                    yield key.decode("utf-8")
-                except UnicodeDecodeError:
-                    continue  # a foreign file name that is no S3 key
+        """Keys starting with `prefix` and greater than `start_after`, in ascending UTF-8 byte order
+        (generators/stores/local_listing.py: only the directory the prefix names is read)."""
+        return list_keys(self._existing_bucket_dir(bucket), prefix, start_after)

@@ -27,7 +27,7 @@ from cloudtrail_emulator.emulator.protocols import restxml as x
 from cloudtrail_emulator.emulator.protocols.context import RequestContext
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
 from cloudtrail_emulator.emulator.protocols.service_models import load_service_model
-from cloudtrail_emulator.emulator.services.s3 import bucket_acl, setting_rules, wire, xmlshapes
+from cloudtrail_emulator.emulator.services.s3 import bucket_acl, setting_rules, spool, xmlshapes
 from cloudtrail_emulator.emulator.services.s3.exceptions import S3Error, malformed_xml
 from cloudtrail_emulator.emulator.services.s3.model import S3Backend, canonical_id
 from cloudtrail_emulator.emulator.services.s3.wire import S3Request
@@ -168,7 +168,9 @@ class BucketSettings:
         return response
 
     def _put(self, setting: Setting, c: S3Request, ctx: RequestContext) -> flask.Response:
-        body = wire.payload(c, MAX_SETTING_BYTES)
+        body = c.body      # read (and checked) by spool.read_small
+        if len(body) > MAX_SETTING_BYTES:
+            raise spool.too_large(len(body), MAX_SETTING_BYTES)
         if setting.subresource == "acl":
             try:
                 value = self._read(setting, body, ctx) if body.strip() else None

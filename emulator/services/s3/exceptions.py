@@ -31,6 +31,12 @@ def invalid_argument(message: str, name: str | None = None, value: str | None = 
     return S3Error("InvalidArgument", 400, message, **extra)
 
 
+def unstorable(problem: Exception) -> S3Error:
+    """A key S3 allows but this emulator's object store cannot hold (a directory tree of plain files:
+    a segment over 255 bytes, `a` beside `a/b`...): InvalidArgument naming the reason."""
+    return invalid_argument(f"This request cannot be served by the object store: {problem}")
+
+
 def malformed_xml(message: str = MALFORMED_XML) -> S3Error:
     return S3Error("MalformedXML", 400, message)
 

@@ -3,23 +3,32 @@ without HTTP. Bucket-level state the store does not hold lives in `S3State` (emu
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import random
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from cloudtrail_emulator.emulator.config import Clock, EmulatorConfig, SystemClock
 from cloudtrail_emulator.emulator.services.s3.exceptions import (
-    S3Error, invalid_argument, malformed_xml, no_such_bucket, no_such_key, no_such_upload)
+    S3Error, invalid_argument, malformed_xml, no_such_bucket, no_such_key, no_such_upload, unstorable)
+from cloudtrail_emulator.emulator.services.s3.spool import Spooled
 from cloudtrail_emulator.emulator.services.s3.state import Part, S3State, Upload, check_policy
 from cloudtrail_emulator.generators.errors import GeneratorError
-from cloudtrail_emulator.generators.stores import InvalidBucketName, NoSuchKey, ObjectStore, StoredObject, check_bucket_name
+from cloudtrail_emulator.generators.stores import (InvalidBucketName, NoSuchBucket, NoSuchKey, ObjectStore, StoredObject,
+                                                   check_bucket_name)
+from cloudtrail_emulator.generators.stores.names import check_key
 
-MAX_OBJECT_SIZE = 5 * 1024**3
-MIN_PART_SIZE = 5 * 1024**2
+MAX_OBJECT_SIZE = 5 * 1024**3           # one PutObject or UploadPart body
+MAX_MULTIPART_SIZE = 5 * 1024**4        # a completed multipart object
+MIN_PART_SIZE = 5 * 1024**2             # every part but the last
 MAX_PART_NUMBER = 10000
+COPY_CHUNK = 1024 * 1024
 MAX_LIST_KEYS = 1000
 AFTER_EVERY_SUFFIX = "\U0010ffff"  # sorts after any character a key can continue with
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
@@ -167,31 +176,92 @@ class S3Backend:
         """The object's quoted S3 ETag (multipart ones included)."""
         return f'"{self.state.etag(bucket, key, obj.etag)}"'
 
-    def put_object(self, bucket: str, key: str, data: bytes, metadata: dict[str, str]) -> str:
-        """Store an object; its quoted ETag."""
-        self.store.put(bucket, key, data, metadata)
-        self.state.forget_etag(bucket, key)
-        return f'"{hashlib.md5(data).hexdigest()}"'
+    def check_storable(self, bucket: str, key: str, metadata: dict[str, str]) -> None:
+        """Refuse, before any body is read, a key the store cannot hold (InvalidArgument naming why)."""
+        check = getattr(self.store, "check_storable", None)
+        try:
+            if check is not None:
+                check(bucket, key, bool(metadata))
+            else:
+                check_key(key)
+        except NoSuchBucket:
+            raise no_such_bucket(bucket) from None
+        except GeneratorError as exc:
+            raise unstorable(exc) from None
 
-    def read_source(self, bucket: str, key: str) -> StoredObject:
-        """A copy source (NoSuchBucket / NoSuchKey naming it)."""
+    def temp_dir(self, bucket: str) -> str:
+        """Where a body for `bucket` streams to before it commits (the store's temp area)."""
+        temp_dir = getattr(self.store, "temp_dir", None)
+        return temp_dir(bucket) if temp_dir is not None else tempfile.gettempdir()
+
+    def _commit(self, bucket: str, key: str, path: str, md5: str, metadata: dict[str, str]) -> None:
+        """Commit the body file at `path` as the object (moved into the store; removed on failure)."""
+        try:
+            put_file = getattr(self.store, "put_file", None)
+            if put_file is not None:
+                put_file(bucket, key, path, metadata, md5)
+            else:
+                self.store.put(bucket, key, Path(path).read_bytes(), metadata)
+        except GeneratorError as exc:
+            raise unstorable(exc) from None
+        finally:
+            if os.path.exists(path):
+                os.unlink(path)
+
+    def put_object(self, bucket: str, key: str, body: Spooled, metadata: dict[str, str]) -> str:
+        """Store a streamed-in object; its quoted ETag."""
+        self._commit(bucket, key, body.path, body.md5, metadata)
+        self.state.forget_etag(bucket, key)
+        return f'"{body.md5}"'
+
+    def open_object(self, bucket: str, key: str) -> tuple[StoredObject, BinaryIO]:
+        """The object's head (body b"") and its body opened for reading (the caller closes it)."""
+        open_body = getattr(self.store, "open", None)
+        if open_body is not None:
+            return open_body(bucket, key)
+        obj = self.store.get(bucket, key)
+        return obj, io.BytesIO(obj.body)
+
+    def read_source(self, bucket: str, key: str) -> tuple[StoredObject, BinaryIO]:
+        """A copy source, opened (NoSuchBucket / NoSuchKey naming it)."""
         self.require_bucket(bucket)
         try:
-            return self.store.get(bucket, key)
+            return self.open_object(bucket, key)
         except NoSuchKey:
             raise no_such_key(key) from None
+
+    def _copy_to_temp(self, source: BinaryIO, directory: str, first: int, size: int) -> Spooled:
+        """`size` bytes of `source` from `first` into a new file in `directory`, in pieces."""
+        digest = hashlib.md5()
+        fd, path = tempfile.mkstemp(dir=directory, prefix="copy-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                source.seek(first)
+                left = size
+                while left > 0 and (piece := source.read(min(left, COPY_CHUNK))):
+                    digest.update(piece)
+                    out.write(piece)
+                    left -= len(piece)
+        except BaseException:
+            os.unlink(path)
+            raise
+        return Spooled(path, size - left, digest.hexdigest())
 
     def copy_object(self, bucket: str, key: str, source_bucket: str, source_key: str, directive: str,
                     metadata: dict[str, str]) -> StoredObject:
         """Copy with the source's metadata (`COPY`) or `metadata` (`REPLACE`); the copy's head."""
         if directive not in ("COPY", "REPLACE"):
             raise invalid_argument("Unknown metadata directive.", "x-amz-metadata-directive", directive)
-        source = self.read_source(source_bucket, source_key)
-        if (source_bucket, source_key) == (bucket, key) and directive == "COPY":
-            raise S3Error("InvalidRequest", 400, "This copy request is illegal because it is trying to copy an "
-                          "object to itself without changing the object's metadata, storage class, website "
-                          "redirect location or encryption attributes.")
-        self.store.put(bucket, key, source.body, source.metadata if directive == "COPY" else metadata)
+        source, body = self.read_source(source_bucket, source_key)
+        with body:
+            if (source_bucket, source_key) == (bucket, key) and directive == "COPY":
+                raise S3Error("InvalidRequest", 400, "This copy request is illegal because it is trying to copy "
+                              "an object to itself without changing the object's metadata, storage class, website "
+                              "redirect location or encryption attributes.")
+            chosen = source.metadata if directive == "COPY" else metadata
+            self.check_storable(bucket, key, chosen)
+            copied = self._copy_to_temp(body, self.temp_dir(bucket), 0, source.size)
+        self._commit(bucket, key, copied.path, copied.md5, chosen)
         self.state.forget_etag(bucket, key)
         return self.store.head(bucket, key)
 
@@ -218,6 +288,8 @@ class S3Backend:
     # -- multipart uploads ---------------------------------------------------------------------
 
     def create_upload(self, bucket: str, key: str, metadata: dict[str, str]) -> Upload:
+        """A new upload, once the store is known to be able to hold `key` (refused now, not at Complete)."""
+        self.check_storable(bucket, key, metadata)
         return self.state.create_upload(bucket, key, metadata)
 
     def upload(self, bucket: str, key: str, upload_id: str) -> Upload:
@@ -234,8 +306,16 @@ class S3Backend:
                                    "partNumber", text)
         return int(text)
 
-    def put_part(self, upload: Upload, number: int, data: bytes) -> Part:
-        return self.state.put_part(upload.upload_id, number, data, hashlib.md5(data).hexdigest())
+    def part_dir(self, upload: Upload) -> str:
+        """Where a part body streams to."""
+        return self.state.part_dir(upload.upload_id)
+
+    def put_part(self, upload: Upload, number: int, body: Spooled) -> Part:
+        return self.state.put_part(upload.upload_id, number, body.path, body.size, body.md5)
+
+    def copy_part(self, upload: Upload, number: int, source: BinaryIO, first: int, size: int) -> Part:
+        """Part `number` from `size` bytes of an open copy source, from byte `first`."""
+        return self.put_part(upload, number, self._copy_to_temp(source, self.part_dir(upload), first, size))
 
     def complete_upload(self, upload: Upload, wanted: list[tuple[str, str]]) -> str:
         """Join the parts named by (part number, ETag) into the object; its multipart ETag (unquoted)."""
@@ -260,13 +340,35 @@ class S3Backend:
                 raise S3Error("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed "
                               "object size.", ProposedSize=str(upload.parts[number].size),
                               MinSizeAllowed=str(MIN_PART_SIZE), PartNumber=str(number))
-        data = b"".join(self.state.part_data(upload.upload_id, n) for n in numbers)
+        total = sum(upload.parts[n].size for n in numbers)
+        if total > MAX_MULTIPART_SIZE:
+            raise S3Error("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size",
+                          ProposedSize=str(total), MaxSizeAllowed=str(MAX_MULTIPART_SIZE))
+        joined = self._join_parts(upload, numbers)
         digests = b"".join(bytes.fromhex(upload.parts[n].etag) for n in numbers)
         etag = f"{hashlib.md5(digests).hexdigest()}-{len(numbers)}"
-        self.store.put(upload.bucket, upload.key, data, upload.metadata)
-        self.state.remember_etag(upload.bucket, upload.key, hashlib.md5(data).hexdigest(), etag)
+        self._commit(upload.bucket, upload.key, joined.path, joined.md5, upload.metadata)
+        self.state.remember_etag(upload.bucket, upload.key, joined.md5, etag)
         self.state.finish_upload(upload.upload_id)
         return etag
+
+    def _join_parts(self, upload: Upload, numbers: list[int]) -> Spooled:
+        """The parts, in order, copied piece by piece into one new file in the store's temp area."""
+        digest = hashlib.md5()
+        fd, path = tempfile.mkstemp(dir=self.temp_dir(upload.bucket), prefix="join-")
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for number in numbers:
+                    with open(self.state.part_path(upload.upload_id, number), "rb") as part:
+                        while piece := part.read(COPY_CHUNK):
+                            digest.update(piece)
+                            out.write(piece)
+                            size += len(piece)
+        except BaseException:
+            os.unlink(path)
+            raise
+        return Spooled(path, size, digest.hexdigest())
 
     def abort_upload(self, upload: Upload) -> None:
         self.state.finish_upload(upload.upload_id)

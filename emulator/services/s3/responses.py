@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from functools import partial
+from typing import BinaryIO
 from urllib.parse import unquote
 
 import flask
@@ -17,11 +19,13 @@ import flask
 from cloudtrail_emulator.emulator.protocols import restxml as x
 from cloudtrail_emulator.emulator.protocols.context import RequestContext
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
-from cloudtrail_emulator.emulator.services.s3 import access, bucket_settings, listings, routing, wire
+from cloudtrail_emulator.emulator.services.s3 import access, bucket_settings, listings, routing, spool, wire
 from cloudtrail_emulator.emulator.services.s3.exceptions import (
-    S3Error, invalid_argument, malformed_xml, method_not_allowed, no_such_bucket, no_such_key, not_implemented)
+    S3Error, invalid_argument, malformed_xml, method_not_allowed, no_such_bucket, no_such_key, not_implemented,
+    unstorable)
 from cloudtrail_emulator.emulator.services.s3.listings import xml as _xml
-from cloudtrail_emulator.emulator.services.s3.model import MAX_OBJECT_SIZE, S3Backend
+from cloudtrail_emulator.emulator.services.s3.model import COPY_CHUNK, S3Backend
+from cloudtrail_emulator.emulator.services.s3.state import Part, Upload
 from cloudtrail_emulator.emulator.services.s3.wire import S3Request
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.stores import BucketNotEmpty, NoSuchBucket, NoSuchKey, StoredObject
@@ -40,6 +44,8 @@ BUCKET_SUBRESOURCES = frozenset({"location", "policy", "uploads", "delete"}) | b
 OBJECT_SUBRESOURCES = frozenset({"uploads", "uploadId"})
 # operations whose canned ACL header CloudTrail records (as a string: the reference CreateBucket records)
 ACL_HEADER_OPERATIONS = frozenset({"CreateBucket", "PutBucketAcl"})
+# operations whose body is an object: streamed to disk (spool.py), never read whole
+STREAMED_OPERATIONS = frozenset({"PutObject", "UploadPart"})
 RESPONSE_OVERRIDES = ("content-type", "content-language", "expires", "cache-control",
                       "content-disposition", "content-encoding")
 
@@ -49,6 +55,27 @@ def _empty(status: int = 204, headers: dict[str, str] | None = None) -> flask.Re
 
 
 Handler = Callable[[S3Request, RequestContext], flask.Response]
+
+
+class FileRange:
+    """A WSGI response body: `size` bytes of an open file from byte `first`, read piece by piece;
+    the file is closed when the server closes the body."""
+
+    def __init__(self, fh: BinaryIO, first: int, size: int):
+        self.fh, self.first, self.size = fh, first, size
+
+    def __iter__(self) -> Iterator[bytes]:
+        offset, left = self.first, self.size
+        while left > 0:
+            piece = os.pread(self.fh.fileno(), min(left, COPY_CHUNK), offset)
+            if not piece:
+                return
+            offset += len(piece)
+            left -= len(piece)
+            yield piece
+
+    def close(self) -> None:
+        self.fh.close()
 
 
 class S3Responses:
@@ -84,15 +111,20 @@ class S3Responses:
         ctx.request_id = f"{self.backend.rng.getrandbits(64):016X}"
         ctx.addressed(EVENT_SOURCE, None)
         resource = "/"
+        c: S3Request | None = None
         try:
             c = wire.addressed(request)
             resource = c.resource
             operation = routing.operation_for(c.method, c.bucket, c.key, c.args, c.headers)
             self._note(c, operation, ctx)
             access.authorize(self.backend, c, operation, ctx)
-            wire.read_body(c, self.backend.max_object_size)
+            wire.check_key_length(c)
+            if c.method in ("PUT", "POST") and operation not in STREAMED_OPERATIONS:
+                c.body = spool.read_small(c)
             response = self._dispatch(c, operation, ctx)
         except AwsError as error:
+            if c is not None:
+                spool.finish(c, error)
             response = self._error(request, error, resource, ctx)
         except Exception:  # noqa: BLE001 - a bug must still answer S3 XML, never a stack trace
             log.exception("S3 request %s %s failed", request.method, request.full_path)
@@ -101,7 +133,8 @@ class S3Responses:
         response.headers["x-amz-request-id"] = ctx.request_id
         response.headers["x-amz-id-2"] = base64.b64encode(ctx.request_id.encode()).decode()
         ctx.additional = {"SignatureVersion": "SigV4", "AuthenticationMethod": "AuthHeader",
-                          "bytesTransferredIn": request.content_length or 0,
+                          "bytesTransferredIn": c.input.read_bytes if c is not None and c.input is not None
+                          else request.content_length or 0,
                           "bytesTransferredOut": 0 if request.method == "HEAD" else response.content_length or 0,
                           "x-amz-id-2": response.headers["x-amz-id-2"]}
         return response
@@ -165,7 +198,7 @@ class S3Responses:
             raise S3Error("BucketNotEmpty", 409, "The bucket you tried to delete is not empty",
                           BucketName=c.bucket) from None
         except GeneratorError as exc:
-            raise invalid_argument(f"This request cannot be served by the object store: {exc}") from None
+            raise unstorable(exc) from None
 
     # -- service and buckets -------------------------------------------------------------------
 
@@ -222,25 +255,33 @@ class S3Responses:
         return headers
 
     def _get_object(self, c: S3Request, ctx: RequestContext) -> flask.Response:
-        with_body = c.method == "GET"
-        store = self.backend.store
-        obj = store.get(c.bucket, c.key) if with_body else store.head(c.bucket, c.key)
-        headers = self._object_headers(c, obj)
-        wire.check_conditions(c.headers, obj.last_modified, headers["ETag"])
-        status, first, last = 200, 0, obj.size - 1
-        if "Range" in c.headers:
-            span = x.parse_range(c.headers["Range"], obj.size)
-            if span is not None:
-                status, (first, last) = 206, span
-                headers["Content-Range"] = f"bytes {first}-{last}/{obj.size}"
-        body = obj.body[first:last + 1] if with_body else b""
-        response = flask.Response(body, status=status, headers=headers)
+        if c.method == "HEAD":
+            obj, body = self.backend.store.head(c.bucket, c.key), None
+        else:
+            obj, body = self.backend.open_object(c.bucket, c.key)
+        try:
+            headers = self._object_headers(c, obj)
+            wire.check_conditions(c.headers, obj.last_modified, headers["ETag"])
+            status, first, last = 200, 0, obj.size - 1
+            if "Range" in c.headers:
+                span = x.parse_range(c.headers["Range"], obj.size)
+                if span is not None:
+                    status, (first, last) = 206, span
+                    headers["Content-Range"] = f"bytes {first}-{last}/{obj.size}"
+        except BaseException:
+            if body is not None:
+                body.close()
+            raise
+        content = FileRange(body, first, last - first + 1) if body is not None else b""
+        response = flask.Response(content, status=status, headers=headers, direct_passthrough=True)
         response.headers["Content-Length"] = str(last - first + 1)
         return response
 
     def _put_object(self, c: S3Request, ctx: RequestContext) -> flask.Response:
-        data = wire.payload(c, self.backend.max_object_size)
-        etag = self.backend.put_object(c.bucket, c.key, data, wire.user_metadata(c.request))
+        metadata = wire.user_metadata(c.request)
+        self.backend.check_storable(c.bucket, c.key, metadata)
+        body = spool.spool(c, self.backend.max_object_size, self.backend.temp_dir(c.bucket))
+        etag = self.backend.put_object(c.bucket, c.key, body, metadata)
         return _empty(200, {"ETag": etag})
 
     @staticmethod
@@ -299,28 +340,30 @@ class S3Responses:
     def _upload_part(self, c: S3Request, ctx: RequestContext) -> flask.Response:
         upload = self._upload(c)
         number = self.backend.part_number(c.args.get("partNumber", ""))
-        copying = "x-amz-copy-source" in c.headers
-        data = self._copied_part(c) if copying else wire.payload(c, MAX_OBJECT_SIZE)
-        part = self.backend.put_part(upload, number, data)
-        if not copying:
+        if "x-amz-copy-source" not in c.headers:
+            body = spool.spool(c, self.backend.max_object_size, self.backend.part_dir(upload))
+            part = self.backend.put_part(upload, number, body)
             return _empty(200, {"ETag": f'"{part.etag}"'})
+        part = self._copy_part(c, upload, number)
         root = x.new_root("CopyPartResult")
         x.sub(root, "LastModified", x.iso8601(part.last_modified))
         x.sub(root, "ETag", f'"{part.etag}"')
         return _xml(root)
 
-    def _copied_part(self, c: S3Request) -> bytes:
-        source = self.backend.read_source(*self._copy_source(c))
-        text = c.headers.get("x-amz-copy-source-range")
-        if text is None:
-            return source.body
-        match = x.RANGE_RE.match(text.strip())
-        if not match or not match[1] or not match[2] or int(match[2]) < int(match[1]) \
-                or int(match[2]) >= source.size:
-            raise invalid_argument("The x-amz-copy-source-range value must be of the form bytes=first-last where "
-                                   "first and last are the zero-based offsets of the first and last bytes to copy",
-                                   "x-amz-copy-source-range", text)
-        return source.body[int(match[1]):int(match[2]) + 1]
+    def _copy_part(self, c: S3Request, upload: Upload, number: int) -> Part:
+        source, body = self.backend.read_source(*self._copy_source(c))
+        with body:
+            text = c.headers.get("x-amz-copy-source-range")
+            if text is None:
+                return self.backend.copy_part(upload, number, body, 0, source.size)
+            match = x.RANGE_RE.match(text.strip())
+            if not match or not match[1] or not match[2] or int(match[2]) < int(match[1]) \
+                    or int(match[2]) >= source.size:
+                raise invalid_argument("The x-amz-copy-source-range value must be of the form bytes=first-last "
+                                       "where first and last are the zero-based offsets of the first and last "
+                                       "bytes to copy", "x-amz-copy-source-range", text)
+            first = int(match[1])
+            return self.backend.copy_part(upload, number, body, first, int(match[2]) - first + 1)
 
     def _complete_upload(self, c: S3Request, ctx: RequestContext) -> flask.Response:
         upload = self._upload(c)

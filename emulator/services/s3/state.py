@@ -5,21 +5,24 @@ completed uploads, and multipart uploads in progress (parts included).
 
 With a state directory everything survives a restart: ``<state_dir>/s3.json`` (buckets and
 ETags, rewritten atomically on change) and ``<state_dir>/s3-uploads/<upload id>/`` (``upload.json``
-plus one ``part-<n>`` file per part). Without one, all of it lives in memory.
+plus one ``part-<n>`` file per part). Without one, all of it lives in memory, except the parts:
+they sit in a private temporary directory (removed at exit), never in memory.
 """
 from __future__ import annotations
 
 import json
 import random
 import re
+import os
 import shutil
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from cloudtrail_emulator.emulator.config import Clock
-from cloudtrail_emulator.emulator.services.s3.exceptions import S3Error
+from cloudtrail_emulator.emulator.services.s3.exceptions import S3Error, no_such_upload
 from cloudtrail_emulator.generators.atomic_file import write_atomic
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.times import parse_iso
@@ -118,7 +121,7 @@ class S3State:
         self._buckets: dict[str, dict] = {}
         self._etags: dict[str, dict[str, list[str]]] = {}  # bucket -> key -> [body md5, multipart etag]
         self._uploads: dict[str, Upload] = {}
-        self._part_data: dict[tuple[str, int], bytes] = {}  # in-memory mode only
+        self._scratch = tempfile.TemporaryDirectory(prefix="ctemu-s3-parts-") if self._dir is None else None
         if self._dir is not None:
             self._load()
 
@@ -146,7 +149,8 @@ class S3State:
             _write_atomic(self._dir / "s3.json", json.dumps(doc, sort_keys=True).encode())
 
     def _upload_dir(self, upload_id: str) -> Path:
-        return self._dir / "s3-uploads" / upload_id
+        root = self._dir / "s3-uploads" if self._dir is not None else Path(self._scratch.name)
+        return root / upload_id
 
     def _save_upload(self, upload: Upload) -> None:
         if self._dir is not None:
@@ -254,6 +258,7 @@ class S3State:
             upload_id = f"{self._rng.getrandbits(256):064x}"
             upload = Upload(upload_id, bucket, key, dict(metadata), self._clock.now())
             self._uploads[upload_id] = upload
+            self._upload_dir(upload_id).mkdir(parents=True, exist_ok=True)
             self._save_upload(upload)
             return upload
 
@@ -267,31 +272,31 @@ class S3State:
             found = [u for u in self._uploads.values() if u.bucket == bucket]
         return sorted(found, key=lambda u: (u.key, u.initiated))
 
-    def put_part(self, upload_id: str, number: int, data: bytes, md5: str) -> Part:
+    def part_dir(self, upload_id: str) -> str:
+        """Where a part of the upload is written before `put_part` takes it (same file system)."""
+        return str(self._upload_dir(upload_id))
+
+    def put_part(self, upload_id: str, number: int, path: str, size: int, md5: str) -> Part:
+        """Take the part body written at `path` (in `part_dir`) as part `number`, replacing any before."""
         with self._lock:
-            upload = self._uploads[upload_id]
-            part = Part(number, md5, len(data), self._clock.now())
-            if self._dir is not None:
-                _write_atomic(self._upload_dir(upload_id) / f"part-{number}", data)
-            else:
-                self._part_data[(upload_id, number)] = data
+            upload = self._uploads.get(upload_id)
+            if upload is None:       # completed or aborted while the part streamed in
+                os.unlink(path)
+                raise no_such_upload(upload_id)
+            part = Part(number, md5, size, self._clock.now())
+            if self._dir is not None:       # a part kept across restarts is on disk before it is listed
+                with open(path, "rb") as fh:
+                    os.fsync(fh.fileno())
+            os.replace(path, self.part_path(upload_id, number))
             upload.parts[number] = part
             self._save_upload(upload)
             return part
 
-    def part_data(self, upload_id: str, number: int) -> bytes:
-        with self._lock:
-            if self._dir is not None:
-                return (self._upload_dir(upload_id) / f"part-{number}").read_bytes()
-            return self._part_data[(upload_id, number)]
+    def part_path(self, upload_id: str, number: int) -> Path:
+        return self._upload_dir(upload_id) / f"part-{number}"
 
     def finish_upload(self, upload_id: str) -> None:
         """Forget an upload (completed or aborted) and its parts."""
         with self._lock:
-            upload = self._uploads.pop(upload_id, None)
-            if upload is None:
-                return
-            for number in upload.parts:
-                self._part_data.pop((upload_id, number), None)
-            if self._dir is not None:
+            if self._uploads.pop(upload_id, None) is not None:
                 shutil.rmtree(self._upload_dir(upload_id), ignore_errors=True)

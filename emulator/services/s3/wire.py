@@ -1,30 +1,23 @@
-"""S3 request details the REST-XML layer reads: the addressed bucket and key, the body (aws-chunked
-decoded, Content-MD5 and checksums verified), user metadata headers and conditional headers."""
+"""S3 request details the REST-XML layer reads: the addressed bucket and key, the body as sent
+(`BodyInput`: decoded and checked in spool.py), user metadata headers and conditional headers."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import zlib
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import unquote_to_bytes
 
 import flask
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 
 from cloudtrail_emulator.emulator.protocols import restxml as x
 from cloudtrail_emulator.emulator.services.s3.exceptions import S3Error
 
 MAX_KEY_BYTES = 1024
 MAX_METADATA_BYTES = 2048
-CHUNK_FRAMING_ROOM = 64 * 1024   # aws-chunked framing on top of the object bytes
-_CHECKSUMS: dict[str, Callable[[bytes], bytes]] = {
-    "crc32": lambda data: zlib.crc32(data).to_bytes(4, "big"),
-    "sha1": lambda data: hashlib.sha1(data).digest(),
-    "sha256": lambda data: hashlib.sha256(data).digest(),
-}
+READ_SIZE = 64 * 1024       # pieces of a body read at once (small: larger ones fragment the heap)
 
 
 @dataclass
@@ -35,7 +28,8 @@ class S3Request:
     bucket: str
     key: str | None
     args: dict[str, str]
-    body: bytes = b""
+    body: bytes = b""          # small (XML/JSON) bodies only; object bodies stream (spool.py)
+    input: BodyInput | None = None
 
     @property
     def method(self) -> str:
@@ -44,6 +38,15 @@ class S3Request:
     @property
     def headers(self):
         return self.request.headers
+
+    def body_input(self) -> BodyInput:
+        """The body as sent (made on first use, then shared: what was read stays read)."""
+        if self.input is None:
+            environ = self.request.environ
+            chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+            length = self.request.content_length
+            self.input = BodyInput(environ, 0 if length is None and not chunked else length)
+        return self.input
 
     @property
     def resource(self) -> str:
@@ -70,61 +73,91 @@ def addressed(request: flask.Request) -> S3Request:
                      {name: request.args.get(name, "") for name in request.args})
 
 
-def read_body(call: S3Request, max_object_size: int) -> None:
-    """Check the key's length and read the body of a PUT or POST (EntityTooLarge past the limit)."""
-    if call.key is not None and len(call.key.encode("utf-8")) > MAX_KEY_BYTES:
-        raise S3Error("KeyTooLongError", 400, "Your key is too long",
-                      MaxSizeAllowed=str(MAX_KEY_BYTES), Size=str(len(call.key.encode("utf-8"))))
-    if call.method not in ("PUT", "POST"):
-        return
-    length = call.request.content_length or 0
-    if length > max_object_size + CHUNK_FRAMING_ROOM:
-        error = S3Error("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size",
-                        ProposedSize=str(length), MaxSizeAllowed=str(max_object_size))
-        error.headers["Connection"] = "close"
-        raise error
-    try:
-        call.body = call.request.get_data(cache=False)
-    except RequestEntityTooLarge:
-        error = S3Error("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size "
-                        "of this server", ProposedSize=str(length))
-        error.headers["Connection"] = "close"
-        raise error from None
-    except HTTPException as exc:
-        raise S3Error("IncompleteBody", 400, f"The request body could not be read: {exc.description}") from None
+def check_key_length(call: S3Request) -> None:
+    """KeyTooLongError for a key over S3's 1024 bytes."""
+    if call.key is not None and len(call.key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise S3Error("KeyTooLongError", 400, "Your key is too long", MaxSizeAllowed=str(MAX_KEY_BYTES),
+                      Size=str(len(call.key.encode("utf-8", "surrogatepass"))))
 
 
-def payload(call: S3Request, limit: int) -> bytes:
-    """The request's object bytes: aws-chunked decoded, Content-MD5 and checksums verified."""
-    headers = call.headers
-    data, trailers = call.body, {}
-    encodings = [e.strip().lower() for e in headers.get("Content-Encoding", "").split(",")]
-    if "aws-chunked" in encodings or headers.get("x-amz-content-sha256", "").startswith("STREAMING-"):
-        data, trailers = x.decode_aws_chunked(call.body)
-        declared = headers.get("x-amz-decoded-content-length")
-        if declared is not None and declared.strip() != str(len(data)):
-            raise S3Error("IncompleteBody", 400, "You did not provide the number of bytes specified "
-                          "by the x-amz-decoded-content-length HTTP header")
-    if len(data) > limit:
-        raise S3Error("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size",
-                      ProposedSize=str(len(data)), MaxSizeAllowed=str(limit))
-    md5 = headers.get("Content-MD5")
-    if md5 is not None:
+def incomplete_body() -> S3Error:
+    return S3Error("IncompleteBody", 400, "You did not provide the number of bytes specified by the "
+                   "Content-Length HTTP header")
+
+
+class BodyInput:
+    """The request body as sent, read from `wsgi.input` in pieces: never past Content-Length (absent
+    for a chunked request, which ends where the input ends); IncompleteBody when it ends early."""
+
+    def __init__(self, environ: dict, length: int | None):
+        self._stream = environ["wsgi.input"]
+        self._left = length
+        self._buffer = b""
+        self.read_bytes = 0
+        self.ended = length == 0
+
+    def read(self, size: int) -> bytes:
+        """Up to `size` bytes (fewer only at the end); b"" once the body is over."""
+        if self._buffer:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+            return data
+        want = size if self._left is None else min(size, self._left)
+        if want <= 0:
+            self.ended = True
+            return b""
         try:
-            expected = base64.b64decode(md5, validate=True)
-        except ValueError:        # not base64, or a header holding non-ASCII characters
-            expected = b""
-        if len(expected) != 16:
-            raise S3Error("InvalidDigest", 400, "The Content-MD5 you specified was invalid.", **{"Content-MD5": md5})
-        if hashlib.md5(data).digest() != expected:
-            raise S3Error("BadDigest", 400, "The Content-MD5 you specified did not match what we received.")
-    for algorithm, digest in _CHECKSUMS.items():
-        name = f"x-amz-checksum-{algorithm}"
-        sent = trailers.get(name) or headers.get(name)
-        if sent is not None and base64.b64encode(digest(data)).decode() != sent.strip():
-            raise S3Error("BadDigest", 400, f"The {algorithm.upper()} you specified did not match the "
-                          "calculated checksum.")
-    return data
+            data = self._stream.read(want)
+        except (OSError, ValueError, HTTPException):
+            raise incomplete_body() from None
+        if not data:
+            self.ended = True
+            if self._left:
+                raise incomplete_body()
+            return b""
+        self.read_bytes += len(data)
+        if self._left is not None:
+            self._left -= len(data)
+        return data
+
+    def read_exactly(self, size: int) -> Iterator[bytes]:
+        """Pieces making exactly `size` bytes; IncompleteBody when the body ends before."""
+        while size > 0:
+            data = self.read(min(size, READ_SIZE))
+            if not data:
+                raise incomplete_body()
+            size -= len(data)
+            yield data
+
+    def read_line(self, limit: int) -> bytes | None:
+        """The next CRLF-ended line without its CRLF; None at the body's clean end; IncompleteBody
+        for a line longer than `limit` or cut short."""
+        line = b""
+        while True:
+            end = line.find(b"\r\n")
+            if end >= 0:
+                self._buffer = line[end + 2:] + self._buffer
+                return line[:end]
+            if len(line) > limit:
+                raise incomplete_body()
+            data = self.read(limit + 2)
+            if not data:
+                if line:
+                    raise incomplete_body()
+                return None
+            line += data
+
+    def drain(self, limit: int) -> bool:
+        """Read and drop the rest of the body when it is known to fit in `limit` bytes (a chunked one: up
+        to `limit` bytes); whether the body is now over. A larger announced rest is left unread."""
+        if self._left is not None and self._left > limit:
+            return False
+        while limit > 0 and not self.ended:
+            try:
+                data = self.read(min(limit, READ_SIZE))
+            except S3Error:
+                return True
+            limit -= len(data)
+        return self.ended
 
 
 def user_metadata(request: flask.Request) -> dict[str, str]:
