@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from werkzeug.exceptions import ClientDisconnected
 
 #: request target + header fields, bytes (S3: "The PUT request header is limited to 8 KB in size")
 HEAD_LIMIT = 8 * 1024
@@ -31,8 +32,6 @@ HEAD_TIMEOUT_SECONDS = 30.0
 _LINE_OVERHEAD = 4
 #: largest chunk of a chunked body (S3: "Upload a single object up to 5 GB")
 MAX_CHUNK_BYTES = 5 * 1024 ** 3
-#: longest chunk-size line kept to read its size (hex digits, extensions); longer ones are refused
-_SIZE_LINE_LIMIT = 4096
 
 HEAD_TOO_LARGE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>RequestHeaderSectionTooLarge</Code>'
                   b'<Message>Your request header section exceeds the maximum allowed size.</Message>'
@@ -40,8 +39,8 @@ HEAD_TOO_LARGE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>Request
 
 
 class ChunkRefused(Exception):
-    """A chunk size line declaring more than MAX_CHUNK_BYTES or too long to read (raised from a
-    parser callback: uvicorn answers 400)."""
+    """A chunk size line declaring more than MAX_CHUNK_BYTES (raised from a parser callback: uvicorn
+    answers 400)."""
 
 
 class HeadTooLarge(Exception):
@@ -75,7 +74,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             else:
                 end = data.find(b"\n", len(data) - len(view)) + 1 - (len(data) - len(view))
                 piece, view = (view[:end], view[end:]) if end > 0 else (view, view[len(view):])
-                self._line = (self._line + piece) if len(self._line) < _SIZE_LINE_LIMIT else self._line
+                if len(self._line) + len(piece) > HEAD_LIMIT:      # no line (header, chunk size) is longer
+                    self._refuse_line()
+                    return
+                self._line += piece
             super().data_received(bytes(piece))
             if piece[-1:] == b"\n":
                 self._line = b""
@@ -110,10 +112,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._data_left = next((int(value) for name, value in self.headers if name == b"content-length"), 0)
 
     def on_chunk_header(self) -> None:
-        size = self._line.partition(b";")[0].strip()
-        if len(self._line) >= _SIZE_LINE_LIMIT or int(size, 16) > MAX_CHUNK_BYTES:
+        size = int(self._line.partition(b";")[0].strip(), 16)
+        if size > MAX_CHUNK_BYTES:
             raise ChunkRefused
-        self._data_left = int(size, 16)
+        self._data_left = size
 
     def on_message_complete(self) -> None:
         self._data_left = 0
@@ -123,6 +125,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm_head_timer()           # the next request's head (uvicorn's keep-alive timer also runs)
+
+    def _refuse_line(self) -> None:
+        if self._head_timer is not None:                   # still reading the head
+            self._head_bytes = HEAD_LIMIT + 1
+        self.send_400_response("Invalid HTTP request received.")
 
     def _count_head(self, size: int) -> None:
         self._head_bytes += size
@@ -153,6 +160,24 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer = None
         if not self.transport.is_closing():
             self.transport.close()
+
+
+class EndedBodies:
+    """ASGI middleware: a request body the client did not finish (it disconnected, or the server
+    refused its framing and closed) raises werkzeug's ClientDisconnected in the app's read instead of
+    ending like a complete body (a2wsgi reads `http.disconnect` as the end of the body)."""
+
+    def __init__(self, app: Callable[..., Any]):
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        async def receive_body() -> dict[str, Any]:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnected("the connection closed before the end of the request body")
+            return message
+
+        await self.app(scope, receive_body, send)
 
 
 class WsgiEnviron:

@@ -28,7 +28,8 @@ from cloudtrail_emulator.emulator import access_log
 from cloudtrail_emulator.emulator.app import create_app, state_of
 from cloudtrail_emulator.emulator.config import EmulatorConfig
 from cloudtrail_emulator.emulator.data_dir_lock import hold_data_dir
-from cloudtrail_emulator.emulator.http_protocol import HEAD_TIMEOUT_SECONDS, WsgiEnviron, guarded_protocol
+from cloudtrail_emulator.emulator.http_protocol import (HEAD_TIMEOUT_SECONDS, EndedBodies, WsgiEnviron,
+                                                             guarded_protocol)
 from cloudtrail_emulator.emulator.stop_signals import STOP_SIGNALS, catch_stop_signals
 from cloudtrail_emulator.generators.errors import GeneratorError
 
@@ -163,7 +164,7 @@ def start_in_thread(config: EmulatorConfig, host: str = "127.0.0.1", port: int =
         state_of(app).close()
         raise
     workers = WSGIMiddleware(WsgiEnviron(app), workers=THREADS)
-    server = _server(workers, head_timeout)
+    server = _server(EndedBodies(workers), head_timeout)
     bound_port = sock.getsockname()[1]
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"emulator-{bound_port}",
                               daemon=True)
