@@ -1,8 +1,9 @@
 """The HTTP/1.1 side of the server: uvicorn's httptools protocol with AWS-like limits on the request
-head, and the WSGI environ details the app relies on that the ASGI-to-WSGI adapter leaves out.
+head and strict framing. It also keeps the request target exactly as sent in the ASGI scope
+(`request_target`, for the WSGI environ's REQUEST_URI).
 
 Limits (all answered before the app sees anything, then the connection is closed):
-- the request head (request target plus header fields) is at most HEAD_LIMIT bytes: S3 documents
+- the request head (request line and header fields) is at most HEAD_LIMIT bytes: S3 documents
   8 KB for a PUT request's header (of which 2 KB user metadata); larger heads get S3's
   `RequestHeaderSectionTooLarge` 400;
 - a client has HEAD_TIMEOUT_SECONDS from connecting (or from its previous answer) to finish its
@@ -11,25 +12,19 @@ Limits (all answered before the app sees anything, then the connection is closed
 - framing llhttp refuses (a chunk size that is negative, not hex or overflows 64 bits, both
   Content-Length and Transfer-Encoding, a bad Content-Length) is a 400 from uvicorn itself; a chunk
   declared larger than MAX_CHUNK_BYTES (S3's largest single PUT) is a 400 too, before its data is
-  awaited. llhttp does not tell a chunk's size, so the parser is fed outside of body data one line
-  at a time: when it reports a chunk header, the line just fed is that chunk's size line.
+  awaited. llhttp does not tell a chunk's size, so a chunked body is fed to the parser outside of
+  chunk data one line at a time: when it reports a chunk header, the line just fed is its size line.
 """
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
-from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
-from werkzeug.exceptions import ClientDisconnected
 
-#: request target + header fields, bytes (S3: "The PUT request header is limited to 8 KB in size")
+#: request line + header fields, bytes (S3: "The PUT request header is limited to 8 KB in size")
 HEAD_LIMIT = 8 * 1024
 #: from connecting, or from the previous answer, to the end of the request head
 HEAD_TIMEOUT_SECONDS = 30.0
-#: per header line on the wire beyond name and value: ": " and CRLF
-_LINE_OVERHEAD = 4
 #: largest chunk of a chunked body (S3: "Upload a single object up to 5 GB")
 MAX_CHUNK_BYTES = 5 * 1024 ** 3
 
@@ -43,11 +38,6 @@ class ChunkRefused(Exception):
     answers 400)."""
 
 
-class HeadTooLarge(Exception):
-    """The request head went over HEAD_LIMIT (raised from a parser callback: the parser stops there
-    and uvicorn answers through `send_400_response`)."""
-
-
 def guarded_protocol(head_timeout: float) -> type[HttpToolsProtocol]:
     """The protocol class uvicorn instantiates per connection, with its head timeout."""
     return type("GuardedHttpToolsProtocol", (GuardedHttpToolsProtocol,), {"head_timeout": head_timeout})
@@ -57,30 +47,50 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a bounded request head in size and in time."""
 
     head_timeout: float = HEAD_TIMEOUT_SECONDS
-    _head_bytes = 0
     _head_timer: asyncio.TimerHandle | None = None
-    #: body bytes the parser can take in one piece (a Content-Length body, a chunk's data); 0: feed by line
+    #: between messages or in a request head (fed up to its blank line, counted against HEAD_LIMIT)
+    _in_head = True
+    _head_bytes = 0
+    _head_tail = b""             # the head's last bytes fed (its blank line may straddle two reads)
+    #: body bytes the parser can take in one piece (a Content-Length body, a chunk's data)
     _data_left = 0
-    #: the line being fed so far (to read a chunk size line when the parser reports a chunk header)
+    #: in a chunked body outside chunk data: the line being fed so far (a chunk size line, a trailer)
     _line = b""
 
     def data_received(self, data: bytes) -> None:
-        """Feed the parser body data in one piece and everything else line by line (see module doc)."""
-        view = memoryview(data)
-        while view and self.parser is not None and not self.transport.is_closing():
-            if self._data_left:
-                piece, view = view[:self._data_left], view[self._data_left:]
-                self._data_left -= len(piece)
-            else:
-                end = data.find(b"\n", len(data) - len(view)) + 1 - (len(data) - len(view))
-                piece, view = (view[:end], view[end:]) if end > 0 else (view, view[len(view):])
-                if len(self._line) + len(piece) > HEAD_LIMIT:      # no line (header, chunk size) is longer
-                    self._refuse_line()
+        """Feed the parser a head up to its end, body data in one piece, the rest of a chunked body
+        line by line (see module doc)."""
+        at = 0
+        while at < len(data) and self.parser is not None and not self.transport.is_closing():
+            if self._in_head:
+                end = self._head_end(data, at)
+                self._head_bytes += end - at
+                if self._head_bytes > HEAD_LIMIT:
+                    self.send_400_response("Request header section too large.")
                     return
-                self._line += piece
-            super().data_received(bytes(piece))
-            if piece[-1:] == b"\n":
-                self._line = b""
+            elif self._data_left:
+                end = min(len(data), at + self._data_left)
+                self._data_left -= end - at
+            else:
+                end = data.find(b"\n", at) + 1 or len(data)
+                if len(self._line) + end - at > HEAD_LIMIT:      # no chunk size line is that long
+                    super().send_400_response("Invalid HTTP request received.")
+                    return
+                self._line = b"" if self._line.endswith(b"\n") else self._line
+                self._line += data[at:end]
+            super().data_received(data if (at, end) == (0, len(data)) else data[at:end])
+            at = end
+
+    def _head_end(self, data: bytes, at: int) -> int:
+        """Where the head being read ends in `data` (its blank line may straddle two reads), or the end."""
+        joined = self._head_tail + data[at:at + 3]
+        straddling = joined.find(b"\r\n\r\n")
+        if straddling >= 0:
+            return at + straddling + 4 - len(self._head_tail)
+        found = data.find(b"\r\n\r\n", at)
+        end = found + 4 if found >= 0 else len(data)
+        self._head_tail = (self._head_tail + data[max(at, end - 3):end])[-3:]
+        return end
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -92,20 +102,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._head_bytes = 0
         if self._head_timer is None:
             self._arm_head_timer()
 
-    def on_url(self, url: bytes) -> None:
-        self._count_head(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count_head(len(name) + len(value) + _LINE_OVERHEAD)
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
         self._disarm_head_timer()
+        self._in_head, self._head_bytes, self._head_tail, self._line = False, 0, b"", b""
         self.scope["request_target"] = self.url       # type: ignore[typeddict-unknown-key]
         super().on_headers_complete()
         if not any(name == b"transfer-encoding" for name, _ in self.headers):
@@ -118,23 +120,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._data_left = size
 
     def on_message_complete(self) -> None:
-        self._data_left = 0
+        self._in_head, self._data_left = True, 0
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm_head_timer()           # the next request's head (uvicorn's keep-alive timer also runs)
-
-    def _refuse_line(self) -> None:
-        if self._head_timer is not None:                   # still reading the head
-            self._head_bytes = HEAD_LIMIT + 1
-        self.send_400_response("Invalid HTTP request received.")
-
-    def _count_head(self, size: int) -> None:
-        self._head_bytes += size
-        if self._head_bytes > HEAD_LIMIT:
-            raise HeadTooLarge
 
     def send_400_response(self, msg: str) -> None:
         self._disarm_head_timer()
@@ -160,40 +152,3 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer = None
         if not self.transport.is_closing():
             self.transport.close()
-
-
-class EndedBodies:
-    """ASGI middleware: a request body the client did not finish (it disconnected, or the server
-    refused its framing and closed) raises werkzeug's ClientDisconnected in the app's read instead of
-    ending like a complete body (a2wsgi reads `http.disconnect` as the end of the body)."""
-
-    def __init__(self, app: Callable[..., Any]):
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
-        async def receive_body() -> dict[str, Any]:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ClientDisconnected("the connection closed before the end of the request body")
-            return message
-
-        await self.app(scope, receive_body, send)
-
-
-class WsgiEnviron:
-    """WSGI middleware completing a2wsgi's environ from the ASGI scope: the request target exactly as
-    sent in REQUEST_URI (SigV4 and S3 keys read it), PATH_INFO as its percent-decoded bytes (uvicorn
-    decodes UTF-8 with replacement and reads `//x` as an authority), and `wsgi.input_terminated` (the
-    body stream ends where the request does: chunked bodies come without CONTENT_LENGTH)."""
-
-    def __init__(self, app: Callable[..., Iterable[bytes]]):
-        self.app = app
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        scope = environ["asgi.scope"]
-        target: bytes = scope["request_target"]
-        environ["REQUEST_URI"] = target.decode("latin-1")
-        path = target.partition(b"?")[0] if target.startswith(b"/") else scope["raw_path"]
-        environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1")
-        environ["wsgi.input_terminated"] = True
-        return self.app(environ, start_response)

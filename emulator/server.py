@@ -1,5 +1,6 @@
-"""Serving the Flask app on uvicorn (an asyncio HTTP/1.1 server: uvloop + httptools) through a2wsgi
-(WSGI in a bounded thread pool): in the foreground for the CLI, in a thread for tests.
+"""Serving the Flask app on uvicorn (an asyncio HTTP/1.1 server: uvloop + httptools) through
+wsgi_bridge.py (WSGI on a bounded thread pool, a2wsgi's streaming input): in the foreground for the
+CLI, in a thread for tests.
 
 The event loop holds every connection, so slow or silent clients cost a socket, not a worker thread;
 only complete request heads reach the THREADS workers. Request-head limits, the head timeout and the
@@ -22,14 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import uvicorn
-from a2wsgi import WSGIMiddleware
 
 from cloudtrail_emulator.emulator import access_log
 from cloudtrail_emulator.emulator.app import create_app, state_of
 from cloudtrail_emulator.emulator.config import EmulatorConfig
 from cloudtrail_emulator.emulator.data_dir_lock import hold_data_dir
-from cloudtrail_emulator.emulator.http_protocol import (HEAD_TIMEOUT_SECONDS, EndedBodies, WsgiEnviron,
-                                                             guarded_protocol)
+from cloudtrail_emulator.emulator.http_protocol import HEAD_TIMEOUT_SECONDS, guarded_protocol
+from cloudtrail_emulator.emulator.wsgi_bridge import WsgiBridge
 from cloudtrail_emulator.emulator.stop_signals import STOP_SIGNALS, catch_stop_signals
 from cloudtrail_emulator.generators.errors import GeneratorError
 
@@ -136,7 +136,7 @@ class RunningServer:
     port: int
     app: object
     _server: uvicorn.Server = field(repr=False)
-    _workers: WSGIMiddleware = field(repr=False)
+    _workers: WsgiBridge = field(repr=False)
     _thread: threading.Thread = field(repr=False)
 
     @property
@@ -148,7 +148,7 @@ class RunningServer:
         free the app's state."""
         self._server.should_exit = True
         self._thread.join(timeout=DRAIN_SECONDS + 5)
-        self._workers.executor.shutdown(wait=False, cancel_futures=True)
+        self._workers.workers.shutdown()
         state_of(self.app).close()
 
 
@@ -163,8 +163,8 @@ def start_in_thread(config: EmulatorConfig, host: str = "127.0.0.1", port: int =
     except BaseException:
         state_of(app).close()
         raise
-    workers = WSGIMiddleware(WsgiEnviron(app), workers=THREADS)
-    server = _server(EndedBodies(workers), head_timeout)
+    workers = WsgiBridge(app, THREADS)
+    server = _server(workers, head_timeout)
     bound_port = sock.getsockname()[1]
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"emulator-{bound_port}",
                               daemon=True)

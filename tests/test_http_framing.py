@@ -51,13 +51,16 @@ def hostile_requests(path: str = f"/{BUCKET}/hostile", host: str = "127.0.0.1") 
     }
 
 
-def exchange(server: EmulatorServer, data: bytes, timeout: float = 30) -> bytes:
-    """Send `data` on a new connection (from a thread: the server may answer before reading it all) and
-    read until the server closes the connection."""
+def exchange(server: EmulatorServer, data: bytes, timeout: float = 30, bytewise: bool = False) -> bytes:
+    """Send `data` on a new connection (from a thread: the server may answer before reading it all;
+    `bytewise`: one byte per send) and read until the server closes the connection."""
     with socket.create_connection(("127.0.0.1", server.running.port), timeout=timeout) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def send() -> None:
             try:
-                sock.sendall(data)
+                for at in range(0, len(data), 1 if bytewise else len(data)):
+                    sock.sendall(data[at:at + 1] if bytewise else data)
             except OSError:                                 # refused before everything was sent
                 pass
 
@@ -144,6 +147,22 @@ def test_chunked_bodies_arrive_dechunked_and_keep_alive_serves_several_requests(
             head += chunk
         assert head.startswith(b"HTTP/1.1 200 ") and head.endswith(b"\r\n\r\n")
     server.client("s3").delete_object(Bucket=BUCKET, Key="chunked")
+
+
+def test_a_request_sent_a_byte_at_a_time_is_parsed_the_same(server):
+    """Heads, chunk size lines and chunk data split anywhere across reads (here: every byte)."""
+    request = (b"PUT /%s/bytewise HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n" % BUCKET.encode())
+    refused = hostile_requests(f"/{BUCKET}/bytewise-refused")["chunk size 2**64-1"]
+    with socket.create_connection(("127.0.0.1", server.running.port), timeout=30) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for byte in request:
+            sock.sendall(bytes([byte]))
+        assert one_answer(sock)[0] == 200
+    assert status_of(exchange(server, refused, bytewise=True)) == 400
+    assert server.client("s3").get_object(Bucket=BUCKET, Key="bytewise")["Body"].read() == b"abcde"
+    server.client("s3").delete_object(Bucket=BUCKET, Key="bytewise")
+    assert _keys(server) == []
 
 
 def test_expect_100_continue_then_the_body(server):
