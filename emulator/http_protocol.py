@@ -3,8 +3,8 @@ head and strict framing. It also keeps the request target exactly as sent in the
 (`request_target`, for the WSGI environ's REQUEST_URI).
 
 Limits (all answered before the app sees anything, then the connection is closed):
-- the request head (request line and header fields) is at most HEAD_LIMIT bytes: S3 documents
-  8 KB for a PUT request's header (of which 2 KB user metadata); larger heads get S3's
+- the header fields are at most HEAD_LIMIT bytes (S3 documents 8 KB for a PUT request's header, of
+  which 2 KB user metadata) and the request line at most REQUEST_LINE_LIMIT; larger heads get S3's
   `RequestHeaderSectionTooLarge` 400;
 - a client has HEAD_TIMEOUT_SECONDS from connecting (or from its previous answer) to finish its
   request head, else the connection is closed (ALB/nginx-style header timeout: a slow or silent
@@ -21,16 +21,34 @@ import asyncio
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-#: request line + header fields, bytes (S3: "The PUT request header is limited to 8 KB in size")
+#: header fields, bytes (S3: "The PUT request header is limited to 8 KB in size")
 HEAD_LIMIT = 8 * 1024
+#: request line, bytes (ALB's documented request line limit, 16 K)
+REQUEST_LINE_LIMIT = 16 * 1024
 #: from connecting, or from the previous answer, to the end of the request head
 HEAD_TIMEOUT_SECONDS = 30.0
+#: the request line and head around the target and the fields: method, spaces, version, CRLFs
+_REQUEST_LINE_FRAME = 32
+#: scope key set when the client half-closed before the end of the request body (wsgi_bridge raises)
+BODY_CUT = "emulator.body_cut"
 #: largest chunk of a chunked body (S3: "Upload a single object up to 5 GB")
 MAX_CHUNK_BYTES = 5 * 1024 ** 3
 
 HEAD_TOO_LARGE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>RequestHeaderSectionTooLarge</Code>'
                   b'<Message>Your request header section exceeds the maximum allowed size.</Message>'
                   b'<MaxSizeAllowed>' + str(HEAD_LIMIT).encode() + b'</MaxSizeAllowed></Error>')
+
+
+class _Latched(asyncio.Event):
+    """An event that stays set: once a body is cut, every later receive returns at once."""
+
+    def clear(self) -> None:
+        pass
+
+
+class HeadTooLarge(Exception):
+    """Header fields over HEAD_LIMIT or a request line over REQUEST_LINE_LIMIT (raised from a parser
+    callback: uvicorn answers through `send_400_response`)."""
 
 
 class ChunkRefused(Exception):
@@ -65,7 +83,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             if self._in_head:
                 end = self._head_end(data, at)
                 self._head_bytes += end - at
-                if self._head_bytes > HEAD_LIMIT:
+                if self._head_bytes > HEAD_LIMIT + REQUEST_LINE_LIMIT:      # bounds an endless head
                     self.send_400_response("Request header section too large.")
                     return
             elif self._data_left:
@@ -92,6 +110,20 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_tail = (self._head_tail + data[max(at, end - 3):end])[-3:]
         return end
 
+    def eof_received(self) -> bool | None:
+        """The client half-closed: a request in progress is still answered (then the connection
+        closes); if its body was not complete, the app's next read fails (AWS: IncompleteBody)."""
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete:
+            return None                                    # nothing to answer: close
+        cycle.keep_alive = False
+        if cycle.more_body:
+            cycle.scope[BODY_CUT] = True                   # type: ignore[literal-required]
+            waiting, cycle.message_event = cycle.message_event, _Latched()
+            cycle.message_event.set()
+            waiting.set()
+        return True                                        # keep the write side open for the answer
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_head_timer()
@@ -106,6 +138,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._arm_head_timer()
 
     def on_headers_complete(self) -> None:
+        target = len(self.url)
+        if target > REQUEST_LINE_LIMIT or self._head_bytes - target > HEAD_LIMIT + _REQUEST_LINE_FRAME:
+            self._head_bytes = HEAD_LIMIT + REQUEST_LINE_LIMIT + 1
+            raise HeadTooLarge
         self._disarm_head_timer()
         self._in_head, self._head_bytes, self._head_tail, self._line = False, 0, b"", b""
         self.scope["request_target"] = self.url       # type: ignore[typeddict-unknown-key]
@@ -130,7 +166,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         self._disarm_head_timer()
-        if self._head_bytes <= HEAD_LIMIT:
+        if self._head_bytes <= HEAD_LIMIT + REQUEST_LINE_LIMIT:
             super().send_400_response(msg)
             return
         self.transport.write(b"".join([

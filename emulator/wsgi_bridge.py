@@ -27,6 +27,8 @@ from urllib.parse import unquote_to_bytes
 from a2wsgi.wsgi import Body, build_environ
 from werkzeug.exceptions import ClientDisconnected
 
+from cloudtrail_emulator.emulator.http_protocol import BODY_CUT
+
 Message = dict[str, Any]
 #: (messages to send in order, set once they are sent, or None when the worker does not wait)
 Batch = tuple[list[Message], "Future[None] | None"]
@@ -47,13 +49,16 @@ class WsgiBridge:
         outbox: asyncio.Queue[Batch | None] = asyncio.Queue()
         sender = loop.create_task(_send_batches(outbox, send))
         answer = _Answer(loop, outbox)
-        body = _Body(loop, _ended_bodies(receive))
+        body = _Body(loop, _ended_bodies(receive, scope))
         try:
             if (b"expect", b"100-continue") not in scope["headers"]:
-                body.take(await body.receive())
+                try:
+                    body.take(await body.receive())
+                except ClientDisconnected:
+                    if not scope.get(BODY_CUT):
+                        return                  # gone, or refused by the protocol: nobody to answer
+                    # half-closed mid-body: the app's own read fails the same way, and it answers
             await self.workers.run(loop, answer.run, self.app, environ_of(scope, body))
-        except ClientDisconnected:              # gone, or refused by the protocol: nobody to answer
-            pass
         finally:
             outbox.put_nowait(None)
             await sender
@@ -129,13 +134,14 @@ def environ_of(scope: dict[str, Any], body: Body) -> dict[str, Any]:
     return environ
 
 
-def _ended_bodies(receive: Callable[..., Any]) -> Callable[..., Any]:
-    """`receive` where a body the client did not finish (it disconnected, or the server refused its
-    framing and closed) raises werkzeug's ClientDisconnected in the app's read instead of ending
-    like a complete body (a2wsgi's Body reads `http.disconnect` as the end)."""
+def _ended_bodies(receive: Callable[..., Any], scope: dict[str, Any]) -> Callable[..., Any]:
+    """`receive` where a body the client did not finish (it disconnected or half-closed, or the server
+    refused its framing and closed) raises werkzeug's ClientDisconnected in the app's read instead of
+    ending like a complete body (a2wsgi's Body reads `http.disconnect` as the end)."""
     async def receive_body() -> Message:
         message = await receive()
-        if message["type"] == "http.disconnect":
+        if message["type"] == "http.disconnect" or (
+                scope.get(BODY_CUT) and message["more_body"] and not message["body"]):
             raise ClientDisconnected("the connection closed before the end of the request body")
         return message
 
@@ -164,6 +170,7 @@ class _Answer:
         self.loop, self.outbox = loop, outbox
         self.pending: list[Message] = []      # not handed over yet: the start, then at most one chunk
         self.started = False
+        self.head_sent = False
 
     def run(self, app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> None:
         body = app(environ, self.start_response)
@@ -182,7 +189,7 @@ class _Answer:
         self._hand_over(wait=False)
 
     def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-        if exc_info is not None and self.started and not self.pending:
+        if exc_info is not None and self.head_sent:
             raise exc_info[1].with_traceback(exc_info[2])     # too late to change the status
         self.started = True
         self.pending = [{"type": "http.response.start", "status": int(status.split(" ", 1)[0]),
@@ -197,6 +204,7 @@ class _Answer:
     def _hand_over(self, *, wait: bool) -> None:
         sent: Future[None] | None = Future() if wait else None
         messages, self.pending = self.pending, []
+        self.head_sent = True
         self.loop.call_soon_threadsafe(self.outbox.put_nowait, (messages, sent))
         if sent is not None:
             sent.result()

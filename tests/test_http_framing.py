@@ -18,8 +18,9 @@ from cloudtrail_emulator.emulator.config import EmulatorConfig
 from cloudtrail_emulator.emulator.server import start_in_thread
 
 BUCKET = "framing-bucket"
-#: S3 documents 8 KB for a PUT request's header
+#: S3 documents 8 KB for a PUT request's header; ALB 16 K for the request line
 HEAD_LIMIT = 8 * 1024
+REQUEST_LINE_LIMIT = 16 * 1024
 
 
 def hostile_requests(path: str = f"/{BUCKET}/hostile", host: str = "127.0.0.1") -> dict[str, bytes]:
@@ -45,7 +46,7 @@ def hostile_requests(path: str = f"/{BUCKET}/hostile", host: str = "127.0.0.1") 
         "header over 8 KiB": head + b"X-Amz-Meta-Big: " + b"a" * HEAD_LIMIT + b"\r\nContent-Length: 0\r\n\r\n",
         "headers summing over 8 KiB": head + b"".join(b"X-Amz-Meta-H%d: %s\r\n" % (n, b"b" * 100)
                                                       for n in range(90)) + b"Content-Length: 0\r\n\r\n",
-        "request target over 8 KiB": f"PUT {path}{'c' * HEAD_LIMIT} HTTP/1.1\r\nHost: {host}\r\n"
+        "request target over 16 KiB": f"PUT {path}{'c' * REQUEST_LINE_LIMIT} HTTP/1.1\r\nHost: {host}\r\n"
                                      f"Content-Length: 0\r\n\r\n".encode(),
         "100 MB header": head + b"X-Big: " + b"d" * 100_000_000 + b"\r\n\r\n",
     }
@@ -123,10 +124,11 @@ def test_oversized_head_gets_s3s_error(server):
     assert b"<Message>Your request header section exceeds the maximum allowed size.</Message>" in answer
 
 
-def test_head_just_under_the_limit_is_served(server):
+def test_head_just_under_the_limits_is_served(server):
     filler = b"e" * (HEAD_LIMIT - 600)
-    answer = exchange(server, b"PUT /%s/near-limit HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n"
-                              b"Content-Length: 2\r\nConnection: close\r\n\r\nok" % (BUCKET.encode(), filler))
+    query = b"x-id=" + b"f" * (REQUEST_LINE_LIMIT - 600)
+    answer = exchange(server, b"PUT /%s/near-limit?%s HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\nContent-Length: 2\r\n"
+                              b"Connection: close\r\n\r\nok" % (BUCKET.encode(), query, filler))
     assert status_of(answer) == 200, answer[:300]
     got = server.client("s3").get_object(Bucket=BUCKET, Key="near-limit")
     assert got["Body"].read() == b"ok"
@@ -241,3 +243,18 @@ def test_the_head_timeout_leaves_a_request_being_answered_alone(quick_timeout_se
         assert one_answer(sock)[0] == 200
         sock.sendall(b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\n\r\n")   # same connection, again
         assert one_answer(sock)[0] == 200
+
+
+def test_a_large_object_goes_both_ways_whole_and_in_order(server):
+    """A multi-chunk answer (backpressure hand-overs) and a body read in many pieces by the app."""
+    data = bytes(range(256)) * (12 * 1024)             # 3 MiB
+    s3 = server.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="large", Body=data)
+    assert s3.get_object(Bucket=BUCKET, Key="large")["Body"].read() == data
+    with socket.create_connection(("127.0.0.1", server.running.port), timeout=30) as sock:
+        sock.sendall(b"GET /%s/large HTTP/1.1\r\nHost: x\r\n\r\n" % BUCKET.encode())
+        status, headers, body = one_answer(sock)
+        assert (status, len(body), body == data) == (200, len(data), True)
+        sock.sendall(b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\n\r\n")     # the connection is still usable
+        assert one_answer(sock)[0] == 200
+    s3.delete_object(Bucket=BUCKET, Key="large")
