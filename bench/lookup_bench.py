@@ -138,7 +138,7 @@ def main() -> None:
         store.close()
         server = start_in_thread(EmulatorConfig(data_dir=data_dir, clock=FixedClock(NOW)))
         try:
-            print(f"over HTTP (cheroot, {THREADS} threads)")
+            print(f"over HTTP (uvicorn, {THREADS} app threads)")
             _over_http(server.url, args.clients, args.seconds)
         finally:
             server.stop()

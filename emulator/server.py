@@ -1,9 +1,13 @@
-"""Serving an app on cheroot (a threaded production WSGI server): in the foreground for the CLI, in
-a thread for tests.
+"""Serving the Flask app on uvicorn (an asyncio HTTP/1.1 server: uvloop + httptools) through
+wsgi_bridge.py (WSGI on a bounded thread pool, a2wsgi's streaming input): in the foreground for the
+CLI, in a thread for tests.
 
-cheroot rather than waitress: waitress rewrites every response header name into Title-Case, and S3
-user metadata must reach clients as lower-case `x-amz-meta-*` names (validate-logs looks up the
-exact keys `signature` and `signature-algorithm`).
+The event loop holds every connection, so slow or silent clients cost a socket, not a worker thread;
+only complete request heads reach the THREADS workers. Request-head limits, the head timeout and the
+framing refusals are in http_protocol.py. Response header names go out lower-case (uvicorn writes
+them so, as HTTP/2 does): S3 user metadata reaches clients as `x-amz-meta-*`, the exact names
+validate-logs looks up (`signature`, `signature-algorithm`); waitress was ruled out for writing
+them Title-Case.
 
 `serve` (the CLI's foreground server) is built on `start_in_thread`/`RunningServer.stop` only: the
 data-dir lock, the listen check, the stop signals and the shutdown order live here, apart from the
@@ -18,21 +22,23 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from cheroot import wsgi
+import uvicorn
 
 from cloudtrail_emulator.emulator import access_log
 from cloudtrail_emulator.emulator.app import create_app, state_of
 from cloudtrail_emulator.emulator.config import EmulatorConfig
 from cloudtrail_emulator.emulator.data_dir_lock import hold_data_dir
+from cloudtrail_emulator.emulator.http_protocol import HEAD_TIMEOUT_SECONDS, guarded_protocol
+from cloudtrail_emulator.emulator.wsgi_bridge import WsgiBridge
 from cloudtrail_emulator.emulator.stop_signals import STOP_SIGNALS, catch_stop_signals
 from cloudtrail_emulator.generators.errors import GeneratorError
 
+#: worker threads running the app (requests whose head is complete); more requests queue for one
 THREADS = 16
 SERVER_NAME = "cloudtrail-emulator"
-#: how often the accept loop wakes (cheroot's default 0.5 s makes every stop() take that long)
-POLL_SECONDS = 0.05
 #: how long a stop waits for requests in flight before cutting them (below Docker's 10 s grace)
 DRAIN_SECONDS = 5
+BACKLOG = 1024
 LOCALSTACK_PORT = 4566
 
 
@@ -42,12 +48,28 @@ class ListenError(GeneratorError):
     exit_code = 1
 
 
-def _server(app, host: str, port: int) -> wsgi.Server:
-    server = wsgi.Server((host, port), app, numthreads=THREADS, server_name=SERVER_NAME,
-                         shutdown_timeout=DRAIN_SECONDS)
-    server.expiration_interval = POLL_SECONDS
-    server.prepare()            # binds now, so port 0 has its real number before serving starts
-    return server
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on `host:port` (port 0: a free port), so the port is known and connections
+    queue before the event loop runs."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0,
+                                                         socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(BACKLOG)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _server(asgi_app, head_timeout: float) -> uvicorn.Server:
+    return uvicorn.Server(uvicorn.Config(
+        asgi_app, loop="auto", http=guarded_protocol(head_timeout), lifespan="off", ws="none",
+        interface="asgi3", proxy_headers=False, server_header=False, headers=[("Server", SERVER_NAME)],
+        timeout_keep_alive=int(head_timeout), timeout_graceful_shutdown=DRAIN_SECONDS,
+        log_config=None, log_level="warning", access_log=False))
 
 
 def check_listen(host: str, port: int) -> None:
@@ -113,7 +135,8 @@ class RunningServer:
     host: str
     port: int
     app: object
-    _server: wsgi.Server = field(repr=False)
+    _server: uvicorn.Server = field(repr=False)
+    _workers: WsgiBridge = field(repr=False)
     _thread: threading.Thread = field(repr=False)
 
     @property
@@ -121,22 +144,29 @@ class RunningServer:
         return f"http://{self.host}:{self.port}"
 
     def stop(self) -> None:
-        """Stop accepting, let requests in flight finish, join the thread, then free the app's state."""
-        self._server.stop()
+        """Stop accepting, let requests in flight finish (up to DRAIN_SECONDS), join the thread, then
+        free the app's state."""
+        self._server.should_exit = True
         self._thread.join(timeout=DRAIN_SECONDS + 5)
+        self._workers.workers.shutdown()
         state_of(self.app).close()
 
 
-def start_in_thread(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    """Bind (port 0: a free port), serve on a daemon thread, return at once with the bound port."""
+def start_in_thread(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0, *,
+                    head_timeout: float = HEAD_TIMEOUT_SECONDS) -> RunningServer:
+    """Bind (port 0: a free port), serve on a daemon thread, return at once with the bound port.
+    `head_timeout`: seconds a client has to finish a request head (from connecting or its last answer)."""
     app = create_app(config)
     access_log.install(app)
     try:
-        server = _server(app, host, port)
+        sock = _listen(host, port)
     except BaseException:
         state_of(app).close()
         raise
-    bound_port = server.bind_addr[1]
-    thread = threading.Thread(target=server.serve, name=f"emulator-{bound_port}", daemon=True)
+    workers = WsgiBridge(app, THREADS)
+    server = _server(workers, head_timeout)
+    bound_port = sock.getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"emulator-{bound_port}",
+                              daemon=True)
     thread.start()
-    return RunningServer(config, host, int(bound_port), app, server, thread)
+    return RunningServer(config, host, int(bound_port), app, server, workers, thread)
