@@ -306,7 +306,7 @@ class SigV4Verifier:
 
     @staticmethod
     def _raw_target() -> str:
-        """The request target exactly as sent (cheroot keeps it in REQUEST_URI)."""
+        """The request target exactly as sent (the WSGI bridge keeps it in REQUEST_URI)."""
         raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
         if raw:
             return "/" + raw.split("://", 1)[1].partition("/")[2] if "://" in raw.split("?", 1)[0] else raw
