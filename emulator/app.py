@@ -115,7 +115,8 @@ def _json_body(req: Request, limit: int) -> bytes:
     if req.content_length is not None and req.content_length > limit:
         _drain(req)
         raise _too_large(req.content_length, limit)
-    body = req.stream.read(limit + 1)
+    # read what was announced: read(n) allocates an n-byte buffer, and most bodies are tiny
+    body = req.stream.read(req.content_length if req.content_length is not None else limit + 1)
     if len(body) > limit:
         _drain(req)
         raise _too_large(None, limit)

@@ -2,7 +2,8 @@
 
 Hypothesis builds requests for every CloudTrail operation of botocore's model, the S3 endpoint, the
 SNS Query API and the control API (wrong types, huge and unicode strings, junk bodies, truncated
-bodies, odd headers and methods). The server side is watched through a WSGI wrapper and Flask's
+bodies, odd headers and methods), and issue 11's hostile classes (fuzz_hostile: malformed framing,
+oversized heads and bodies, wrong payload hashes and checksums, SigV4 replays, cross-account calls). The server side is watched through a WSGI wrapper and Flask's
 `got_request_exception` signal: the tests fail on any 5xx answer or unhandled exception, and every
 4xx body must be in the error shape of the protocol the request speaks.
 
@@ -12,10 +13,8 @@ marked slow: `.venv/bin/python -m pytest -m slow tests/test_fuzz.py`.
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import re
-import socket
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -33,6 +32,8 @@ from hypothesis import strategies as st
 
 from cloudtrail_emulator.emulator.config import AccessKey, EmulatorConfig
 from fixtures_server import EmulatorServer, start_emulator
+from fuzz_hostile import Target, hostile_requests
+from fuzz_wire import Client, Req
 
 CLOUDTRAIL_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
 ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128."
@@ -80,12 +81,14 @@ class FuzzServer:
 
 
 FUZZ_KEY = AccessKey("AKIAFUZZ", "fuzz-secret")
+OTHER_KEY = AccessKey("AKIAFUZZOTHER", "fuzz-other-secret", "210987654321")
+OTHER_BUCKET = "fuzz-other-bucket"
 
 
 @contextmanager
 def _watched_server(auth: str) -> Iterator[FuzzServer]:
     config = EmulatorConfig(relax_bucket_policy=True, seed=0, max_request_bytes=MAX_REQUEST, max_object_bytes=MAX_REQUEST,
-                            max_json_request_bytes=MAX_JSON, auth=auth, access_keys=(FUZZ_KEY,))
+                            max_json_request_bytes=MAX_JSON, auth=auth, access_keys=(FUZZ_KEY, OTHER_KEY))
     server = start_emulator(config)
     app = server.running.app
     watch = Watch()
@@ -114,33 +117,22 @@ def plain_server() -> Iterator[FuzzServer]:
 
 def _populate(server: EmulatorServer) -> None:
     """Something for the requests to hit: a bucket with an object and an open upload, a topic, a trail."""
-    def client(service: str):
+    def client(service: str, key: AccessKey = FUZZ_KEY):
         return boto3.client(service, endpoint_url=server.url, region_name="us-east-1",
-                            aws_access_key_id=FUZZ_KEY.access_key_id, aws_secret_access_key=FUZZ_KEY.secret_access_key,
+                            aws_access_key_id=key.access_key_id, aws_secret_access_key=key.secret_access_key,
                             config=Config(s3={"addressing_style": "path"}))
 
     s3 = client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key=OBJECT_KEY, Body=b"hello")
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"the cross-account requests' object")
+    client("s3", OTHER_KEY).create_bucket(Bucket=OTHER_BUCKET)
     s3.create_multipart_upload(Bucket=BUCKET, Key="multi")
     client("sns").create_topic(Name=TOPIC)
     client("cloudtrail").create_trail(Name=TRAIL, S3BucketName=BUCKET)
 
 
 # -- requests --------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Req:
-    method: str
-    path: str                 # raw request target, already percent-encoded as it goes on the wire
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-    truncate: int = 0         # announce this many bytes more than the body, then half-close
-
-    def __repr__(self) -> str:
-        body = self.body if len(self.body) <= 200 else self.body[:200] + b"...(%d bytes)" % len(self.body)
-        return f"Req({self.method} {self.path[:300]!r} headers={self.headers!r} body={body!r} truncate={self.truncate})"
-
 
 def _header_text(text: str) -> str:
     """Header-safe: UTF-8 bytes shown as latin-1 (what goes on the wire), no CR/LF/NUL."""
@@ -211,53 +203,6 @@ def _check_shape(kind: str, body: bytes) -> None:
         assert root.tag.endswith("ErrorResponse"), body[:300]
         code = root.find("{*}Error/{*}Code")
         assert code is not None and code.text, body[:300]
-
-
-class Client:
-    """One keep-alive connection, re-opened whenever the server closes it."""
-
-    def __init__(self, host: str, port: int):
-        self.host, self.port = host, port
-        self.conn = http.client.HTTPConnection(host, port, timeout=30)
-
-    def send(self, req: Req) -> tuple[int, bytes]:
-        if req.truncate:
-            return self._send_truncated(req)
-        for _ in range(2):
-            try:
-                self.conn.putrequest(req.method, req.path, skip_host=True, skip_accept_encoding=True)
-                self.conn.putheader("Host", f"{self.host}:{self.port}")
-                for name, value in req.headers:
-                    self.conn.putheader(name, value.encode("latin-1"))
-                self.conn.putheader("Content-Length", str(len(req.body)))
-                self.conn.endheaders(req.body)
-                response = self.conn.getresponse()
-                body = response.read()
-                if response.will_close:
-                    self.conn.close()
-                return response.status, body
-            except (ConnectionError, http.client.RemoteDisconnected, http.client.CannotSendRequest,
-                    http.client.ResponseNotReady, BrokenPipeError):
-                self.conn.close()
-        return self._send_truncated(req)      # refused mid-upload: read the answer over a raw socket
-
-    def _send_truncated(self, req: Req) -> tuple[int, bytes]:
-        """Announce `truncate` more bytes than are sent, then half-close: the server sees a cut-off upload."""
-        head = [f"{req.method} {req.path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Connection: close",
-                f"Content-Length: {len(req.body) + req.truncate}"]
-        head += [f"{name}: {value}" for name, value in req.headers]
-        with socket.create_connection((self.host, self.port), timeout=30) as sock:
-            try:
-                sock.sendall("\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + req.body)
-                sock.shutdown(socket.SHUT_WR)
-            except OSError:       # the server answered (and closed) before reading it all
-                pass
-            response = http.client.HTTPResponse(sock, method=req.method)
-            response.begin()
-            return response.status, response.read()
-
-    def close(self) -> None:
-        self.conn.close()
 
 
 # -- strategies ------------------------------------------------------------------------------------
@@ -521,8 +466,14 @@ def control_requests(draw) -> Req:
     return Req(method, "/_emulator/" + name, headers, draw(_json_body(value)), draw(_truncation()))
 
 
-REQUESTS = st.one_of(cloudtrail_requests(), cloudtrail_requests(), s3_requests(), s3_requests(), sns_requests(),
-                     control_requests())
+REQUESTS = [cloudtrail_requests(), cloudtrail_requests(), s3_requests(), s3_requests(), sns_requests(),
+            control_requests()]
+
+
+def requests_to(fuzz: FuzzServer) -> st.SearchStrategy[Req]:
+    """Every request class, issue 11's hostile ones (fuzz_hostile) as one seventh of them."""
+    target = Target(fuzz.server.url, BUCKET, TRAIL, FUZZ_KEY, OTHER_KEY, OTHER_BUCKET, MAX_REQUEST)
+    return st.one_of(*REQUESTS, hostile_requests(target))
 
 
 # -- the properties --------------------------------------------------------------------------------
@@ -536,7 +487,7 @@ def _run_fuzz(fuzz: FuzzServer, examples: int, derandomize: bool) -> int:
 
     @settings(max_examples=examples, derandomize=derandomize, database=None, deadline=None,
               suppress_health_check=list(HealthCheck))
-    @given(REQUESTS)
+    @given(requests_to(fuzz))
     def one_request(req: Req) -> None:
         seen, answered = len(fuzz.watch.failures), fuzz.watch.requests
         status, body = client.send(req)
@@ -564,9 +515,10 @@ def test_fuzz_short(fuzz_server: FuzzServer) -> None:
 
 @pytest.mark.slow
 def test_fuzz_long(fuzz_server: FuzzServer) -> None:
-    answered = _run_fuzz(fuzz_server, 12_000, derandomize=False)
+    """20,000 requests to each server."""
+    answered = _run_fuzz(fuzz_server, 20_000, derandomize=False)
     print(f"fuzz: {answered} requests answered, {len(fuzz_server.watch.failures)} failures")
-    assert answered >= 10_000 and not fuzz_server.watch.failures
+    assert answered >= 20_000 and not fuzz_server.watch.failures
 
 
 # -- regressions: what the fuzzer found ------------------------------------------------------------

@@ -2,7 +2,7 @@
 before the app (nothing stored, the server keeps serving), slow clients do not stop the others, a head
 not finished in time closes the connection, keep-alive and chunked bodies work.
 
-`hostile_requests()` builds the refused request classes as raw bytes, for reuse (e.g. by the fuzz).
+`framing_requests()` builds the refused request classes as raw bytes, for reuse (e.g. by the fuzz).
 """
 from __future__ import annotations
 
@@ -13,45 +13,12 @@ from collections.abc import Iterator
 
 import pytest
 from fixtures_server import EmulatorServer, start_emulator
+from hostile_http import HEAD_LIMIT, REQUEST_LINE_LIMIT, framing_requests
 
 from cloudtrail_emulator.emulator.config import EmulatorConfig
 from cloudtrail_emulator.emulator.server import start_in_thread
 
 BUCKET = "framing-bucket"
-#: S3 documents 8 KB for a PUT request's header; ALB 16 K for the request line
-HEAD_LIMIT = 8 * 1024
-REQUEST_LINE_LIMIT = 16 * 1024
-
-
-def hostile_requests(path: str = f"/{BUCKET}/hostile", host: str = "127.0.0.1") -> dict[str, bytes]:
-    """Requests a server must refuse with 400 without handing them to the app: name -> raw bytes."""
-    head = f"PUT {path} HTTP/1.1\r\nHost: {host}\r\n".encode()
-    chunked = head + b"Transfer-Encoding: chunked\r\n"
-
-    def chunks(size_line: bytes) -> bytes:
-        return chunked + b"\r\n" + size_line + b"\r\nabcd\r\n0\r\n\r\n"
-
-    return {
-        "chunk size 2**64-1": chunks(b"ffffffffffffffff"),
-        "chunk size over 64 bits": chunks(b"1ffffffffffffffff"),
-        "negative chunk size": chunks(b"-4"),
-        "chunk size not hex": chunks(b"zz"),
-        "chunk over 5 GiB": chunks(b"140000001"),
-        "chunk size line without end": chunked + b"\r\n" + b"4" + b";x" * 5000,
-        "content-length and chunked": chunked + b"Content-Length: 4\r\n\r\n4\r\nabcd\r\n0\r\n\r\n",
-        "content-length not a number": head + b"Content-Length: 4x\r\n\r\nabcd",
-        "negative content-length": head + b"Content-Length: -4\r\n\r\nabcd",
-        "two different content-lengths": head + b"Content-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
-        "content-length over 64 bits": head + b"Content-Length: 99999999999999999999999\r\n\r\nabcd",
-        "header over 8 KiB": head + b"X-Amz-Meta-Big: " + b"a" * HEAD_LIMIT + b"\r\nContent-Length: 0\r\n\r\n",
-        "headers summing over 8 KiB": head + b"".join(b"X-Amz-Meta-H%d: %s\r\n" % (n, b"b" * 100)
-                                                      for n in range(90)) + b"Content-Length: 0\r\n\r\n",
-        "request target over 16 KiB": f"PUT {path}{'c' * REQUEST_LINE_LIMIT} HTTP/1.1\r\nHost: {host}\r\n"
-                                     f"Content-Length: 0\r\n\r\n".encode(),
-        "100 MB header": head + b"X-Big: " + b"d" * 100_000_000 + b"\r\n\r\n",
-    }
-
-
 def exchange(server: EmulatorServer, data: bytes, timeout: float = 30, bytewise: bool = False) -> bytes:
     """Send `data` on a new connection (from a thread: the server may answer before reading it all;
     `bytewise`: one byte per send) and read until the server closes the connection."""
@@ -108,9 +75,9 @@ def _keys(server: EmulatorServer) -> list[str]:
     return [item["Key"] for item in server.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])]
 
 
-@pytest.mark.parametrize("name", list(hostile_requests()))
+@pytest.mark.parametrize("name", list(framing_requests()))
 def test_hostile_framing_is_refused_with_400_and_nothing_stored(server, name):
-    answer = exchange(server, hostile_requests()[name])
+    answer = exchange(server, framing_requests()[name])
     assert status_of(answer) == 400, answer[:300]
     assert b"connection: close" in answer.lower()
     assert _keys(server) == []
@@ -118,7 +85,7 @@ def test_hostile_framing_is_refused_with_400_and_nothing_stored(server, name):
 
 
 def test_oversized_head_gets_s3s_error(server):
-    answer = exchange(server, hostile_requests()["header over 8 KiB"])
+    answer = exchange(server, framing_requests()["header over 8 KiB"])
     assert status_of(answer) == 400
     assert b"<Code>RequestHeaderSectionTooLarge</Code>" in answer
     assert b"<Message>Your request header section exceeds the maximum allowed size.</Message>" in answer
@@ -155,7 +122,7 @@ def test_a_request_sent_a_byte_at_a_time_is_parsed_the_same(server):
     """Heads, chunk size lines and chunk data split anywhere across reads (here: every byte)."""
     request = (b"PUT /%s/bytewise HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n" % BUCKET.encode())
-    refused = hostile_requests(f"/{BUCKET}/bytewise-refused")["chunk size 2**64-1"]
+    refused = framing_requests(f"/{BUCKET}/bytewise-refused")["chunk size 2**64-1"]
     with socket.create_connection(("127.0.0.1", server.running.port), timeout=30) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for byte in request:
