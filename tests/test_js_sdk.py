@@ -12,8 +12,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
+from fixtures_server import start_emulator
+
+from cloudtrail_emulator.emulator.config import AccessKey, EmulatorConfig
 
 JS = Path(__file__).parent / "js"
 NODE_TIMEOUT = 120
@@ -92,3 +97,23 @@ def test_a_delivered_log_file_read_through_s3(emulator_server):
     assert len(described) == 1 and described[0]["eventSource"] == "cloudtrail.amazonaws.com"
     assert described[0]["requestParameters"] == {"trailNameList": ["js-delivered"]}
     assert "StartLogging" in {r["eventName"] for r in records}
+
+
+def test_the_sdks_own_signatures_pass_sigv4_checks():
+    """Under `--auth sigv4` (scope, signed `host` and `x-amz-*` headers, S3 payload hashes) the
+    JavaScript SDK's signer, a second one beside botocore's, is accepted for CloudTrail and S3 calls,
+    and a wrong secret is refused."""
+    key = AccessKey("AKIDJSSIGV4TEST00001", "testing", "123456789012")
+    server = start_emulator(EmulatorConfig(relax_bucket_policy=True, seed=0, auth="sigv4", access_keys=(key,)))
+    try:
+        out = node(server, "trail_crud.mjs", "js-signed", "js-signed-bucket", access_key=key.access_key_id)
+        assert out["created"]["TrailARN"] == "arn:aws:cloudtrail:us-east-1:123456789012:trail/js-signed"
+        assert out["statusLogging"]["IsLogging"] is True
+        assert out["afterDelete"]["name"] == "TrailNotFoundException"
+        refused = boto3.client("cloudtrail", endpoint_url=server.url, region_name="us-east-1",
+                               aws_access_key_id=key.access_key_id, aws_secret_access_key="not-the-secret")
+        with pytest.raises(ClientError) as raised:
+            refused.describe_trails()
+        assert raised.value.response["Error"]["Code"] == "InvalidSignatureException"
+    finally:
+        server.running.stop()
