@@ -1,6 +1,6 @@
 """Issue 11's hostile request classes as a fuzz strategy: raw framing the HTTP server refuses, S3 bodies
 past the limits or with wrong hashes (hostile_http), SigV4 service-mismatch replays and cross-account S3
-calls (hostile_sigv4), each sent as built or with one header dropped or one body byte changed."""
+calls, ambiguous Authorization headers (hostile_sigv4), each sent as built or with one header dropped or one body byte changed."""
 from __future__ import annotations
 
 import time
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from fuzz_wire import Req
 from hostile_http import Hostile, body_requests, framing_requests
-from hostile_sigv4 import Raw, cross_account_requests, service_mismatch_replays
+from hostile_sigv4 import Raw, ambiguous_credentials, cross_account_requests, service_mismatch_replays
 from hypothesis import strategies as st
 
 from cloudtrail_emulator.emulator.config import AccessKey
@@ -24,7 +24,8 @@ class Target:
     """What the hostile requests aim at on the fuzz server."""
 
     url: str
-    bucket: str             # owned by `key`'s account, holds an object `k`
+    bucket: str             # owned by `key`'s account (`account`), holds an object `k`
+    account: str
     trail: str
     key: AccessKey
     other: AccessKey        # a key of another account, owner of `other_bucket`
@@ -65,7 +66,9 @@ class HostileSet:
         signed = [_from_signed(h.request) for h in
                   service_mismatch_replays(t.url, t.key.access_key_id, t.key.secret_access_key, t.bucket, t.trail)
                   + cross_account_requests(t.url, t.other.access_key_id, t.other.secret_access_key, t.bucket,
-                                           t.other_bucket)]
+                                           t.other_bucket)
+                  + ambiguous_credentials(t.url, t.other.access_key_id, t.other.secret_access_key, t.bucket,
+                                          t.account)]
         return framing + bodies + signed
 
     def get(self, index: int) -> Req:

@@ -5,7 +5,9 @@ Two classes, each a list of `Hostile` (the request and the refusal AWS answers),
   header-signed S3 requests, SNS or CloudTrail signatures) replayed with an added `X-Amz-Target` and a
   new JSON body, unsigned headers added, `host` left unsigned, scope regions outside the partition;
 - `cross_account_requests`: correctly signed S3 requests from another account's key on a bucket
-  it does not own (objects, listings, settings, policy, copies out of it).
+  it does not own (objects, listings, settings, policy, copies out of it);
+- `ambiguous_credentials`: valid signatures whose Authorization header could be read two ways (a
+  second `Credential=` put before the signed one, a scope date that is not YYYYMMDD).
 Signatures come from botocore's signers (SigV4Auth, S3SigV4Auth, S3SigV4QueryAuth).
 """
 from __future__ import annotations
@@ -209,3 +211,45 @@ def cross_account_requests(url: str, key: str, secret: str, bucket: str, own_buc
     found += [Hostile("cross-account-head-object", signed("HEAD", f"/{bucket}/k"), 403, None),
               Hostile("cross-account-head-bucket", signed("HEAD", f"/{bucket}"), 403, None)]
     return found
+
+
+class _ShortScopeDate(S3SigV4Auth):
+    """botocore's S3 signer with a 4-digit scope date (YYYY instead of YYYYMMDD), signed with it."""
+
+    def credential_scope(self, request):
+        stamp = request.context["timestamp"]
+        return super().credential_scope(request).replace(stamp[:8], stamp[:4], 1)
+
+    def scope(self, request):
+        return f"{self.credentials.access_key}/{self.credential_scope(request)}"
+
+    def signature(self, string_to_sign, request):
+        key = self._sign(f"AWS4{self.credentials.secret_key}".encode(), request.context["timestamp"][:4])
+        for part in (self._region_name, self._service_name, "aws4_request"):
+            key = self._sign(key, part)
+        return self._sign(key, string_to_sign, hex=True)
+
+
+def _credential_first(raw: Raw, credential: str) -> Raw:
+    """`raw` with another `Credential=` field before the signed one (the header is not signed)."""
+    algorithm, _, fields = raw.headers["Authorization"].partition(" ")
+    return _with(raw, headers={"Authorization": f"{algorithm} Credential={credential}, {fields}"})
+
+
+def ambiguous_credentials(url: str, key: str, secret: str, bucket: str, account: str) -> list[Hostile]:
+    """Requests signed by `key` (another account than `bucket`'s owner `account`) whose Authorization
+    header names a second credential or an odd scope date: each must be refused as malformed, not
+    routed or attributed by one reading and verified by another."""
+    get_object = sign(url, "GET", f"/{bucket}/k", "s3", key, secret)
+    topic = sign(url, "POST", "/", "sns", key, secret, body=b"Action=CreateTopic&Name=replayed&Version=2010-03-31",
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    date = get_object.headers["X-Amz-Date"][:8]
+    return [
+        Hostile("scope-date-of-four-digits", sign(url, "GET", f"/{bucket}/k", "s3", key, secret,
+                                                  signer=_ShortScopeDate), 400, "AuthorizationHeaderMalformed"),
+        Hostile("owner-account-credential-first",
+                _credential_first(get_object, f"{account}/{date}/us-east-1/s3/aws4_request"),
+                400, "AuthorizationHeaderMalformed"),
+        Hostile("other-region-credential-first",
+                _credential_first(topic, f"{key}/{date}/eu-west-3/sns/aws4_request"), 400, "IncompleteSignature"),
+    ]

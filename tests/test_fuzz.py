@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote, unquote_plus, urlencode
 
 import boto3
 import botocore.session
@@ -40,9 +40,9 @@ ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128."
 MAX_REQUEST = 256 * 1024
 MAX_JSON = 32 * 1024
 BUCKET, OBJECT_KEY, TOPIC = "fuzz-bucket", "dir/object.txt", "fuzz-topic"
-TOPIC_ARN = f"arn:aws:sns:us-east-1:123456789012:{TOPIC}"
+ACCOUNT = "123456789012"       # the server's default account: FUZZ_KEY's
+TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:{TOPIC}"
 TRAIL = "fuzz-trail"
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 CLOUDTRAIL_MODEL = botocore.session.get_session().get_service_model("cloudtrail")
 
 
@@ -148,12 +148,7 @@ def expected_protocol(req: Req) -> str:
     if unquote(path, errors="replace").startswith(("/_emulator/", "/moto-api/")):
         return "json"
     target = headers.get("x-amz-target", "")
-    match = _CREDENTIAL.search(headers.get("authorization", ""))
-    if match is None:
-        credential = [unquote(v) for k, _, v in (p.partition("=") for p in query.split("&"))
-                      if unquote(k) == "X-Amz-Credential"]
-        match = _CREDENTIAL.search("Credential=" + credential[0]) if credential and credential[0] else None
-    service = match.group(3) if match else None
+    service = _signed_service(headers, query)
     if service is not None:
         # an X-Amz-Target addresses its JSON service (CloudTrail's endpoint when unknown), which
         # refuses another service's scope in JSON (issue 11); unserved services keep their own shape
@@ -167,6 +162,25 @@ def expected_protocol(req: Req) -> str:
     if "Action" in names or form:
         return "query"
     return "s3"
+
+
+def _signed_service(headers: dict[str, str], query: str) -> str | None:
+    """The service of the credential scope, read as documented: the Authorization header's one
+    `Credential=` field when the header is sent (a repeated field: none), else the presigned query's
+    first X-Amz-Credential; `<key>/<YYYYMMDD>/<region>/<service>/aws4_request` or nothing."""
+    if "authorization" in headers:
+        fields = [part.strip().partition("=") for part in headers["authorization"].strip().partition(" ")[2].split(",")]
+        names = [name.strip() for name, sep, _ in fields if sep]
+        if len(names) != len(set(names)):
+            return None
+        credential = next((value.strip() for name, sep, value in fields if sep and name.strip() == "Credential"), "")
+    else:
+        given = [unquote_plus(v) for k, _, v in (p.partition("=") for p in query.split("&"))
+                 if unquote_plus(k) == "X-Amz-Credential"]
+        credential = given[0] if given else ""
+    parts = credential.split("/")
+    valid = len(parts) == 5 and parts[4] == "aws4_request" and all(parts) and re.fullmatch(r"\d{8}", parts[1])
+    return parts[3] if valid else None
 
 
 #: the X-Amz-Target prefixes of the served JSON services (CloudTrail's two forms, Organizations)
@@ -472,7 +486,7 @@ REQUESTS = [cloudtrail_requests(), cloudtrail_requests(), s3_requests(), s3_requ
 
 def requests_to(fuzz: FuzzServer) -> st.SearchStrategy[Req]:
     """Every request class, issue 11's hostile ones (fuzz_hostile) as one seventh of them."""
-    target = Target(fuzz.server.url, BUCKET, TRAIL, FUZZ_KEY, OTHER_KEY, OTHER_BUCKET, MAX_REQUEST)
+    target = Target(fuzz.server.url, BUCKET, ACCOUNT, TRAIL, FUZZ_KEY, OTHER_KEY, OTHER_BUCKET, MAX_REQUEST)
     return st.one_of(*REQUESTS, hostile_requests(target))
 
 

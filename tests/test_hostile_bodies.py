@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import io
 import os
+import socket
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +24,7 @@ from urllib.parse import quote
 import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
-from botocore.auth import S3SigV4Auth
+from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
@@ -238,6 +241,76 @@ def test_signed_trailers_carry_the_checksum(signed):
     forged.body = forged.body.replace(b"x-amz-trailer-signature:", b"x-amz-trailer-signature:0")
     assert error_code(send(signed.url, forged)[2]) == "SignatureDoesNotMatch"
     assert missing(s3(signed), "trailer-wrong") and missing(s3(signed), "trailer-forged")
+
+
+class _PinnedPresign(S3SigV4QueryAuth):
+    """botocore's presigner, signing the payload hash the URL's X-Amz-Content-Sha256 pins."""
+
+    def __init__(self, payload: str):
+        super().__init__(Credentials(KEY, SECRET), "s3", "us-east-1", expires=300)
+        self._payload = payload
+
+    def payload(self, request) -> str:
+        return self._payload
+
+
+def test_a_presigned_put_pinned_to_a_payload_hash_takes_only_that_body(signed):
+    """The hash a presigned URL signs (X-Amz-Content-Sha256 in its query) is the one the body must
+    match: a header the signature does not cover does not decide it."""
+    good, evil = b"the body the URL was signed for", b"another body"
+    pinned = hashlib.sha256(good).hexdigest()
+    request = AWSRequest("PUT", f"{signed.url}/{BUCKET}/pinned?X-Amz-Content-Sha256={pinned}")
+    _PinnedPresign(pinned).add_auth(request)
+    url = request.prepare().url
+    path = url.split(signed.url, 1)[1]
+    status, _, body = send(signed.url, Hostile("evil", "PUT", path, {"x-amz-content-sha256": "UNSIGNED-PAYLOAD"}, evil))
+    assert (status, error_code(body)) == (400, "XAmzContentSHA256Mismatch"), body
+    assert missing(s3(signed), "pinned")
+    assert send(signed.url, Hostile("good", "PUT", path, body=good))[0] == 200
+    assert s3(signed).get_object(Bucket=BUCKET, Key="pinned")["Body"].read() == good
+
+
+@pytest.mark.parametrize("payload", ["STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+                                     "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER"])
+def test_sigv4a_chunks_under_an_hmac_signature_are_refused(signed, payload):
+    """SigV4a's ECDSA chunk signatures cannot be checked under an AWS4-HMAC-SHA256 header
+    signature: refused, not stored with the chunk signatures unchecked."""
+    data = b"ecdsa chunks " * 50
+    headers, _ = signed_put(signed.url, "ecdsa", {"Content-Encoding": "aws-chunked",
+                                                  "x-amz-decoded-content-length": str(len(data))}, payload)
+    zero = "0" * 144
+    body = b"%x;chunk-signature=%s\r\n%s\r\n0;chunk-signature=%s\r\n\r\n" % (
+        len(data), zero.encode(), data, zero.encode())
+    status, _, answer = send(signed.url, Hostile("ecdsa", "PUT", f"/{BUCKET}/ecdsa", headers, body))
+    assert (status, error_code(answer)) == (403, "SignatureDoesNotMatch"), answer
+    assert missing(s3(signed), "ecdsa")
+
+
+def test_an_upload_aborted_while_its_part_streams_in_answers_no_such_upload(limited):
+    """The part's spool file goes with the aborted upload's folder: the part's answer is NoSuchUpload
+    (it was a 500 with a FileNotFoundError), and nothing is left."""
+    client = limited.client("s3")
+    upload = client.create_multipart_upload(Bucket=BUCKET, Key="aborted-mid-part")["UploadId"]
+    folder = Path(limited.state.s3.state.part_dir(upload))
+    half = b"p" * 4096
+    with socket.create_connection(("127.0.0.1", limited.running.port), timeout=30) as sock:
+        sock.sendall(f"PUT /{BUCKET}/aborted-mid-part?partNumber=1&uploadId={upload} HTTP/1.1\r\n"
+                     f"Host: 127.0.0.1\r\nContent-Length: {2 * len(half)}\r\n\r\n".encode() + half)
+        wait_for(lambda: any(folder.glob("spool-*")), "the part streaming into its spool file")
+        client.abort_multipart_upload(Bucket=BUCKET, Key="aborted-mid-part", UploadId=upload)
+        sock.sendall(half)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        answer = response.read()
+    assert (response.status, error_code(answer)) == (404, "NoSuchUpload"), answer
+    assert not folder.exists()
+
+
+def wait_for(condition, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
 
 
 def test_unsigned_payload_and_checksum_trailers_pass(signed):

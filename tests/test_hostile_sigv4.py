@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from cloudtrail_emulator.emulator.config import AccessKey, EmulatorConfig
 from fixtures_server import EmulatorServer, start_emulator
-from hostile_sigv4 import Hostile, cross_account_requests, send, service_mismatch_replays
+from hostile_sigv4 import Hostile, ambiguous_credentials, cross_account_requests, send, service_mismatch_replays
 
 OWNER_KEY, OWNER_SECRET, OWNER = "AKIAOWNERKEY00000001", "owner-secret", "111111111111"
 OTHER_KEY, OTHER_SECRET, OTHER = "AKIAOTHERKEY00000002", "other-secret", "222222222222"
@@ -219,3 +219,20 @@ def test_default_mode_enforces_ownership_for_signed_callers_only() -> None:
         assert anonymous.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"x"
     finally:
         running.running.stop()
+
+
+def _ambiguous_names() -> list[str]:
+    return [h.name for h in ambiguous_credentials("http://127.0.0.1:1", "k", "s", BUCKET, OWNER)]
+
+
+@pytest.mark.parametrize("name", _ambiguous_names())
+def test_an_authorization_header_read_two_ways_is_malformed(server: EmulatorServer, name: str) -> None:
+    """Routing, the account and the signature check read one credential: a valid signature of the
+    other account's key, with the owner's account or another region named first or a YYYY scope
+    date, neither reads the owner's object nor creates a topic in that region."""
+    hostile = {h.name: h for h in ambiguous_credentials(server.url, OTHER_KEY, OTHER_SECRET, BUCKET, OWNER)}[name]
+    before = record_count(server)
+    assert_refused(server, hostile)
+    assert record_count(server) == before
+    topics = client(server, "sns", OTHER_KEY, OTHER_SECRET, region="eu-west-3").list_topics()["Topics"]
+    assert not [t for t in topics if t["TopicArn"].endswith(":replayed")]

@@ -31,7 +31,7 @@ from cloudtrail_emulator.emulator.protocols.json11 import JsonResponse, error_re
 from cloudtrail_emulator.emulator.protocols.query import metadata_namespace, namespace, query_error
 from cloudtrail_emulator.emulator.protocols.service_models import load_service_model
 
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
+_SCOPE_DATE = re.compile(r"^\d{8}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 #: the regions of the `aws` partition (botocore's endpoints.json regionRegex): every one is served
@@ -84,16 +84,42 @@ class Credential:
     presigned: bool = False
 
 
+def auth_fields(text: str) -> dict[str, str]:
+    """The `name=value` fields after `AWS4-HMAC-SHA256 ` in an Authorization header; ValueError when a
+    name repeats (routing and the signature check must read the same credential)."""
+    fields: dict[str, str] = {}
+    for part in text.split(","):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            if name.strip() in fields:
+                raise ValueError(f"{name.strip()} is given twice")
+            fields[name.strip()] = value.strip()
+    return fields
+
+
+def scope_parts(credential: str) -> list[str] | None:
+    """`<key>/<YYYYMMDD>/<region>/<service>/aws4_request` split, or None when it is not one."""
+    parts = credential.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts) or not _SCOPE_DATE.match(parts[1]):
+        return None
+    return parts
+
+
 def credential_of(request: Request) -> Credential:
-    """Access key, region and service of the SigV4 credential scope (header or presigned query)."""
-    match = _CREDENTIAL.search(request.headers.get("Authorization", ""))
-    if match is not None:
-        return Credential(*match.groups())
-    if request.args.get("X-Amz-Credential"):
-        match = _CREDENTIAL.search("Credential=" + request.args["X-Amz-Credential"])
-        if match is not None:
-            return Credential(*match.groups(), presigned=True)
-    return Credential(None, None, None)
+    """Access key, region and service of the SigV4 credential scope (the Authorization header when
+    there is one, else the presigned query), read the way sigv4.py reads it."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        try:
+            scope = scope_parts(auth_fields(header.strip().partition(" ")[2]).get("Credential", ""))
+        except ValueError:
+            scope = None
+        presigned = False
+    else:
+        scope, presigned = scope_parts(request.args.get("X-Amz-Credential", "")), True
+    if scope is None:
+        return Credential(None, None, None)
+    return Credential(scope[0], scope[2], scope[3], presigned=presigned)
 
 
 @lru_cache(maxsize=256)

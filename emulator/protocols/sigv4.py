@@ -31,14 +31,17 @@ from urllib.parse import quote, unquote
 from flask import Flask, request
 
 from cloudtrail_emulator.emulator.config import AccessKey, Clock
-from cloudtrail_emulator.emulator.protocols.dispatch import (AUTH_ACCOUNT_KEY, CONTROL_PREFIXES, Protocol, classify,
-                                                             route_of)
+from cloudtrail_emulator.emulator.protocols.dispatch import (AUTH_ACCOUNT_KEY, CONTROL_PREFIXES, Protocol, auth_fields,
+                                                             classify, route_of, scope_parts)
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
 from cloudtrail_emulator.generators.times import KEY_SECOND, parse_key_second
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SIGNED_CHUNKS = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"   # and its -TRAILER variant
 CHUNK_CHAIN_KEY = "cloudtrail_emulator.sigv4.chunk_chain"
+#: the S3 payload hash the verified signature covers (header, or a presigned URL's query): spool.py
+#: checks and decodes the body by it, never by a header the signature does not cover
+SIGNED_PAYLOAD_KEY = "cloudtrail_emulator.sigv4.signed_payload"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MAX_SKEW = timedelta(minutes=15)
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
@@ -98,15 +101,6 @@ class Signed:
     presigned: bool
 
 
-def _fields(text: str) -> dict[str, str]:
-    out = {}
-    for part in text.split(","):
-        name, sep, value = part.strip().partition("=")
-        if sep:
-            out[name.strip()] = value.strip()
-    return out
-
-
 def _signed_parts(args: Mapping[str, str], headers: Mapping[str, str]) -> Signed | None:
     """None when the request carries no credentials at all; AwsError when they are malformed."""
     header = headers.get("Authorization")
@@ -114,7 +108,10 @@ def _signed_parts(args: Mapping[str, str], headers: Mapping[str, str]) -> Signed
         algorithm, _, rest = header.strip().partition(" ")
         if algorithm != ALGORITHM:
             raise auth_error("malformed", f"Unsupported Authorization type: only {ALGORITHM} is accepted")
-        fields = _fields(rest)
+        try:
+            fields = auth_fields(rest)
+        except ValueError as exc:
+            raise auth_error("malformed", f"The authorization header is malformed: {exc}") from None
         credential, names = fields.get("Credential", ""), fields.get("SignedHeaders", "")
         signature, amz_date, expires = fields.get("Signature", ""), headers.get("X-Amz-Date", ""), None
     elif "X-Amz-Signature" in args or "X-Amz-Credential" in args:
@@ -132,11 +129,11 @@ def _signed_parts(args: Mapping[str, str], headers: Mapping[str, str]) -> Signed
         raise auth_error("malformed", f"Signature Version 2 is not supported: sign with {ALGORITHM} (s3v4)")
     else:
         return None
-    scope = credential.split("/")
-    if len(scope) != 5 or scope[4] != "aws4_request" or not all(scope) or not names or not signature:
+    scope = scope_parts(credential)
+    if scope is None or not names or not signature:
         raise auth_error("malformed", "The authorization is incomplete: Credential=<key>/<date>/<region>/"
                                       "<service>/aws4_request, SignedHeaders and Signature are required")
-    if not re.fullmatch(r"\d{8}T\d{6}Z", amz_date) or not amz_date.startswith(scope[1]):
+    if not re.fullmatch(r"\d{8}T\d{6}Z", amz_date) or amz_date[:8] != scope[1]:
         raise auth_error("malformed", "X-Amz-Date must be YYYYMMDDTHHMMSSZ on the credential scope's date")
     return Signed(scope[0], scope[1], scope[2], scope[3], tuple(names.lower().split(";")), signature.lower(),
                   amz_date, expires, header is None)
@@ -280,13 +277,25 @@ class SigV4Verifier:
         if not hmac.compare_digest(wanted, signed.signature):
             raise auth_error("signature")
         _require_signed_headers(signed, request.headers)
-        if signed.service == "s3" and not signed.presigned and payload.startswith(SIGNED_CHUNKS):
+        if signed.service == "s3":
+            self._expect_payload(key, signed, payload)
+        if key.account_id:
+            request.environ[AUTH_ACCOUNT_KEY] = key.account_id
+
+    @staticmethod
+    def _expect_payload(key: AccessKey, signed: Signed, payload: str) -> None:
+        """Leave the signed payload hash, and for signed chunks their `ChunkChain`, to spool.py. Signed
+        chunks only come with a header signature of the same algorithm: SigV4a's ECDSA chunks, or
+        chunks announced by a presigned URL, would go unchecked, so they are refused."""
+        request.environ[SIGNED_PAYLOAD_KEY] = payload
+        if payload.startswith(SIGNED_CHUNKS) and not signed.presigned:
             scope = f"{signed.date}/{signed.region}/{signed.service}/aws4_request"
             request.environ[CHUNK_CHAIN_KEY] = ChunkChain(
                 signing_key(key.secret_access_key, signed.date, signed.region, signed.service), signed.amz_date,
                 scope, signed.signature)
-        if key.account_id:
-            request.environ[AUTH_ACCOUNT_KEY] = key.account_id
+        elif payload.startswith("STREAMING-AWS4-"):
+            raise auth_error("signature", f"x-amz-content-sha256 {payload} needs chunk signatures of the "
+                                          f"request's own algorithm ({ALGORITHM}, in the Authorization header)")
 
     def _check_time(self, signed: Signed) -> None:
         try:

@@ -17,9 +17,10 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
-from cloudtrail_emulator.emulator.protocols.sigv4 import CHUNK_CHAIN_KEY, S3_MESSAGES, ChunkChain
+from cloudtrail_emulator.emulator.protocols.sigv4 import CHUNK_CHAIN_KEY, S3_MESSAGES, SIGNED_PAYLOAD_KEY, ChunkChain
 from cloudtrail_emulator.emulator.services.s3.exceptions import S3Error, invalid_argument
 from cloudtrail_emulator.emulator.services.s3.wire import READ_SIZE, BodyInput, S3Request, incomplete_body
 
@@ -78,7 +79,8 @@ class _Body:
     def __init__(self, call: S3Request, limit: int, too_big: Callable[[int], S3Error]):
         headers = call.headers
         self.call, self.limit, self.too_big = call, limit, too_big
-        self.content_sha = headers.get("x-amz-content-sha256")
+        # under --auth sigv4 the value the signature covers (a presigned URL's may be in its query)
+        self.content_sha = call.request.environ.get(SIGNED_PAYLOAD_KEY, headers.get("x-amz-content-sha256"))
         sha = self.content_sha
         if sha is not None and sha != UNSIGNED and sha not in STREAMING_VALUES and not _HEX_SHA256.match(sha):
             raise invalid_argument("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-"
@@ -214,7 +216,7 @@ def spool(call: S3Request, limit: int, directory: str, too_big: Callable[[int], 
                 out.write(piece)
         body.verify()
     except BaseException:
-        os.unlink(path)
+        Path(path).unlink(missing_ok=True)       # gone already when an abort removed the upload's folder
         raise
     return Spooled(path, body.size, body.md5.hexdigest())
 

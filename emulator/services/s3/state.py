@@ -280,14 +280,18 @@ class S3State:
         """Take the part body written at `path` (in `part_dir`) as part `number`, replacing any before."""
         with self._lock:
             upload = self._uploads.get(upload_id)
-            if upload is None:       # completed or aborted while the part streamed in
-                os.unlink(path)
+            if upload is None:       # completed or aborted while the part streamed in (its folder is gone)
+                Path(path).unlink(missing_ok=True)
                 raise no_such_upload(upload_id)
             part = Part(number, md5, size, self._clock.now())
-            if self._dir is not None:       # a part kept across restarts is on disk before it is listed
-                with open(path, "rb") as fh:
-                    os.fsync(fh.fileno())
-            os.replace(path, self.part_path(upload_id, number))
+            try:
+                if self._dir is not None:       # a part kept across restarts is on disk before it is listed
+                    with open(path, "rb") as fh:
+                        os.fsync(fh.fileno())
+                os.replace(path, self.part_path(upload_id, number))
+            except OSError:
+                Path(path).unlink(missing_ok=True)
+                raise
             upload.parts[number] = part
             self._save_upload(upload)
             return part
