@@ -201,7 +201,8 @@ def expected_signature(secret: str, signed: Signed, method: str, raw_path: str, 
     return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-#: the one `x-amz-*` header S3 takes unsigned (its value is checked against the body instead)
+#: the one `x-amz-*` header that may go unsigned: S3 checks its value against the body (and a header
+#: signature covers it as the payload line); the other services sign the body's own hash
 _UNSIGNED_ALLOWED = frozenset({"x-amz-content-sha256"})
 
 
