@@ -31,7 +31,7 @@ from cloudtrail_emulator.emulator.protocols.json11 import JsonResponse, error_re
 from cloudtrail_emulator.emulator.protocols.query import metadata_namespace, namespace, query_error
 from cloudtrail_emulator.emulator.protocols.service_models import load_service_model
 
-_SCOPE_DATE = re.compile(r"^\d{8}$")
+_SCOPE_DATE = re.compile(r"[0-9]{8}")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 #: the regions of the `aws` partition (botocore's endpoints.json regionRegex): every one is served
@@ -100,7 +100,7 @@ def auth_fields(text: str) -> dict[str, str]:
 def scope_parts(credential: str) -> list[str] | None:
     """`<key>/<YYYYMMDD>/<region>/<service>/aws4_request` split, or None when it is not one."""
     parts = credential.split("/")
-    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts) or not _SCOPE_DATE.match(parts[1]):
+    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts) or not _SCOPE_DATE.fullmatch(parts[1]):
         return None
     return parts
 
