@@ -59,7 +59,10 @@ class EmulatorState:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def close(self) -> None:
-        """Stop delivery, close the event index; drop the scratch object store of a `:memory:` emulator."""
+        """Write or log the records still kept, stop delivery, close the event index; drop the scratch
+        object store of a `:memory:` emulator."""
+        if self.recorder is not None:
+            self.recorder.close()
         if self.delivery is not None:
             self.delivery.stop()
         if self.events is not None:

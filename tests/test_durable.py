@@ -169,3 +169,26 @@ def test_a_value_orjson_refuses_is_recorded_not_dropped(emulator_server, raw: by
     assert len(mine) == 1
     assert mine[0]["requestParameters"]["trailNameList"] == [stored]
     assert mine[0]["errorCode"] == answer.json()["__type"]
+
+
+def test_records_still_unwritten_at_shutdown_are_named_in_the_log(
+        data_dir_faults: DataDirFaults, tmp_path: Path) -> None:
+    server = start_server(data_dir_faults, tmp_path)
+    try:
+        make_trail(server)
+        ct = client(server, "cloudtrail")
+        data_dir_faults.fill()
+        refused = None
+        for _ in range(5000):
+            try:
+                ct.describe_trails()
+            except ClientError as exc:
+                refused = exc.response
+                break
+        assert refused is not None and refused["Error"]["Code"] == "InternalFailure", refused
+    finally:
+        server.stop()       # still full: the kept record cannot be written at shutdown either
+    log = (tmp_path / "server.log").read_text()
+    line = next((x for x in log.splitlines() if "were never written" in x), None)
+    assert line is not None, log[-3000:]
+    assert "1 record(s) of calls answered 500" in line and refused["ResponseMetadata"]["RequestId"] in line

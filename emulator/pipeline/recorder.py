@@ -147,6 +147,16 @@ class Recorder:
                 raise
             self._unwritten = []
 
+    def close(self) -> None:
+        """A last try to write the records kept from failed writes; log the ones that stay unwritten."""
+        try:
+            self._write([])
+        except StoreUnwritable as exc:
+            ids = ", ".join(str(r.get("requestID")) for r in self._unwritten)
+            log.error("%d record(s) of calls answered 500 were never written (%s): %s",
+                      len(self._unwritten), exc, ids)
+            self._unwritten = []
+
     def _add(self, batch: list[dict]) -> None:
         try:
             self.store.add(batch)
