@@ -106,6 +106,7 @@ def test_handmade_figures_are_the_literals(handmade):
     addresses = f["addresses"]
     assert addresses["aws_internal_share"] == round(1 / 3, 6)
     assert addresses["service_hosted_share"] == 0.0
+    assert addresses["distinct_source_addresses"] == 2
     assert (addresses["distinct_ips"], addresses["top_ip"], addresses["top_ip_share"]) == (1, PUBLIC_IP,
                                                                                           round(2 / 3, 6))
     assert (addresses["workload_session_records"], addresses["workload_sessions_from_ip"]) == (1, 1)

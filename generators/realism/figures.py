@@ -125,6 +125,7 @@ def agent_figures(records: list[dict]) -> dict:
 def address_figures(records: list[dict]) -> dict:
     """sourceIPAddress kinds and concentration, `AWS Internal` agents with IPs, workload sessions' IPs."""
     kinds: Counter[str] = Counter()
+    values: set[str | None] = set()
     ips: Counter[str] = Counter()
     internal_agent_with_ip = 0
     workload: Counter[str] = Counter()
@@ -133,6 +134,7 @@ def address_figures(records: list[dict]) -> dict:
         address = record.get("sourceIPAddress")
         kind = ip_kind(address)
         kinds[kind] += 1
+        values.add(address)
         is_ip = kind in ("public", "private")
         if is_ip:
             ips[address] += 1
@@ -151,6 +153,7 @@ def address_figures(records: list[dict]) -> dict:
         "service_hosted_share": _share(kinds["service"], total),
         "public_ip_share": _share(kinds["public"], total),
         "private_ip_share": _share(kinds["private"], total),
+        "distinct_source_addresses": len(values),
         "distinct_ips": len(ips),
         "top_ip": top[0][0] if top else None,
         "top_ip_share": _share(top[0][1], total) if top else 0.0,

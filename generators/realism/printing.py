@@ -69,6 +69,7 @@ ROWS: list[tuple[str, list[tuple[str, Getter, Callable[[Any], str]]]]] = [
         ("service-hosted (*.amazonaws.com)", lambda f: f["addresses"]["service_hosted_share"], _pct),
         ("public IP / private IP",
          lambda f: f"{_pct(f['addresses']['public_ip_share'])} / {_pct(f['addresses']['private_ip_share'])}", _text),
+        ("distinct values (IPs and service names)", lambda f: f["addresses"]["distinct_source_addresses"], _count),
         ("distinct IPs", lambda f: f["addresses"]["distinct_ips"], _count),
         ("top IP's share of records", lambda f: f["addresses"]["top_ip_share"], _pct),
         ("distinct userIdentity ARNs", lambda f: f["addresses"]["distinct_arns"], _count),
@@ -121,7 +122,7 @@ def _comparison_lines(comparison: dict) -> list[str]:
             f"{_pct(comparison['reference_pairs_present_share']):>{COLUMN_WIDTH}}",
             f"  {'  producible (in the catalog)':{LABEL_WIDTH - 2}}"
             f"{_pct(comparison['reference_pairs_producible_share']):>{COLUMN_WIDTH}}",
-            f"  not producible ({len(missing)}): {_listing(missing)}"]
+            f"  not producible ({len(missing)}): {_listing(missing) or 'none'}"]
 
 
 def _distribution_lines(title: str, gen: dict[str, Any], ref: dict[str, Any],
