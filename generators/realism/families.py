@@ -87,7 +87,7 @@ def service_label(event_source: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def ip_kind(address: str | None) -> str:
+def ip_kind(address: str) -> str:
     """`AWS Internal`, `service` (`*.amazonaws.com`), `private` or `public` (an IP literal), or `other`."""
     if not address:
         return "other"

@@ -125,13 +125,13 @@ def agent_figures(records: list[dict]) -> dict:
 def address_figures(records: list[dict]) -> dict:
     """sourceIPAddress kinds and concentration, `AWS Internal` agents with IPs, workload sessions' IPs."""
     kinds: Counter[str] = Counter()
-    values: set[str | None] = set()
+    values: set[str] = set()
     ips: Counter[str] = Counter()
     internal_agent_with_ip = 0
     workload: Counter[str] = Counter()
     arns: set[str] = set()
     for record in records:
-        address = record.get("sourceIPAddress")
+        address = str(record.get("sourceIPAddress") or "")
         kind = ip_kind(address)
         kinds[kind] += 1
         values.add(address)

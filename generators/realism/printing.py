@@ -128,7 +128,7 @@ def _comparison_lines(comparison: dict) -> list[str]:
 def _distribution_lines(title: str, gen: dict[str, Any], ref: dict[str, Any],
                         fmt: Callable[[Any], str] = _pct) -> list[str]:
     lines = [title]
-    for key in list(dict.fromkeys([*gen, *ref])):
+    for key in dict.fromkeys([*gen, *ref]):
         lines.append(f"  {key:{LABEL_WIDTH - 2}}{fmt(gen.get(key, 0)):>{COLUMN_WIDTH}}{fmt(ref.get(key, 0)):>{COLUMN_WIDTH}}")
     return lines
 
