@@ -115,6 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
     scen_commands = scen.add_subparsers(dest="scenarios_command", required=True, parser_class=_Parser)
     scen_commands.add_parser("list", help="name, ATT&CK tactic and technique, description of each scenario")
 
+    real = commands.add_parser("realism", help="compare generated log files with real ones, figure by figure",
+                               description="Print population-level figures (volumes, services, user agents, "
+                               "source addresses, identities, eventVersions, file sizes, attack indicators) of "
+                               "the log files under DIR beside the same figures for real CloudTrail files "
+                               "(docs/realism.md).")
+    real.add_argument("target", metavar="DIR", help="a directory of log files, e.g. one `generate --output` wrote")
+    real.add_argument("--reference", type=Path, metavar="DIR", help="real CloudTrail log files (default: "
+                      "../shared/reference/real-cloudtrail beside the repository checkout)")
+    real.add_argument("--json", action="store_true", help="every figure as JSON")
+
     add_seed_parser(commands)
     add_serve_parser(commands)
     return parser
@@ -220,6 +230,13 @@ def _run_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_realism(args: argparse.Namespace) -> int:
+    from cloudtrail_emulator.generators.realism import build_report, format_report
+
+    print(format_report(build_report(args.target, args.reference), as_json=args.json))
+    return 0
+
+
 def _version() -> str:
     try:
         return metadata.version("cloudtrail-emulator")
@@ -236,7 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     args = parser.parse_args(argv)
     runners = {"generate": _run_generate, "validate": _run_validate, "publish": _run_publish,
-               "serve": run_serve, "scenarios": _run_scenarios, "seed": run_seed}
+               "serve": run_serve, "scenarios": _run_scenarios, "seed": run_seed,
+               "realism": _run_realism}
     try:
         code = runners[args.command](args)
         sys.stdout.flush()           # a closed pipe shows here, not as a traceback at exit
