@@ -10,7 +10,7 @@ from importlib import metadata
 import pytest
 
 from cloudtrail_emulator.emulator.services.cloudtrail.bucket_policy import policy_allows_cloudtrail
-from cloudtrail_emulator.emulator.testing import cloudtrail_bucket_policy, start_emulator
+from cloudtrail_emulator.emulator.testing import cloudtrail_bucket_policy
 
 pytest_plugins = ["pytester"]
 
