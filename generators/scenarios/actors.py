@@ -87,12 +87,20 @@ def cast(population: Population, account: str, scenario: Scenario, rng: random.R
         return Actor(kind, principal or pick("root"))
     if kind == "user":
         return Actor(kind, principal or pick("console-user" if scenario.console else "user"))
-    if kind == "sso":
-        target = principal or pick("sso")
+    if kind == "sso":   # an intruder takes the session of a permission set that can do the job
+        able = [p for p in people if p.category == "sso" and any(f"AWSReservedSSO_{name}_" in p.user_identity["arn"]
+                                                                 for name in ("AdministratorAccess", "PowerUserAccess"))]
+        target = principal or (able[int(rng.random() * len(able))] if able else pick("sso"))
         return Actor(kind, target, None, lambda attack: _open_sso(attack, target))
     if kind == "federated":
-        origin = pick("user")
-        name = principal.username if principal is not None and principal.username else _federated_name(origin, rng)
+        if principal is not None:    # the federated user of the population: its broker issues the token
+            issuer = principal.user_identity["sessionContext"]["sessionIssuer"]["arn"]
+            origin = next((p for p in people if p.kind == "IAMUser" and p.user_identity["arn"] == issuer
+                           and not p.console), None) or pick("user")
+            name = principal.username or _federated_name(origin, rng)
+        else:
+            origin = pick("user")
+            name = _federated_name(origin, rng)
         return Actor(kind, origin, origin, lambda attack: _open_federated(attack, origin, name))
     target = principal or (pick("instance") if rng.random() < INSTANCE_SHARE else pick("role"))
     if target.category == "instance":
