@@ -120,10 +120,10 @@ def _session(base: Principal, identity: dict, key: str, name: str) -> Principal:
     return dataclasses.replace(base, user_identity=identity, access_key_id=key, username=name, console=False)
 
 
-def _credentials(attack: Attack, key: str) -> dict:
-    """The credentials an STS response returns for ``key`` (valid one hour)."""
+def _credentials(attack: Attack, key: str, hours: int = 1) -> dict:
+    """The credentials an STS response returns for ``key`` (AssumeRole's default: one hour)."""
     return {"accessKeyId": key, "sessionToken": base64.b64encode(attack.rng.randbytes(96)).decode(),
-            "expiration": sts_time(attack.now + timedelta(hours=1))}
+            "expiration": sts_time(attack.now + timedelta(hours=hours))}
 
 
 def _open_role(attack: Attack, origin: Principal, role: Principal) -> Principal:
@@ -154,7 +154,7 @@ def _open_federated(attack: Attack, origin: Principal, name: str) -> Principal:
     arn = f"arn:aws:sts::{attack.account}:federated-user/{name}"
     attack.call(STS, "GetFederationToken", principal=origin, read_only=False,
                 request={"name": name, "policy": ALLOW_ALL},
-                response={"credentials": _credentials(attack, key),
+                response={"credentials": _credentials(attack, key, 12),    # GetFederationToken's default
                           "federatedUser": {"federatedUserId": f"{attack.account}:{name}", "arn": arn},
                           "packedPolicySize": attack.rng.randint(4, 9)})
     user = origin.user_identity
