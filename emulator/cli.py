@@ -76,11 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--workers", type=int, help="processes (default: all cores for large runs)")
     gen.add_argument("--no-digests", action="store_true", help="log files only, no digest chain")
     gen.add_argument("--scenario", action="append", default=[], metavar="NAME",
-                     help="play an attack scenario inside the baseline (repeatable; see `scenarios list`); "
+                     help="play an attack scenario inside the baseline, by its name or its Stratus Red Team id "
+                     "(repeatable; see `scenarios list`); "
                      "ground-truth labels go to DIR.labels.jsonl beside a local --output DIR, "
                      "to [prefix/]labels.jsonl in a bucket")
     gen.add_argument("--scenario-time", action="append", default=[], type=_timestamp, metavar="TIME",
                      help="start of the n-th --scenario (repeatable, in order; default: drawn from the seed)")
+    gen.add_argument("--scenario-actor", action="append", default=[], metavar="TYPE",
+                     help="who plays the n-th --scenario: user (stolen IAM user key), role (a role session: "
+                     "assumed with a stolen key, or stolen instance credentials), federated (GetFederationToken "
+                     "by a stolen key), sso (a stolen Identity Center session), root (repeatable, in order; "
+                     "default: drawn from the seed among those the scenario lists)")
     gen.add_argument("--gzip-level", type=int, choices=range(0, 10), default=DEFAULT_COMPRESSLEVEL,
                      metavar="0-9", help="log-file compression (default: %(default)s, the fastest; AWS writes 9)")
     gen.add_argument("--insights", action="store_true",
@@ -113,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     scen = commands.add_parser("scenarios", help="attack scenarios for generate --scenario")
     scen_commands = scen.add_subparsers(dest="scenarios_command", required=True, parser_class=_Parser)
-    scen_commands.add_parser("list", help="name, ATT&CK tactic and technique, description of each scenario")
+    scen_commands.add_parser("list", help="name, ATT&CK tactic and techniques, Stratus Red Team id, actor types "
+                             "and description of each scenario")
 
     real = commands.add_parser("realism", help="compare generated log files with real ones, figure by figure",
                                description="Print population-level figures (volumes, services, user agents, "
@@ -137,10 +144,14 @@ def _run_generate(args: argparse.Namespace) -> int:
 
     from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
 
-    if len(args.scenario_time) > len(args.scenario):
+    n = len(args.scenario)
+    if len(args.scenario_time) > n:
         raise GeneratorError("more --scenario-time than --scenario options")
-    times = args.scenario_time + [None] * (len(args.scenario) - len(args.scenario_time))
-    scenarios = [ScenarioSpec(name, at) for name, at in zip(args.scenario, times)]
+    if len(args.scenario_actor) > n:
+        raise GeneratorError("more --scenario-actor than --scenario options")
+    times = args.scenario_time + [None] * (n - len(args.scenario_time))
+    actors = args.scenario_actor + [None] * (n - len(args.scenario_actor))
+    scenarios = [ScenarioSpec(name, at, actor=actor) for name, at, actor in zip(args.scenario, times, actors)]
     options, _ = plan_run(count=args.count, start=args.start, end=args.end, seed=args.seed,
                           accounts=args.accounts, regions=args.regions, scenarios=scenarios)
     with tqdm(total=options.plan.count, unit="rec", unit_scale=True, file=sys.stderr,
@@ -225,8 +236,9 @@ def _run_scenarios(args: argparse.Namespace) -> int:
     from cloudtrail_emulator.generators.scenarios import all_scenarios
 
     for s in all_scenarios():
-        techniques = ", ".join(t.id for t in s.techniques)
-        print(f"{s.name:38} {s.tactic:21} {techniques:32} {s.description}")
+        techniques = ",".join(t.id for t in s.techniques)
+        actors = "|".join(s.actors)
+        print(f"{s.name:36} {s.tactic:20} {techniques:28} {s.stratus or '-':58} {actors:24} {s.description}")
     return 0
 
 

@@ -40,7 +40,8 @@ def seed_arguments(sd: Parser) -> None:
     env_option(sd, "seed", "--scenarios", type=count, default=3, metavar="N",
                help="random attack scenarios from the library")
     env_option(sd, "seed", "--scenario", action="append", default=[], metavar="NAME",
-               help="a named scenario instead of random ones (see `scenarios list`)")
+               help="a named scenario instead of random ones, by its name or Stratus Red Team id "
+               "(see `scenarios list`)")
     env_option(sd, "seed", "--seed", type=int, default=0, help="same seed, same accounts and history")
     env_option(sd, "seed", "--data-dir", type=Path, default=Path(DATA_DIR), help="state directory that `serve` uses")
     sd.add_argument("--endpoint-url", help="write the history to --bucket at this S3-compatible endpoint "

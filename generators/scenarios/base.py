@@ -8,17 +8,22 @@ CloudTrail's order. Every record carries its ground-truth label.
 """
 from __future__ import annotations
 
+import base64
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudtrail_emulator.generators.catalog import CatalogEntry
 from cloudtrail_emulator.generators.errors import GeneratorError
-from cloudtrail_emulator.generators.population import Population, Principal, render_user_agent
-from cloudtrail_emulator.generators.records import RecordFactory, uuid4
+from cloudtrail_emulator.generators.population import Principal, render_user_agent
+from cloudtrail_emulator.generators.records import POOLS, RecordFactory, uuid4
+from cloudtrail_emulator.generators.scenarios.techniques import VALID_CLOUD_ACCOUNTS, Technique
 from cloudtrail_emulator.generators.times import format_time
+
+if TYPE_CHECKING:
+    from cloudtrail_emulator.generators.scenarios.actors import Actor
 
 #: CloudTrail's key order (records/factory.py writes the same); overrides are re-sorted to it
 KEY_ORDER = (
@@ -48,13 +53,10 @@ TRUFFLEHOG_AGENT = "TruffleHog"
 S3_BROWSER_AGENT = "S3 Browser/11.5.7 (https://s3browser.com)"
 
 
-@dataclass(frozen=True)
-class Technique:
-    """A MITRE ATT&CK (Enterprise) technique and the tactic it serves in the scenario."""
-
-    id: str        # "T1098.001"
-    name: str
-    tactic: str    # ATT&CK tactic short name, e.g. "persistence"
+#: actor types (see actors.py) of a scenario any credentials can play
+ANY_SESSION = ("user", "role", "sso", "federated")
+#: ... of one calling IAM or STS: GetFederationToken sessions cannot call IAM, nor STS but GetCallerIdentity
+IAM_CAPABLE = ("user", "role", "sso")
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,9 @@ class Scenario:
     description: str
     techniques: tuple[Technique, ...]       # the first is the scenario's main technique
     play: Callable[[Attack], None]
-    actor: tuple[str, ...] = ("user",)      # principal categories it runs as by default, in preference order
+    actors: tuple[str, ...] = ANY_SESSION   # actor types it plausibly runs as (drawn from the seed)
+    console: bool = False                   # an IAM user actor signs in to the console
+    stratus: str | None = None              # the Stratus Red Team technique id it emulates, if one exists
 
     @property
     def tactic(self) -> str:
@@ -79,27 +83,35 @@ class ScenarioRun:
     scenario: Scenario
     account_id: str
     region: str
-    principal: Principal
+    principal: Principal      # the identity of the attack's calls (after any issuing call)
     start: datetime
+    actor: str = "user"       # the actor type (actors.ACTOR_TYPES)
+    regions: tuple[str, ...] = ()   # the regions the trail logs (default: the run's region)
     records: list[dict] = field(default_factory=list)
     labels: list[dict] = field(default_factory=list)
 
 
 _REGISTRY: dict[str, Scenario] = {}
+_STRATUS: dict[str, str] = {}    # Stratus Red Team id -> scenario name
 
 
 def register(scenario: Scenario) -> Scenario:
-    """Adds a scenario to the registry (names are unique)."""
-    if scenario.name in _REGISTRY:
+    """Adds a scenario to the registry (names and Stratus ids are unique)."""
+    if scenario.name in _REGISTRY or scenario.name in _STRATUS:
         raise GeneratorError(f"scenario {scenario.name!r} registered twice")
+    if scenario.stratus is not None:
+        if scenario.stratus in _STRATUS or scenario.stratus in _REGISTRY:
+            raise GeneratorError(f"Stratus technique {scenario.stratus!r} registered twice")
+        _STRATUS[scenario.stratus] = scenario.name
     _REGISTRY[scenario.name] = scenario
     return scenario
 
 
-def scenario(name: str, description: str, *techniques: Technique, actor: tuple[str, ...] = ("user",)):
+def scenario(name: str, description: str, *techniques: Technique, actors: tuple[str, ...] = ANY_SESSION,
+             console: bool = False, stratus: str | None = None):
     """Decorator registering ``play`` as a scenario."""
     def wrap(play: Callable[[Attack], None]) -> Callable[[Attack], None]:
-        register(Scenario(name, description, techniques, play, actor))
+        register(Scenario(name, description, techniques, play, actors, console, stratus))
         return play
     return wrap
 
@@ -110,43 +122,45 @@ def all_scenarios() -> tuple[Scenario, ...]:
 
 
 def get_scenario(name: str) -> Scenario:
-    """The scenario called ``name``; GeneratorError naming the choices otherwise."""
+    """The scenario called ``name`` or emulating Stratus Red Team technique ``name``; GeneratorError otherwise."""
     try:
-        return _REGISTRY[name]
+        return _REGISTRY[_STRATUS.get(name, name)]
     except KeyError:
         raise GeneratorError(f"unknown scenario {name!r} (see `cloudtrail-emulator scenarios list`)") from None
-
-
-def default_principal(population: Population, account_id: str, scenario: Scenario,
-                      rng: random.Random) -> Principal:
-    """A principal of the account in the scenario's preferred category (any human one as a fallback)."""
-    principals = population.principals_in(account_id)
-    for category in scenario.actor:
-        matches = [p for p in principals if p.category == category]
-        if matches:
-            return matches[int(rng.random() * len(matches))]
-    humans = [p for p in principals if p.kind in ("IAMUser", "AssumedRole") and p.access_key_id
-              and p.category not in ("service-role", "instance", "lambda")]
-    if not humans:
-        raise GeneratorError(f"account {account_id} has no principal to run scenario {scenario.name!r} as")
-    return humans[int(rng.random() * len(humans))]
 
 
 class Attack:
     """Writes one scenario's records: a clock, the attacker's network identity, and ``call``."""
 
-    def __init__(self, factory: RecordFactory, rng: random.Random, run: ScenarioRun):
+    def __init__(self, factory: RecordFactory, rng: random.Random, run: ScenarioRun, actor: Actor):
         self.factory = factory
         self.rng = rng
         self.run = run
         self.account = run.account_id
         self.region = run.region
-        self.principal = run.principal
+        self.actor = actor
+        self.principal = actor.principal
+        self.session: Principal | None = None   # a session opened by the actor: its identity is fixed
         self.now = run.start
         net = ATTACKER_NETS[int(rng.random() * len(ATTACKER_NETS))]
         self.ip = f"{net[0]}.{net[1]}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-        self.agent = BROWSER_AGENT if run.principal.console else ATTACKER_AGENTS[int(rng.random() * len(ATTACKER_AGENTS))]
+        self.agent = BROWSER_AGENT if actor.principal.console else ATTACKER_AGENTS[int(rng.random() * len(ATTACKER_AGENTS))]
         self.technique = run.scenario.techniques[0]
+
+    def open_session(self) -> None:
+        """Writes the actor's issuing call (labelled T1078.004) and goes on as the session it opens."""
+        if self.actor.opening is None:
+            return
+        main, self.technique = self.technique, VALID_CLOUD_ACCOUNTS
+        self.session = self.principal = self.run.principal = self.actor.opening(self)
+        self.technique = main
+        if self.run.records:
+            self.wait(1, 8)
+
+    @property
+    def cli(self) -> bool:
+        """Whether the attacker's tool is the AWS CLI (its requests differ from the SDKs' for some calls)."""
+        return self.agent.startswith("aws-cli/")
 
     # --- helpers for scenario bodies -------------------------------------------------------------
     def wait(self, low: float, high: float) -> None:
@@ -165,9 +179,14 @@ class Attack:
         values = self.pool(kind)
         return values[int(self.rng.random() * len(values))]
 
+    def own_user(self) -> str | None:
+        """The IAM user whose key the attacker holds (directly or behind the session it opened), if any."""
+        holder = self.actor.origin or self.actor.principal
+        return holder.username if holder.kind == "IAMUser" else None
+
     def other_user(self) -> str:
-        """An IAM user name of the account that is not the attacking principal's."""
-        names = [u for u in self.pool("user") if u != self.principal.username] or list(self.pool("user"))
+        """An IAM user name of the account that is not the one whose key the attacker holds."""
+        names = [u for u in self.pool("user") if u != self.own_user()] or list(self.pool("user"))
         return names[int(self.rng.random() * len(names))]
 
     def foreign_account(self) -> str:
@@ -177,6 +196,23 @@ class Attack:
             candidate = str(self.rng.randrange(10**11, 10**12))
             if candidate not in own:
                 return candidate
+
+    def inventory(self, kind: str, low: int, high: int) -> tuple[str, ...]:
+        """All the account's resources of a kind an enumeration finds: the pool (what the baseline uses)
+        and more of the same shape, ``low``..``high`` in all (stable per population seed and account)."""
+        pool = self.pool(kind)
+        r = random.Random(f"{self.factory.population.seed}:{self.account}:{kind}:inventory")
+        _, maker = POOLS[kind]
+        names = dict.fromkeys(pool)
+        want = r.randint(max(low, len(pool)), max(high, len(pool)))
+        alias = next(a.alias for a in self.factory.population.accounts if a.account_id == self.account)
+        while len(names) < want:
+            names[maker(r, alias)] = None
+        return tuple(names)
+
+    def next_token(self) -> str:
+        """A pagination token as AWS services return them (opaque base64)."""
+        return "AAEAA" + base64.b64encode(self.rng.randbytes(270)).decode()
 
     def uuid(self) -> str:
         return uuid4(self.rng)
@@ -194,12 +230,12 @@ class Attack:
              error: tuple[str | None, str | None] | None = None, additional: Any = KEEP, resources: Any = KEEP,
              read_only: bool | None = None, agent: str | None = None, ip: str | None = None,
              principal: Principal | None = None, like: tuple[str, str] | None = None,
-             management: bool | None = None) -> dict:
+             management: bool | None = None, region: str | None = None) -> dict:
         """Appends one call's record; ``like`` names the catalog pair to model an uncatalogued call on.
 
         ``error`` is (errorCode or None, errorMessage or None): a failed call has null responseElements
         (except sign-in failures, written with a None errorCode, which keep theirs).
-        ``agent`` and ``ip`` default to the attacker's (a browser for console sessions); a console session
+        ``region`` defaults to the run's; a call in a region the trail does not log leaves no record. ``agent`` and ``ip`` default to the attacker's (a browser for console sessions); a console session
         starts at the scenario's start.
         """
         catalog = self.factory.catalog
@@ -210,14 +246,18 @@ class Attack:
                 raise
             entry = catalog.get(*like)
         who = principal or self.principal
-        record = dict(self.factory.make(self.rng, self.now, self.account, self.region, who, entry))
+        region = region or self.region
+        logged = entry.global_region or region in (self.run.regions or (self.region,))
+        record = dict(self.factory.make(self.rng, self.now, self.account, region, who, entry))
         record["eventName"] = event_name
         record["eventSource"] = event_source
         record.pop("errorCode", None)
         record.pop("errorMessage", None)
         record.pop("vpcEndpointId", None)
         record["sourceIPAddress"] = ip or self.ip
-        if who.console:
+        if who is self.session:
+            record["userIdentity"] = who.user_identity
+        elif who.console:
             _start_session(record, self.run.start)
         chosen = self.agent if agent is None else agent
         if chosen:
@@ -247,6 +287,8 @@ class Attack:
             record["managementEvent"] = management
             record["eventCategory"] = "Management" if management else "Data"
         ordered = {k: record[k] for k in sorted(record, key=lambda k: _RANK.get(k, len(_RANK)))}
+        if not logged:   # the call happened, in a region this trail does not log
+            return ordered
         self.run.records.append(ordered)
         self.run.labels.append({
             "eventID": ordered["eventID"],

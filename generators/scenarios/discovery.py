@@ -1,5 +1,5 @@
 """Discovery: bursts of List/Describe/Get calls, some of them denied."""
-from cloudtrail_emulator.generators.scenarios.base import Attack, access_denied, scenario
+from cloudtrail_emulator.generators.scenarios.base import IAM_CAPABLE, Attack, access_denied, scenario
 from cloudtrail_emulator.generators.scenarios.techniques import (CLOUD_ACCOUNT_DISCOVERY, CLOUD_GROUPS, CLOUD_INFRA_DISCOVERY,
                                              CLOUD_STORAGE_DISCOVERY)
 
@@ -39,7 +39,7 @@ def _denial(attack: Attack, source: str, name: str, style: str) -> tuple[str, st
 @scenario("discovery-burst",
           "Dozens of List/Describe/Get calls across services within minutes from one key; the denied "
           "ones are retried once.",
-          CLOUD_INFRA_DISCOVERY, CLOUD_ACCOUNT_DISCOVERY, CLOUD_STORAGE_DISCOVERY, CLOUD_GROUPS)
+          CLOUD_INFRA_DISCOVERY, CLOUD_ACCOUNT_DISCOVERY, CLOUD_STORAGE_DISCOVERY, CLOUD_GROUPS, actors=IAM_CAPABLE)
 def discovery_burst(attack: Attack) -> None:
     denied = {i for i, step in enumerate(BURST) if step[3] and attack.rng.random() < 0.35}
     for i, (source, name, technique, style) in enumerate(BURST):
@@ -54,11 +54,17 @@ def discovery_burst(attack: Attack) -> None:
 @scenario("iam-permission-enumeration",
           "Brute-force enumeration of the key's own permissions: its policies, groups, then probing calls "
           "that are mostly denied.",
-          CLOUD_GROUPS, CLOUD_ACCOUNT_DISCOVERY)
+          CLOUD_GROUPS, CLOUD_ACCOUNT_DISCOVERY, actors=IAM_CAPABLE)
 def iam_permission_enumeration(attack: Attack) -> None:
-    user = attack.principal.username or "unknown"
-    for name in ("ListAttachedUserPolicies", "ListUserPolicies", "ListGroupsForUser"):
-        attack.call("iam.amazonaws.com", name, request={"userName": user})
+    identity = attack.principal.user_identity
+    if identity["type"] == "IAMUser":
+        own = [(name, {"userName": identity["userName"]})
+               for name in ("ListAttachedUserPolicies", "ListUserPolicies", "ListGroupsForUser")]
+    else:   # a role session reads its role's policies
+        role = {"roleName": identity["sessionContext"]["sessionIssuer"]["userName"]}
+        own = [(name, role) for name in ("GetRole", "ListAttachedRolePolicies", "ListRolePolicies")]
+    for name, request in own:
+        attack.call("iam.amazonaws.com", name, request=request)
         attack.wait(0.3, 2)
     attack.uses(CLOUD_ACCOUNT_DISCOVERY)
     probes = [(s, n, style) for s, n, _, style in BURST if style]

@@ -13,7 +13,7 @@ def _s3(attack: Attack, bucket: str, **extra) -> dict:
 @scenario("s3-bucket-exposed",
           "A bucket's public access block is removed, then its policy and ACL grant reads to everyone and "
           "to the attacker's account.",
-          TRANSFER_TO_CLOUD_ACCOUNT)
+          TRANSFER_TO_CLOUD_ACCOUNT, stratus="aws.exfiltration.s3-backdoor-bucket-policy")
 def s3_bucket_exposed(attack: Attack) -> None:
     bucket = attack.pick("bucket")
     resources = [{"accountId": attack.account, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"}]
@@ -40,7 +40,7 @@ def s3_bucket_exposed(attack: Attack) -> None:
 
 @scenario("ebs-snapshot-shared-externally",
           "A volume is snapshotted and the snapshot's createVolumePermission given to an outside account.",
-          TRANSFER_TO_CLOUD_ACCOUNT)
+          TRANSFER_TO_CLOUD_ACCOUNT, stratus="aws.exfiltration.ec2-share-ebs-snapshot")
 def ebs_snapshot_shared_externally(attack: Attack) -> None:
     snapshot = f"snap-{attack.hex(17)}"
     volume = attack.pick("vol")
@@ -58,7 +58,7 @@ def ebs_snapshot_shared_externally(attack: Attack) -> None:
 
 @scenario("ami-shared-externally",
           "An image of a running instance is created and its launch permission given to an outside account.",
-          TRANSFER_TO_CLOUD_ACCOUNT)
+          TRANSFER_TO_CLOUD_ACCOUNT, stratus="aws.exfiltration.ec2-share-ami")
 def ami_shared_externally(attack: Attack) -> None:
     image = f"ami-{attack.hex(17)}"
     attack.call(EC2, "CreateImage", request={"instanceId": attack.pick("instance"), "name": f"img-{attack.hex(6)}",
@@ -73,7 +73,7 @@ def ami_shared_externally(attack: Attack) -> None:
 
 @scenario("rds-snapshot-shared-externally",
           "A manual DB snapshot is taken and its restore attribute opened to an outside account.",
-          TRANSFER_TO_CLOUD_ACCOUNT)
+          TRANSFER_TO_CLOUD_ACCOUNT, stratus="aws.exfiltration.rds-share-snapshot")
 def rds_snapshot_shared_externally(attack: Attack) -> None:
     db = attack.pick("db")
     snapshot = f"{db}-export-{attack.hex(4)}"

@@ -106,7 +106,7 @@ def s3_ransomware_foreign_kms(attack: Attack) -> None:
 
 @scenario("s3-mass-deletion",
           "Versioning is suspended, a bucket's objects are deleted in DeleteObjects batches, then the bucket.",
-          DATA_DESTRUCTION, INHIBIT_RECOVERY)
+          DATA_DESTRUCTION, INHIBIT_RECOVERY, stratus="aws.impact.s3-ransomware-batch-deletion")
 def s3_mass_deletion(attack: Attack) -> None:
     bucket = attack.pick("bucket")
     _suspend_versioning(attack, bucket)
@@ -148,7 +148,7 @@ def destroy_compute_and_databases(attack: Attack) -> None:
 
 @scenario("ssm-send-command",
           "Run Command executes a shell script on several instances through SSM SendCommand.",
-          CLOUD_ADMIN_COMMAND)
+          CLOUD_ADMIN_COMMAND, stratus="aws.execution.ssm-send-command")
 def ssm_send_command(attack: Attack) -> None:
     instances = list(attack.pool("instance")[:3])
     attack.call("ssm.amazonaws.com", "DescribeInstanceInformation", request={})

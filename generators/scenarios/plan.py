@@ -6,6 +6,7 @@ Without a time, a scenario starts at a moment drawn from that rng such that it e
 """
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.records import RecordFactory
 from cloudtrail_emulator.generators.scenarios import ScenarioRun, get_scenario, run_scenario
+from cloudtrail_emulator.generators.scenarios.actors import choose_kind
 from cloudtrail_emulator.generators.timeline import Plan, utc
 from cloudtrail_emulator.generators.times import format_time, parse_time
 
@@ -21,17 +23,20 @@ from cloudtrail_emulator.generators.times import format_time, parse_time
 class ScenarioSpec:
     """One scenario to play in a run; None fields are drawn from the seed (account: the first)."""
 
-    name: str
+    name: str                          # a scenario's name or the Stratus Red Team id it emulates
     at: datetime | None = None
     principal: str | None = None      # a Principal.key of the population
     account_id: str | None = None
+    actor: str | None = None          # an actor type (actors.ACTOR_TYPES)
 
 
 def as_spec(value: str | ScenarioSpec) -> ScenarioSpec:
-    """A spec from a name or a spec, its name checked and its time made UTC."""
+    """A spec from a name or a spec: the scenario's own name, its time made UTC, its actor type checked."""
     spec = value if isinstance(value, ScenarioSpec) else ScenarioSpec(value)
-    get_scenario(spec.name)
-    return ScenarioSpec(spec.name, utc(spec.at), spec.principal, spec.account_id) if spec.at else spec
+    scenario = get_scenario(spec.name)
+    if spec.actor is not None:
+        choose_kind(scenario, random.Random(0), spec.actor)
+    return dataclasses.replace(spec, name=scenario.name, at=utc(spec.at) if spec.at else None)
 
 
 def play_scenarios(specs: tuple[ScenarioSpec, ...], plan: Plan, seed: int,
@@ -49,10 +54,11 @@ def play_scenarios(specs: tuple[ScenarioSpec, ...], plan: Plan, seed: int,
             if principal is None:
                 raise GeneratorError(f"scenario {spec.name}: no principal {spec.principal!r} in account {account}")
         region = plan.regions[0]
-        rng_seed = f"{seed}:scenario:{position}:{spec.name}"
+        rng_seed = f"{seed}:scenario:{position}:{scenario.name}"
 
         def play(start: datetime) -> ScenarioRun:
-            return run_scenario(scenario, factory, random.Random(rng_seed), start, account, region, principal)
+            return run_scenario(scenario, factory, random.Random(rng_seed), start, account, region, principal,
+                                spec.actor, plan.regions)
 
         trial = play(plan.start)
         duration = _last_time(trial) - plan.start

@@ -1,7 +1,7 @@
 """Privilege escalation through IAM: admin policies, keys and passwords for other users, inline policies."""
 import json
 
-from cloudtrail_emulator.generators.scenarios.base import Attack, access_denied, scenario
+from cloudtrail_emulator.generators.scenarios.base import IAM_CAPABLE, Attack, access_denied, scenario
 from cloudtrail_emulator.generators.scenarios.techniques import ADDITIONAL_CLOUD_CREDENTIALS, ADDITIONAL_CLOUD_ROLES
 
 IAM = "iam.amazonaws.com"
@@ -10,9 +10,9 @@ ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 @scenario("attach-admin-policy-to-user",
           "After a denied try on a group, the key attaches AdministratorAccess to its own IAM user.",
-          ADDITIONAL_CLOUD_ROLES)
+          ADDITIONAL_CLOUD_ROLES, actors=("user", "role"))
 def attach_admin_policy_to_user(attack: Attack) -> None:
-    user = attack.principal.username or attack.other_user()
+    user = attack.own_user() or attack.other_user()
     group = "admins"
     attack.call(IAM, "AttachGroupPolicy", request={"groupName": group, "policyArn": ADMIN},
                 error=access_denied(attack, "iam:AttachGroupPolicy",
@@ -25,7 +25,7 @@ def attach_admin_policy_to_user(attack: Attack) -> None:
 
 @scenario("attach-admin-policy-to-role",
           "AdministratorAccess is attached to an existing role, which the attacker then assumes.",
-          ADDITIONAL_CLOUD_ROLES)
+          ADDITIONAL_CLOUD_ROLES, actors=IAM_CAPABLE)
 def attach_admin_policy_to_role(attack: Attack) -> None:
     role = attack.pick("role")
     attack.call(IAM, "AttachRolePolicy", request={"roleName": role, "policyArn": ADMIN})
@@ -37,7 +37,7 @@ def attach_admin_policy_to_role(attack: Attack) -> None:
 
 @scenario("create-access-key-for-other-user",
           "The attacker lists another user's keys and creates a new access key for that user.",
-          ADDITIONAL_CLOUD_CREDENTIALS)
+          ADDITIONAL_CLOUD_CREDENTIALS, actors=IAM_CAPABLE, stratus="aws.persistence.iam-backdoor-user")
 def create_access_key_for_other_user(attack: Attack) -> None:
     victim = attack.other_user()
     attack.call(IAM, "ListAccessKeys", request={"userName": victim})
@@ -49,7 +49,7 @@ def create_access_key_for_other_user(attack: Attack) -> None:
 
 @scenario("create-login-profile-for-other-user",
           "A console password is created for a user who had none, then used to sign in without MFA.",
-          ADDITIONAL_CLOUD_CREDENTIALS)
+          ADDITIONAL_CLOUD_CREDENTIALS, actors=IAM_CAPABLE, stratus="aws.persistence.iam-create-user-login-profile")
 def create_login_profile_for_other_user(attack: Attack) -> None:
     victim = attack.other_user()
     attack.call(IAM, "GetLoginProfile", request={"userName": victim},
@@ -62,7 +62,8 @@ def create_login_profile_for_other_user(attack: Attack) -> None:
 
 @scenario("update-login-profile-for-other-user",
           "Another user's console password is reset by the attacker (UpdateLoginProfile on someone else).",
-          ADDITIONAL_CLOUD_CREDENTIALS)
+          ADDITIONAL_CLOUD_CREDENTIALS, actors=IAM_CAPABLE,
+          stratus="aws.privilege-escalation.iam-update-user-login-profile")
 def update_login_profile_for_other_user(attack: Attack) -> None:
     victim = attack.other_user()
     attack.call(IAM, "GetLoginProfile", request={"userName": victim},
@@ -75,9 +76,9 @@ def update_login_profile_for_other_user(attack: Attack) -> None:
 
 @scenario("put-user-inline-admin-policy",
           "An inline policy allowing every action on every resource is put on the attacker's user.",
-          ADDITIONAL_CLOUD_ROLES)
+          ADDITIONAL_CLOUD_ROLES, actors=("user", "role"))
 def put_user_inline_admin_policy(attack: Attack) -> None:
-    user = attack.principal.username or attack.other_user()
+    user = attack.own_user() or attack.other_user()
     document = json.dumps({"Version": "2012-10-17",
                            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
     attack.call(IAM, "PutUserPolicy", request={"userName": user, "policyName": f"sync-{attack.hex(6)}",

@@ -1,5 +1,15 @@
 """The MITRE ATT&CK (Enterprise, cloud matrix) techniques the scenarios use, with the tactic each serves."""
-from cloudtrail_emulator.generators.scenarios.base import Technique
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Technique:
+    """A MITRE ATT&CK (Enterprise) technique and the tactic it serves in the scenario."""
+
+    id: str        # "T1098.001"
+    name: str
+    tactic: str    # ATT&CK tactic short name, e.g. "persistence"
+
 
 VALID_CLOUD_ACCOUNTS = Technique("T1078.004", "Valid Accounts: Cloud Accounts", "initial-access")
 PASSWORD_GUESSING = Technique("T1110.001", "Brute Force: Password Guessing", "credential-access")
@@ -26,3 +36,7 @@ TRANSFER_TO_CLOUD_ACCOUNT = Technique("T1537", "Transfer Data to Cloud Account",
 DATA_DESTRUCTION = Technique("T1485", "Data Destruction", "impact")
 DATA_ENCRYPTED = Technique("T1486", "Data Encrypted for Impact", "impact")
 INHIBIT_RECOVERY = Technique("T1490", "Inhibit System Recovery", "impact")
+APPLICATION_ACCESS_TOKEN = Technique("T1550.001", "Use Alternate Authentication Material: Application Access Token",
+                                     "defense-evasion")
+UNUSED_REGIONS = Technique("T1535", "Unused/Unsupported Cloud Regions", "defense-evasion")
+RESOURCE_HIJACKING = Technique("T1496", "Resource Hijacking", "impact")
