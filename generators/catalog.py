@@ -21,6 +21,7 @@ from typing import Any, Callable, NamedTuple
 import orjson
 
 from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.versions import event_version
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "catalog.json.gz"
 FORMAT = 1
@@ -98,15 +99,14 @@ class CatalogEntry:
 
 
 class Catalog:
-    """All entries, indexed by (eventSource, eventName), with the eventVersion rules.
+    """All entries, indexed by (eventSource, eventName).
 
     Entries are kept in their compact JSON form (hand-tuned dicts, then the long tail's rows
     ``[eventName, flags, requestParameters, responseElements, notFoundErrorCode]`` grouped by eventSource)
     and turned into CatalogEntry objects on first use, so loading stays fast.
     """
 
-    def __init__(self, raw_entries: list[dict], services: dict[str, dict], versions: dict[str, list[list[str]]],
-                 tail: dict[str, list[list]] | None = None):
+    def __init__(self, raw_entries: list[dict], services: dict[str, dict], tail: dict[str, list[list]] | None = None):
         self._raw: list[dict | tuple[str, list]] = list(raw_entries)
         for source, rows in (tail or {}).items():
             self._raw.extend((source, row) for row in rows)
@@ -116,9 +116,6 @@ class Catalog:
         self._built: dict[int, CatalogEntry] = {}
         self._by_pair = {(raw["s"], raw["n"]) if isinstance(raw, dict) else (raw[0], raw[1][0]): i
                          for i, raw in enumerate(self._raw)}
-        self._versions = {k: sorted(v, reverse=True) for k, v in versions.items()}
-        if "*" not in self._versions:
-            raise GeneratorError("the event catalog has no default eventVersion rule")
 
     def __len__(self) -> int:
         return len(self._raw)
@@ -164,13 +161,9 @@ class Catalog:
         return {source for source, _ in self._by_pair}
 
     def event_version(self, event_source: str, event_time: datetime | str) -> str:
-        """eventVersion CloudTrail wrote for this service at that time (rules: newest start first)."""
-        day = event_time if isinstance(event_time, str) else event_time.strftime("%Y-%m-%d")
-        rules = self._versions.get(event_source) or self._versions["*"]
-        for start, version in rules:
-            if day >= start:
-                return version
-        return rules[-1][1]
+        """eventVersion CloudTrail wrote for this service at that time (the calendar of ``versions.py``)."""
+        return event_version(event_source, event_time[:10] if isinstance(event_time, str)
+                             else event_time.strftime("%Y-%m-%d"))
 
 
 def _tail_dict(source: str, row: list) -> dict:
@@ -311,8 +304,7 @@ def parse_catalog(document: dict) -> Catalog:
     if document.get("format") != FORMAT:
         raise GeneratorError(f"event catalog format {document.get('format')!r} is not {FORMAT}")
     services = document.get("services", {})
-    return Catalog(document["entries"], services, document.get("versions", {"*": [["1970-01-01", "1.08"]]}),
-                   document.get("tail"))
+    return Catalog(document["entries"], services, document.get("tail"))
 
 
 def load_catalog(path: Path | str | None = None) -> Catalog:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+from datetime import datetime, timezone
 
 import pytest
 
@@ -37,12 +38,17 @@ def test_catalog_file_is_small_and_loads_on_its_own(tmp_path):
 
 
 def test_event_versions_follow_service_and_era(catalog):
+    # the reference trails' days (shared/reference/real-cloudtrail): 2023-07-10 and 2025-03-06
     assert catalog.event_version("cloudtrail.amazonaws.com", "2023-07-10") == "1.09"
     assert catalog.event_version("ec2.amazonaws.com", "2023-07-10") == "1.08"
     assert catalog.event_version("s3.amazonaws.com", "2023-07-10") == "1.08"
     for source in ("s3.amazonaws.com", "kms.amazonaws.com", "ssm.amazonaws.com"):
         assert catalog.event_version(source, "2025-03-06") == "1.11"
     assert catalog.event_version("sts.amazonaws.com", "2025-03-06") == "1.08"
+    assert catalog.event_version("ec2.amazonaws.com", datetime(2025, 3, 6, tzinfo=timezone.utc)) == "1.10"
+    # Stratus Red Team's detonation logs, 2024-07-31: cloudtrail-stop 1.10, secretsmanager 1.09
+    assert catalog.event_version("cloudtrail.amazonaws.com", "2024-07-31T13:06:24Z") == "1.10"
+    assert catalog.event_version("secretsmanager.amazonaws.com", "2024-07-31") == "1.09"
 
 
 def test_entries_carry_cloudtrail_facts(catalog):

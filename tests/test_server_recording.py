@@ -175,7 +175,7 @@ def _only(server: EmulatorServer, name: str, answer: dict | None = None) -> dict
 
 @pytest.fixture(scope="module")
 def dated_server() -> Iterator[EmulatorServer]:
-    """An emulator whose clock stands at 2024-11-05: CloudTrail wrote eventVersion 1.09 then, S3 1.11."""
+    """An emulator whose clock stands at 2024-11-05: CloudTrail wrote eventVersion 1.10 then, S3 1.11."""
     server = start_emulator(EmulatorConfig(clock=FixedClock(datetime(2024, 11, 5, 12, tzinfo=timezone.utc)),
                                            relax_bucket_policy=True))
     try:
@@ -207,7 +207,7 @@ def test_create_trail_is_a_management_write_with_cloudtrails_event_version(dated
     created = dated_server.cloudtrail().create_trail(Name="dated", S3BucketName="dated-trail-bucket")
     record = _only(dated_server, "CreateTrail")
     validate_record(record)
-    assert record["eventVersion"] == "1.09"
+    assert record["eventVersion"] == "1.10"   # cloudtrail 1.10 since 2024-07-31 (Stratus cloudtrail-stop log)
     assert (record["readOnly"], record["managementEvent"], record["eventCategory"]) == (False, True, "Management")
     assert record["requestID"] == created["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
     assert record["responseElements"]["trailARN"] == created["TrailARN"]

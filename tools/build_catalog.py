@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cloudtrail_emulator.generators.catalog import DATA, READ_ONLY  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from catalog_templates import (ACCESS_DENIED_MSG, SERVICES, THROTTLE, VERSIONS,  # noqa: E402
+from catalog_templates import (ACCESS_DENIED_MSG, SERVICES, THROTTLE,  # noqa: E402
                                hand_entries, tail_shapes)
 
 MODELS = Path(botocore.__file__).resolve().parent / "data"
@@ -231,7 +231,7 @@ def build() -> dict:
     known = {(e["s"], e["n"]) for e in hand}
     services = {source: dict(settings) for source, settings in SERVICES.items()}
     tail = model_entries(set(known), services, tail_shapes())
-    return {"format": 1, "versions": VERSIONS, "services": services, "entries": hand, "tail": tail}
+    return {"format": 1, "services": services, "entries": hand, "tail": tail}
 
 
 def main() -> None:

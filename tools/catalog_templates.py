@@ -13,17 +13,6 @@ EC2_UNAUTHORIZED = ["Client.UnauthorizedOperation",
                     "You are not authorized to perform this operation. Encoded authorization failure message: "
                     "{{b64url:240}}", 3]
 
-#: eventVersion by service and start date (the newest rule at or before the event date wins)
-VERSIONS = {
-    "*": [["1970-01-01", "1.05"], ["2020-01-01", "1.08"]],
-    "cloudtrail.amazonaws.com": [["1970-01-01", "1.05"], ["2020-01-01", "1.08"], ["2023-01-01", "1.09"]],
-    "s3.amazonaws.com": [["1970-01-01", "1.05"], ["2020-01-01", "1.08"], ["2024-10-01", "1.11"]],
-    "kms.amazonaws.com": [["1970-01-01", "1.05"], ["2020-01-01", "1.08"], ["2024-10-01", "1.11"]],
-    "ssm.amazonaws.com": [["1970-01-01", "1.05"], ["2020-01-01", "1.08"], ["2024-10-01", "1.11"]],
-    "health.amazonaws.com": [["1970-01-01", "1.05"], ["2020-01-01", "1.08"], ["2024-10-01", "1.11"]],
-    "ec2.amazonaws.com": [["1970-01-01", "1.05"], ["2020-01-01", "1.08"], ["2024-10-01", "1.10"]],
-}
-
 #: per eventSource defaults: host header template, requestID style, global, apiVersion, errors, ...
 SERVICES: dict[str, dict] = {
     "ec2.amazonaws.com": {"errors": [EC2_UNAUTHORIZED, ["Client.RequestLimitExceeded", "Request limit exceeded.", 1]],

@@ -18,6 +18,7 @@ from cloudtrail_emulator.generators.activity.personas import (
     persona_rhythm,
 )
 from cloudtrail_emulator.generators.activity.plan import UnitPlan
+from cloudtrail_emulator.generators.activity.twins import Twins
 from cloudtrail_emulator.generators.activity.work import THROTTLE_BURST_CHANCE, SessionWork
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import Principal
@@ -35,6 +36,7 @@ class ActivityModel:
         self.population = factory.population
         self.work = SessionWork(factory, {a.account_id: a.alias for a in self.population.accounts})
         self.issuer = CredentialIssuer(factory, self.work)
+        self.twins = Twins(factory.catalog)
         self._personas: dict[str, dict[str, tuple[list[Principal], list[float]]]] = {}
 
     def records(self, rng: random.Random, account: str, region: str, start: datetime, end: datetime,
@@ -45,6 +47,7 @@ class ActivityModel:
         for persona, budget in self._budgets(account, start + (end - start) / 2, n, span):
             if budget:
                 self._plan_persona(plan, persona, budget)
+        self.twins.pair(plan)
         plan.items.sort(key=lambda item: (item[0], item[1]))
         return self._write(plan, region)
 

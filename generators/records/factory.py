@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from cloudtrail_emulator.generators.catalog import Catalog, CatalogEntry, EntryBrief, compile_template
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import render_user_agent
-from cloudtrail_emulator.generators.records.identity import MAX_SESSION_SECONDS, base_identity, with_session_created
+from cloudtrail_emulator.generators.records.identity import base_identity, session_age, with_session_created
 from cloudtrail_emulator.generators.records.placeholders import RecordContext, pick_pooled
 from cloudtrail_emulator.generators.records.pools import POOLS
 from cloudtrail_emulator.generators.records.randoms import BASE32, chars, uuid4
@@ -65,7 +65,7 @@ class RecordFactory:
         self._brief_list: list[EntryBrief] | None = None
         self._agents: dict[tuple[str, int], str] = {}
         self._versions: dict[tuple[str, str], str] = {}
-        self._identities: dict[tuple[str, bool], tuple[dict, bool]] = {}
+        self._identities: dict[tuple[str, bool], tuple[dict, int | None]] = {}
         self._moment: tuple[datetime, int, str] | None = None  # the last event time, as epoch and text
 
     # --- drawing -------------------------------------------------------------------------------
@@ -142,16 +142,15 @@ class RecordFactory:
         return v
 
     def _identity(self, principal: Principal, epoch: int, rng: random.Random, console: bool) -> dict:
-        """The principal's userIdentity for this event (session creation time resolved)."""
+        """The principal's userIdentity for this event (session creation time drawn by kind of session)."""
         key = (principal.key, console)
         base = self._identities.get(key)
         if base is None:
             base = self._identities[key] = base_identity(principal, console)
-        ui, session = base
-        if not session:
+        ui, longest = base
+        if longest is None:
             return ui
-        created = epoch - int(rng.random() * MAX_SESSION_SECONDS)
-        return with_session_created(ui, format_epoch(created))
+        return with_session_created(ui, format_epoch(epoch - session_age(rng, longest)))
 
     def _agent(self, template: str, entry: CatalogEntry) -> str:
         """A user agent with its per-call parts filled for this entry (memoised)."""
