@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="play an attack scenario inside the baseline (repeatable; see `scenarios list`); "
                      "ground-truth labels go to DIR.labels.jsonl beside a local --output DIR, "
                      "to [prefix/]labels.jsonl in a bucket")
+    gen.add_argument("--noisy-admin", action="store_true",
+                     help="add admins' rare chores that detection rules flag (trail maintenance, Run Command, "
+                          "key rotation, snapshot sharing, root sign-ins); the default baseline has none")
     gen.add_argument("--scenario-time", action="append", default=[], type=_timestamp, metavar="TIME",
                      help="start of the n-th --scenario (repeatable, in order; default: drawn from the seed)")
     gen.add_argument("--gzip-level", type=int, choices=range(0, 10), default=DEFAULT_COMPRESSLEVEL,
@@ -132,7 +135,8 @@ def _run_generate(args: argparse.Namespace) -> int:
     times = args.scenario_time + [None] * (len(args.scenario) - len(args.scenario_time))
     scenarios = [ScenarioSpec(name, at) for name, at in zip(args.scenario, times)]
     options, _ = plan_run(count=args.count, start=args.start, end=args.end, seed=args.seed,
-                          accounts=args.accounts, regions=args.regions, scenarios=scenarios)
+                          accounts=args.accounts, regions=args.regions, scenarios=scenarios,
+                          noisy_admin=args.noisy_admin)
     with tqdm(total=options.plan.count, unit="rec", unit_scale=True, file=sys.stderr,
               disable=None, leave=False) as bar:
         summary = generate_trail(
@@ -154,6 +158,7 @@ def _run_generate(args: argparse.Namespace) -> int:
             progress=bar.update,
             scenarios=options.scenarios,
             insights=args.insights,
+            noisy_admin=args.noisy_admin,
         )
     org = f", organization {summary.organization_id}" if summary.organization_id else ""
     print(
