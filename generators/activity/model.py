@@ -9,10 +9,12 @@ from itertools import accumulate
 
 from cloudtrail_emulator.generators.activity.issuing import CredentialIssuer
 from cloudtrail_emulator.generators.activity.personas import (
+    ACCESS_STYLES,
     BASE_SHARES,
     CALL_GAP,
     PERSONAS,
     SESSION_SIZE,
+    access_style,
     apportion,
     persona_of,
     persona_rhythm,
@@ -81,7 +83,8 @@ class ActivityModel:
         present = [p for p in PERSONAS if p in table]
         if not present:
             raise GeneratorError(f"account {account} has no principals in the population")
-        weights = [BASE_SHARES[p] * persona_rhythm(p, middle) for p in present]
+        shares = ACCESS_STYLES[access_style(self.population.seed, account)][2]
+        weights = [BASE_SHARES[p] * shares.get(p, 1.0) * persona_rhythm(p, middle) for p in present]
         return list(zip(present, apportion(n, weights)))
 
     def _persona_table(self, account: str) -> dict[str, tuple[list[Principal], list[float]]]:
@@ -92,8 +95,9 @@ class ActivityModel:
                 if principal.category == "root" and not self.noisy_admin:
                     continue   # root signs in only for the rare chores it alone can do: noisy admin activity
                 grouped.setdefault(persona_of(principal), []).append(principal)
+            style = ACCESS_STYLES[access_style(self.population.seed, account)][1]
             table = self._personas[account] = {
-                persona: (members, list(accumulate(p.weight for p in members)))
+                persona: (members, list(accumulate(p.weight * style.get(p.category, 1.0) for p in members)))
                 for persona, members in grouped.items()}
         return table
 

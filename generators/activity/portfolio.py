@@ -27,7 +27,7 @@ import random
 from bisect import bisect
 from itertools import accumulate
 
-from cloudtrail_emulator.generators.catalog import Catalog, EntryBrief
+from cloudtrail_emulator.generators.catalog import Catalog, CatalogEntry, EntryBrief
 from cloudtrail_emulator.generators.population import Account, Population
 
 #: every account's services
@@ -70,11 +70,14 @@ TAIL_MASS = {"workload": (0.0, 0.0), "developer": (0.03, 0.0), "console": (0.08,
              "admin": (0.1, 0.06)}
 #: how many of a service's ranked calls a persona draws (the head; admins and console users: all)
 HEAD = {"workload": 6, "developer": 10, "ci": 15, "console": 30}
+#: verbs of the writes a service's users make routinely (others, such as Delete or Failover, are rare)
+COMMON_WRITES = ("Create", "Put", "Update", "Tag", "Untag", "Start", "Send", "Register", "Associate", "Attach",
+                 "Set", "Add", "Enable", "Modify", "Batch", "Invoke", "Publish", "Run", "Submit", "Upload")
 #: Zipf exponent of a service's ranked calls
 TAIL_EXPONENT = 1.8
-#: a write's weight relative to a read of the same rank (reads dominate real trails)
-WRITE_FACTOR = {"ci": 0.8, "admin": 0.4}
-DEFAULT_WRITE_FACTOR = 0.2
+#: a write's weight relative to the catalog's (tuned calls) or to a read of the same rank (the tail), per
+#: persona: pipelines apply changes, workloads register and report, people mostly look
+WRITE_FACTOR = {"ci": 6.0, "workload": 5.0, "admin": 2.5, "developer": 2.0, "console": 1.6}
 #: drawn weight of sts GetCallerIdentity relative to the catalog's: tools call it, sessions do not loop on it
 CALLER_IDENTITY_FACTOR = 0.25
 #: catalog weights above this are tuned calls; the long tail's rows weigh at most this
@@ -118,8 +121,22 @@ class Portfolio:
                 if brief.weight <= 0 or not brief.management or f"{source}:{name}" in never or entry.event_type == "AwsConsoleSignIn":
                     continue
                 (tuned if brief.weight > TAIL_CUT else tail).append((brief, entry))
-            self._rng.shuffle(tail)
+            by_source[source] = (tuned, self._ranking(tail))
         return by_source
+
+    def _ranking(self, tail: list[tuple[EntryBrief, CatalogEntry]]) -> list[tuple[EntryBrief, CatalogEntry]]:
+        """A service's untuned calls in this account's order of use: reads, with every third rank a
+        common write (create, put, update, tag, ...); rarer writes (delete, failover, ...) last."""
+        reads, writes, rare = [], [], []
+        for item in tail:
+            entry = item[1]
+            (reads if entry.read_only else writes if entry.event_name.startswith(COMMON_WRITES) else rare).append(item)
+        for group in (reads, writes, rare):
+            self._rng.shuffle(group)
+        ranked = []
+        while reads or writes:
+            ranked.append((writes if (len(ranked) % 3 == 2 or not reads) and writes else reads).pop())
+        return ranked + rare
 
     def pool(self, persona: str) -> Pool:
         """The persona's calls in this account: catalog indices and cumulative weights."""
@@ -136,7 +153,7 @@ class Portfolio:
     def _build(self, persona: str) -> Pool:
         admin_writes = persona in ("admin", "ci")
         used_mass, explored_mass = TAIL_MASS[persona]
-        write_factor = WRITE_FACTOR.get(persona, DEFAULT_WRITE_FACTOR)
+        write_factor = WRITE_FACTOR[persona]
         indices: list[int] = []
         weights: list[float] = []
         for source, (tuned, tail) in self._ranked.items():
@@ -152,7 +169,8 @@ class Portfolio:
                 tail, tuned = tuned + tail, []
             for brief, entry in tuned:
                 if allowed(entry.read_only):
-                    factor = CALLER_IDENTITY_FACTOR if entry.event_name == "GetCallerIdentity" else 1.0
+                    factor = CALLER_IDENTITY_FACTOR if entry.event_name == "GetCallerIdentity" else \
+                        1.0 if entry.read_only else write_factor
                     indices.append(brief.index)
                     weights.append(brief.weight * factor)
             mass = explored_mass if explored else used_mass if tuned else PROFILE_SERVICE_MASS
