@@ -68,6 +68,8 @@ PROFILE_SERVICE_MASS = 1.5
 #: weight of the untuned calls of one service, per persona: (services in use, explored services)
 TAIL_MASS = {"workload": (0.0, 0.0), "developer": (0.03, 0.0), "console": (0.08, 0.04), "ci": (0.06, 0.0),
              "admin": (0.1, 0.06)}
+#: how many distinct calls one instance or function makes (drawn from the workload pool)
+WORKLOAD_CALLS = (8, 25)
 #: how many of a service's ranked calls a persona draws (the head; admins and console users: all)
 HEAD = {"workload": 6, "developer": 10, "ci": 15, "console": 30}
 #: verbs of the writes a service's users make routinely (others, such as Delete or Failover, are rare)
@@ -104,6 +106,7 @@ class Portfolio:
         self.explored = frozenset(f"{s}.amazonaws.com" for s in rng.sample(others, k=min(len(others),
                                                                                         rng.randint(*EXPLORE_COUNT))))
         self._catalog = catalog
+        self._seed = seed
         self._rng = rng
         self._ranked = self._rank(briefs, names, excluded)
         self._pools: dict[str, Pool] = {}
@@ -145,10 +148,26 @@ class Portfolio:
             pool = self._pools[persona] = self._build(persona)
         return pool
 
-    def pick(self, rng: random.Random, persona: str) -> int:
-        """A catalog index the persona calls, by weight."""
-        indices, cum = self.pool(persona)
+    def pick(self, rng: random.Random, persona: str, principal: str) -> int:
+        """A catalog index the persona calls, by weight (a workload: one of its own few calls)."""
+        indices, cum = self.pool(persona) if persona != "workload" else self.workload_pool(principal)
         return indices[bisect(cum, rng.random() * cum[-1])]
+
+    def workload_pool(self, principal: str) -> Pool:
+        """An instance's or function's own calls: WORKLOAD_CALLS of the workload pool, drawn by weight
+        once per (seed, principal), keeping their weights (an application calls the same few APIs)."""
+        pool = self._pools.get(principal)
+        if pool is None:
+            indices, cum = self.pool("workload")
+            rng = random.Random(f"{self._seed}:{principal}:calls")
+            chosen: dict[int, float] = {}
+            for _ in range(rng.randint(*WORKLOAD_CALLS) * 3):
+                at = bisect(cum, rng.random() * cum[-1])
+                chosen[indices[at]] = cum[at] - (cum[at - 1] if at else 0.0)
+                if len(chosen) >= WORKLOAD_CALLS[1]:
+                    break
+            pool = self._pools[principal] = (list(chosen), list(accumulate(chosen.values())))
+        return pool
 
     def _build(self, persona: str) -> Pool:
         admin_writes = persona in ("admin", "ci")
@@ -159,7 +178,8 @@ class Portfolio:
         for source, (tuned, tail) in self._ranked.items():
             service = source.split(".", 1)[0]
             explored = source not in self.services
-            if explored and not explored_mass:
+            if explored and not explored_mass or persona == "workload" and (
+                    service in CONTROL_PLANE or service in SECURITY):
                 continue
 
             def allowed(read_only: bool) -> bool:

@@ -55,16 +55,17 @@ ATTACK_INDICATORS = frozenset(f"{service}.amazonaws.com:{name}" for service, nam
     ("sso-directory", "DisableExternalIdPConfigurationForDirectory")))
 #: what a real organisation's admins do now and then that detection content flags: never in a default
 #: baseline; with ``noisy_admin`` an admin session does one of them (with its follow-up) at
-#: NOISY_ADMIN_CHANCE. Each: the calls in order, (service, name, mean seconds before it).
-NOISY_ADMIN: tuple[tuple[tuple[str, str, float], ...], ...] = (
-    (("cloudtrail", "StopLogging", 0.0), ("cloudtrail", "StartLogging", 240.0)),   # trail maintenance
-    (("cloudtrail", "PutEventSelectors", 0.0), ("cloudtrail", "GetEventSelectors", 10.0)),
-    (("cloudtrail", "DeleteTrail", 0.0),),                                          # an old trail retired
-    (("ec2", "CreateSnapshot", 0.0), ("ec2", "ModifySnapshotAttribute", 60.0)),    # a copy for another account
-    (("iam", "ListAccessKeys", 0.0), ("iam", "CreateAccessKey", 15.0), ("iam", "DeleteAccessKey", 120.0)),
-    (("ssm", "SendCommand", 0.0), ("ssm", "GetCommandInvocation", 20.0)),           # Run Command
-    (("securityhub", "GetFindings", 0.0), ("securityhub", "BatchUpdateFindings", 30.0)),  # triage
-    (("rds", "DescribeDBClusters", 0.0), ("rds", "ModifyDBCluster", 40.0)),
+#: NOISY_ADMIN_CHANCE. Each: (relative weight, the calls in order as (service, name, mean seconds before it)).
+NOISY_ADMIN: tuple[tuple[float, tuple[tuple[str, str, float], ...]], ...] = (
+    (4.0, (("ssm", "SendCommand", 0.0), ("ssm", "GetCommandInvocation", 20.0))),           # Run Command
+    (3.0, (("securityhub", "GetFindings", 0.0), ("securityhub", "BatchUpdateFindings", 30.0))),  # triage
+    (2.0, (("iam", "ListAccessKeys", 0.0), ("iam", "CreateAccessKey", 15.0),                # a service user's
+           ("iam", "DeleteAccessKey", 120.0))),                                              # key rotated
+    (2.0, (("ec2", "CreateSnapshot", 0.0), ("ec2", "ModifySnapshotAttribute", 60.0))),     # a copy for a sibling account
+    (1.0, (("rds", "DescribeDBClusters", 0.0), ("rds", "ModifyDBCluster", 40.0))),
+    (0.6, (("cloudtrail", "PutEventSelectors", 0.0), ("cloudtrail", "GetEventSelectors", 10.0))),
+    (0.3, (("cloudtrail", "StopLogging", 0.0), ("cloudtrail", "StartLogging", 240.0))),    # trail maintenance
+    (0.1, (("cloudtrail", "DeleteTrail", 0.0),)),                                           # an old trail retired
 )
 NOISY_ADMIN_CHANCE = 0.12
 #: the calls of NOISY_ADMIN that detection content flags: the default baseline never draws them
@@ -89,7 +90,8 @@ class SessionWork:
 
         self.caller_identity = entry("sts", "GetCallerIdentity")
         self.lifecycles = [(kind, [entry(*step) for step in steps]) for kind, steps in LIFECYCLES]
-        self.noisy = [[(entry(service, name), gap) for service, name, gap in calls] for calls in NOISY_ADMIN]
+        self.noisy = [[(entry(service, name), gap) for service, name, gap in calls] for _, calls in NOISY_ADMIN]
+        self.noisy_weights = [weight for weight, _ in NOISY_ADMIN]
 
     def working_set(self, rng: random.Random, account: str, caller_arn: str) -> dict[str, Any]:
         """The resources a session works on: a few of the account's, skewed to the busy ones."""
@@ -117,7 +119,7 @@ class SessionWork:
             free -= len(burst)
         if self.noisy_admin and persona == "admin" and rng.random() < NOISY_ADMIN_CHANCE:
             chore = [(entry, False, session.values, gap)
-                     for entry, gap in self.noisy[int(rng.random() * len(self.noisy))]]
+                     for entry, gap in rng.choices(self.noisy, weights=self.noisy_weights)[0]]
             if len(chore) <= free:
                 segments.append(chore)
                 free -= len(chore)
@@ -150,7 +152,7 @@ class SessionWork:
                 if f"{entry.event_source}:{entry.event_name}" not in ATTACK_INDICATORS:
                     return entry
             return self.caller_identity
-        return self.factory.catalog.entry(self.portfolios.of(principal.account_id).pick(rng, persona))
+        return self.factory.catalog.entry(self.portfolios.of(principal.account_id).pick(rng, persona, principal.key))
 
     def service_outcome(self, rng: random.Random, entry: CatalogEntry) -> str | bool:
         """How an AWS service's own call ends: its entry's errors, but never a denial (AWS grants itself)."""
