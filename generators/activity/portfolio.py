@@ -11,7 +11,8 @@ Within a service, the calls the catalog tunes (``w`` in ``catalog.json``) keep t
 service's other calls form its long tail, ranked once per account (Zipf, ``TAIL_EXPONENT``), so a
 few of them recur and most never show. Who draws what (see ``docs/activity.md``):
 
-- workloads: the tuned calls of the account's services and the head of its profile services;
+- workloads: each instance or function a few calls of its own, from the tuned calls of the
+  account's services and the heads of its profile services;
 - developers: those and a thin tail of their services' other calls;
 - console users: as developers, with a thicker read-only tail (the console describes a lot);
 - CI: as developers, with the tail's writes (a Terraform apply provisions and destroys);
@@ -121,7 +122,8 @@ class Portfolio:
             for name in names.get(source, ()):
                 entry = self._catalog.get(source, name)
                 brief = briefs[entry.index]
-                if brief.weight <= 0 or not brief.management or f"{source}:{name}" in never or entry.event_type == "AwsConsoleSignIn":
+                if brief.weight <= 0 or not brief.management or f"{source}:{name}" in never or \
+                        entry.event_type == "AwsConsoleSignIn":
                     continue
                 (tuned if brief.weight > TAIL_CUT else tail).append((brief, entry))
             by_source[source] = (tuned, self._ranking(tail))
@@ -160,11 +162,12 @@ class Portfolio:
         if pool is None:
             indices, cum = self.pool("workload")
             rng = random.Random(f"{self._seed}:{principal}:calls")
+            target = rng.randint(*WORKLOAD_CALLS)
             chosen: dict[int, float] = {}
-            for _ in range(rng.randint(*WORKLOAD_CALLS) * 3):
+            for _ in range(target * 4):   # a small pool may hold fewer calls than the target
                 at = bisect(cum, rng.random() * cum[-1])
                 chosen[indices[at]] = cum[at] - (cum[at - 1] if at else 0.0)
-                if len(chosen) >= WORKLOAD_CALLS[1]:
+                if len(chosen) >= target:
                     break
             pool = self._pools[principal] = (list(chosen), list(accumulate(chosen.values())))
         return pool
@@ -181,14 +184,11 @@ class Portfolio:
             if explored and not explored_mass or persona == "workload" and (
                     service in CONTROL_PLANE or service in SECURITY):
                 continue
-
-            def allowed(read_only: bool) -> bool:
-                return read_only or admin_writes or service not in CONTROL_PLANE
-
+            writes = admin_writes or service not in CONTROL_PLANE
             if explored:   # admins' looks around: the service's tuned calls lead its ranking
                 tail, tuned = tuned + tail, []
             for brief, entry in tuned:
-                if allowed(entry.read_only):
+                if entry.read_only or writes:
                     factor = CALLER_IDENTITY_FACTOR if entry.event_name == "GetCallerIdentity" else \
                         1.0 if entry.read_only else write_factor
                     indices.append(brief.index)
@@ -196,7 +196,7 @@ class Portfolio:
             mass = explored_mass if explored else used_mass if tuned else PROFILE_SERVICE_MASS
             if not mass:
                 continue
-            ranked = [(brief, entry) for brief, entry in tail if allowed(entry.read_only)]
+            ranked = [(brief, entry) for brief, entry in tail if entry.read_only or writes]
             if persona in HEAD:
                 ranked = ranked[:HEAD[persona]]
             zipf = [(1.0 if entry.read_only else write_factor) / (rank + 1) ** TAIL_EXPONENT
@@ -206,7 +206,6 @@ class Portfolio:
                 indices.append(brief.index)
                 weights.append(mass * z / total)
         return indices, list(accumulate(weights))
-
 
 
 class Portfolios:

@@ -61,7 +61,7 @@ NOISY_ADMIN: tuple[tuple[float, tuple[tuple[str, str, float], ...]], ...] = (
     (3.0, (("securityhub", "GetFindings", 0.0), ("securityhub", "BatchUpdateFindings", 30.0))),  # triage
     (2.0, (("iam", "ListAccessKeys", 0.0), ("iam", "CreateAccessKey", 15.0),                # a service user's
            ("iam", "DeleteAccessKey", 120.0))),                                              # key rotated
-    (2.0, (("ec2", "CreateSnapshot", 0.0), ("ec2", "ModifySnapshotAttribute", 60.0))),     # a copy for a sibling account
+    (2.0, (("ec2", "CreateSnapshot", 0.0), ("ec2", "ModifySnapshotAttribute", 60.0))),     # for a sibling account
     (1.0, (("rds", "DescribeDBClusters", 0.0), ("rds", "ModifyDBCluster", 40.0))),
     (0.6, (("cloudtrail", "PutEventSelectors", 0.0), ("cloudtrail", "GetEventSelectors", 10.0))),
     (0.3, (("cloudtrail", "StopLogging", 0.0), ("cloudtrail", "StartLogging", 240.0))),    # trail maintenance
