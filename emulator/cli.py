@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "(repeatable; see `scenarios list`); "
                      "ground-truth labels go to DIR.labels.jsonl beside a local --output DIR, "
                      "to [prefix/]labels.jsonl in a bucket")
+    gen.add_argument("--noisy-admin", action="store_true",
+                     help="add admins' rare chores that detection rules flag (trail maintenance, Run Command, "
+                          "key rotation, snapshot sharing, root sign-ins); the default baseline has none")
     gen.add_argument("--scenario-time", action="append", default=[], type=_timestamp, metavar="TIME",
                      help="start of the n-th --scenario (repeatable, in order; default: drawn from the seed)")
     gen.add_argument("--scenario-actor", action="append", default=[], metavar="TYPE",
@@ -153,7 +156,8 @@ def _run_generate(args: argparse.Namespace) -> int:
     actors = args.scenario_actor + [None] * (n - len(args.scenario_actor))
     scenarios = [ScenarioSpec(name, at, actor=actor) for name, at, actor in zip(args.scenario, times, actors)]
     options, _ = plan_run(count=args.count, start=args.start, end=args.end, seed=args.seed,
-                          accounts=args.accounts, regions=args.regions, scenarios=scenarios)
+                          accounts=args.accounts, regions=args.regions, scenarios=scenarios,
+                          noisy_admin=args.noisy_admin)
     with tqdm(total=options.plan.count, unit="rec", unit_scale=True, file=sys.stderr,
               disable=None, leave=False) as bar:
         summary = generate_trail(
@@ -175,6 +179,7 @@ def _run_generate(args: argparse.Namespace) -> int:
             progress=bar.update,
             scenarios=options.scenarios,
             insights=args.insights,
+            noisy_admin=args.noisy_admin,
         )
     org = f", organization {summary.organization_id}" if summary.organization_id else ""
     print(

@@ -347,6 +347,7 @@ def generate_trail(
     progress: Callable[[int], None] | None = None,
     scenarios: Sequence[str | ScenarioSpec] = (),
     insights: bool | InsightSettings = False,
+    noisy_admin: bool = False,
 ) -> TrailSummary:
     """Generates a trail's records and delivers them as log files and signed digests to ``target``.
 
@@ -363,7 +364,7 @@ def generate_trail(
         raise GeneratorError(f"invalid trail name {trail_name!r}: {problem}")
     options, population = plan_run(
         count=count, start=start, end=end, seed=seed, accounts=accounts, regions=regions, now=now,
-        scenarios=scenarios,
+        scenarios=scenarios, noisy_admin=noisy_admin,
     )
     store, bucket_name, target_prefix = open_target(target, data_dir=data_dir, endpoint_url=endpoint_url,
                                                     bucket=bucket, fsync=False)

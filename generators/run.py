@@ -32,6 +32,7 @@ class RunOptions:
     accounts: tuple[str, ...] | int
     plan: Plan
     scenarios: tuple[ScenarioSpec, ...] = ()
+    noisy_admin: bool = False    # add admins' noisy but benign chores (see docs/activity.md)
 
 
 def plan_run(
@@ -44,11 +45,13 @@ def plan_run(
     regions: Sequence[str] = ("us-east-1",),
     now: datetime | None = None,
     scenarios: Sequence[str | ScenarioSpec] = (),
+    noisy_admin: bool = False,
 ) -> tuple[RunOptions, Population]:
     """Checks the options and plans the run; ``now`` (default: the wall clock) ends an open range.
 
     ``scenarios`` (names or ``ScenarioSpec``) are attacks played inside the baseline (see
-    ``generators.scenarios``); ``scenario_runs`` gives their records and labels.
+    ``generators.scenarios``); ``scenario_runs`` gives their records and labels. ``noisy_admin``
+    adds the admins' rare chores that detection rules flag (trail maintenance, Run Command, ...).
     """
     if isinstance(accounts, int) and accounts < 1:
         raise GeneratorError(f"accounts must be at least 1, not {accounts}")
@@ -62,7 +65,7 @@ def plan_run(
         regions=check_regions(tuple(regions)),
     )
     accounts_arg = accounts if isinstance(accounts, int) else tuple(accounts)
-    return RunOptions(seed, accounts_arg, plan, tuple(as_spec(s) for s in scenarios)), population
+    return RunOptions(seed, accounts_arg, plan, tuple(as_spec(s) for s in scenarios), noisy_admin), population
 
 
 def scenario_runs(options: RunOptions, population: Population | None = None) -> list[ScenarioRun]:
@@ -80,7 +83,7 @@ class UnitGenerator:
             options.accounts if isinstance(options.accounts, int) else list(options.accounts),
         )
         self.factory = RecordFactory(self.population, load_catalog())
-        self.activity = ActivityModel(self.factory)
+        self.activity = ActivityModel(self.factory, noisy_admin=options.noisy_admin)
         self.scenario_runs = play_scenarios(options.scenarios, options.plan, options.seed, self.factory)
         self.injected: dict[tuple[str, int], list[dict]] = defaultdict(list)
         for run in self.scenario_runs:
@@ -118,6 +121,7 @@ def generate(
     regions: Sequence[str] = ("us-east-1",),
     now: datetime | None = None,
     scenarios: Sequence[str | ScenarioSpec] = (),
+    noisy_admin: bool = False,
 ) -> Iterator[dict]:
     """Yields realistic CloudTrail records, hour by hour; memory does not grow with ``count``.
 
@@ -127,7 +131,7 @@ def generate(
     """
     options, population = plan_run(
         count=count, start=start, end=end, seed=seed, accounts=accounts, regions=regions, now=now,
-        scenarios=scenarios,
+        scenarios=scenarios, noisy_admin=noisy_admin,
     )
     generator = UnitGenerator(options, population)
     for unit in options.plan.units:

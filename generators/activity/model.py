@@ -9,15 +9,17 @@ from itertools import accumulate
 
 from cloudtrail_emulator.generators.activity.issuing import CredentialIssuer
 from cloudtrail_emulator.generators.activity.personas import (
+    ACCESS_STYLES,
     BASE_SHARES,
     CALL_GAP,
     PERSONAS,
     SESSION_SIZE,
+    access_style,
     apportion,
     persona_of,
     persona_rhythm,
 )
-from cloudtrail_emulator.generators.activity.plan import UnitPlan
+from cloudtrail_emulator.generators.activity.plan import Session, UnitPlan
 from cloudtrail_emulator.generators.activity.twins import Twins
 from cloudtrail_emulator.generators.activity.work import THROTTLE_BURST_CHANCE, SessionWork
 from cloudtrail_emulator.generators.errors import GeneratorError
@@ -26,15 +28,20 @@ from cloudtrail_emulator.generators.records import RecordFactory
 
 #: below this many seconds a unit is too short for sessions: the services' steady calls fill it
 MIN_SESSION_SPAN = 60
+#: a workload's calls per credential refresh (an instance profile or a function's role session)
+WORKLOAD_CALLS_PER_CREDENTIAL = 60
+#: how long before its first call in a unit a session that began earlier may have begun (seconds)
+RESUMED_AGE = 3000
 
 
 class ActivityModel:
     """Plans and writes the records of (unit, region)s; one per RecordFactory."""
 
-    def __init__(self, factory: RecordFactory):
+    def __init__(self, factory: RecordFactory, *, noisy_admin: bool = False):
         self.factory = factory
         self.population = factory.population
-        self.work = SessionWork(factory, {a.account_id: a.alias for a in self.population.accounts})
+        self.noisy_admin = noisy_admin
+        self.work = SessionWork(factory, {a.account_id: a.alias for a in self.population.accounts}, noisy_admin)
         self.issuer = CredentialIssuer(factory, self.work)
         self.twins = Twins(factory.catalog)
         self._personas: dict[str, dict[str, tuple[list[Principal], list[float]]]] = {}
@@ -79,7 +86,8 @@ class ActivityModel:
         present = [p for p in PERSONAS if p in table]
         if not present:
             raise GeneratorError(f"account {account} has no principals in the population")
-        weights = [BASE_SHARES[p] * persona_rhythm(p, middle) for p in present]
+        shares = ACCESS_STYLES[access_style(self.population.seed, account)][2]
+        weights = [BASE_SHARES[p] * shares.get(p, 1.0) * persona_rhythm(p, middle) for p in present]
         return list(zip(present, apportion(n, weights)))
 
     def _persona_table(self, account: str) -> dict[str, tuple[list[Principal], list[float]]]:
@@ -87,9 +95,12 @@ class ActivityModel:
         if table is None:
             grouped: dict[str, list[Principal]] = {}
             for principal in self.population.principals_in(account):
+                if principal.category == "root" and not self.noisy_admin:
+                    continue   # root signs in only for the rare chores it alone can do: noisy admin activity
                 grouped.setdefault(persona_of(principal), []).append(principal)
+            style = ACCESS_STYLES[access_style(self.population.seed, account)][1]
             table = self._personas[account] = {
-                persona: (members, list(accumulate(p.weight for p in members)))
+                persona: (members, list(accumulate(p.weight * style.get(p.category, 1.0) for p in members)))
                 for persona, members in grouped.items()}
         return table
 
@@ -100,21 +111,30 @@ class ActivityModel:
     def _plan_persona(self, plan: UnitPlan, persona: str, budget: int) -> None:
         rng = plan.rng
         if persona == "service":
+            work = self.work
             for _ in range(budget):
                 principal = self._pick(plan, persona)
-                plan.add(int(rng.random() * plan.span), self.issuer.own_session(principal), self.work.draw(rng, principal))
+                entry = work.draw(rng, principal)
+                plan.add(int(rng.random() * plan.span), self.issuer.own_session(principal), entry,
+                         work.service_outcome(rng, entry))
             return
         if persona == "workload":
             self._plan_workloads(plan, budget)
             return
         mean = SESSION_SIZE[persona]
         while budget > 0:
-            size = min(budget, max(2, int(rng.gammavariate(2.0, mean / 2))))
-            self._plan_session(plan, persona, self._pick(plan, persona), size)
-            budget -= size
+            size = max(2, int(rng.gammavariate(2.0, mean / 2)))
+            if size <= budget:
+                self._plan_session(plan, persona, self._pick(plan, persona), size)
+                budget -= size
+                continue
+            # the budget holds part of a session: its start (issuing calls) with the chance that
+            # this part is its first, else calls of a session that began before
+            self._plan_session(plan, persona, self._pick(plan, persona), budget, rng.random() * size >= budget)
+            budget = 0
 
     def _plan_workloads(self, plan: UnitPlan, budget: int) -> None:
-        """Instances and functions: one credential refresh each, then calls through the hour."""
+        """Instances and functions: a credential refresh now and then, calls through the hour."""
         rng = plan.rng
         counts: dict[str, int] = {}
         chosen: dict[str, Principal] = {}
@@ -125,10 +145,14 @@ class ActivityModel:
         for key, count in counts.items():
             principal = chosen[key]
             issued = int(rng.random() * plan.span * 0.2)
-            session = self.issuer.issue(plan, principal, issued, 1).session
-            calls = [(self.work.draw(rng, principal), None, session.values, 0.0) for _ in range(count - 1)]
+            if rng.random() * WORKLOAD_CALLS_PER_CREDENTIAL < count:
+                session = self.issuer.issue(plan, principal, issued, 1).session
+                count -= 1
+            else:
+                session = self._resumed(plan, principal, issued, count)
+            calls = [(self.work.draw(rng, principal), None, session.values, 0.0) for _ in range(count)]
             if count > 15 and rng.random() < THROTTLE_BURST_CHANCE["workload"]:
-                burst = self.work.throttle_burst(rng, principal, session.values, min(count - 1, rng.randint(10, 20)))
+                burst = self.work.throttle_burst(rng, principal, session.values, min(count, rng.randint(10, 20)))
                 calls[len(calls) - len(burst):] = burst
             times = sorted(issued + 1 + int(rng.random() * (plan.span - issued - 1)) for _ in calls)
             burst_at = times[len(times) // 2] if times else 0
@@ -138,16 +162,34 @@ class ActivityModel:
                     when = burst_at
                 plan.add(when, session, entry, fail, values)
 
-    def _plan_session(self, plan: UnitPlan, persona: str, principal: Principal, size: int) -> None:
-        """One person's or pipeline's session of exactly ``size`` records."""
+    def _plan_session(self, plan: UnitPlan, persona: str, principal: Principal, size: int,
+                      resumed: bool = False) -> None:
+        """One person's or pipeline's session of exactly ``size`` records in this unit.
+
+        A ``resumed`` session began before the unit (its issuing calls are not in it): all its
+        records here are work.
+        """
         rng, span = plan.rng, plan.span
         gap = CALL_GAP[persona]
         room = max(1, int(span - min(span * 0.9, size * (gap + 1))) - 6)
         clock = float(int(rng.random() * room))
-        steps = self.issuer.issue(plan, principal, int(clock), size)
-        session = steps.session
-        clock = float(steps.last) + 1
-        calls = self.work.session_calls(rng, persona, session, size - steps.count)
+        if resumed:
+            session = self._resumed(plan, principal, int(clock), size)
+            count = 0
+        else:
+            steps = self.issuer.issue(plan, principal, int(clock), size)
+            session, count = steps.session, steps.count
+            clock = float(steps.last) + 1
+        calls = self.work.session_calls(rng, persona, session, size - count)
         for entry, fail, values, call_gap in calls:
             plan.add(min(span - 1, int(clock)), session, entry, fail, values)
             clock += 1 + rng.expovariate(1 / (call_gap or gap))
+
+    def _resumed(self, plan: UnitPlan, principal: Principal, at: int, size: int) -> Session:
+        """A session of ``principal`` that began before the unit, at most RESUMED_AGE s before ``at``.
+
+        Its issuing calls belong to an earlier hour of the trail: planned on a scratch plan, dropped.
+        """
+        scratch = UnitPlan(plan.rng, plan.account, plan.span, plan.start)
+        began = -10 - int(plan.rng.random() * max(0, RESUMED_AGE - at))   # a CI chain takes a few s
+        return self.issuer.issue(scratch, principal, began, size).session

@@ -5,7 +5,9 @@ import random
 import zlib
 from typing import Any
 
+from cloudtrail_emulator.generators.activity.personas import persona_of
 from cloudtrail_emulator.generators.activity.plan import Call, Session
+from cloudtrail_emulator.generators.activity.portfolio import Portfolios
 from cloudtrail_emulator.generators.catalog import CatalogEntry
 from cloudtrail_emulator.generators.population import Principal
 from cloudtrail_emulator.generators.records import POOLS, RecordFactory
@@ -47,23 +49,49 @@ ATTACK_INDICATORS = frozenset(f"{service}.amazonaws.com:{name}" for service, nam
     ("guardduty", "UpdateDetector"), ("guardduty", "CreateIPSet"), ("ec2", "DeleteFlowLogs"),
     ("config", "StopConfigurationRecorder"), ("config", "DeleteDeliveryChannel"), ("rds", "DeleteDBCluster"),
     ("rds", "ModifyDBCluster"), ("rds", "RestoreDBInstanceFromDBSnapshot"), ("iam", "UpdateLoginProfile"),
-    ("sso", "AssociateDirectory"), ("sso", "DisassociateDirectory"),
+    ("sso", "AssociateDirectory"), ("sso", "DisassociateDirectory"), ("securityhub", "UpdateFindings"),
+    ("securityhub", "DeleteInsight"), ("securityhub", "UpdateInsight"),
     ("sso-directory", "EnableExternalIdPConfigurationForDirectory"),
     ("sso-directory", "DisableExternalIdPConfigurationForDirectory")))
+#: what a real organisation's admins do now and then that detection content flags: never in a default
+#: baseline; with ``noisy_admin`` an admin session does one of them (with its follow-up) at
+#: NOISY_ADMIN_CHANCE. Each: (relative weight, the calls in order as (service, name, mean seconds before it)).
+NOISY_ADMIN: tuple[tuple[float, tuple[tuple[str, str, float], ...]], ...] = (
+    (4.0, (("ssm", "SendCommand", 0.0), ("ssm", "GetCommandInvocation", 20.0))),           # Run Command
+    (3.0, (("securityhub", "GetFindings", 0.0), ("securityhub", "BatchUpdateFindings", 30.0))),  # triage
+    (2.0, (("iam", "ListAccessKeys", 0.0), ("iam", "CreateAccessKey", 15.0),                # a service user's
+           ("iam", "DeleteAccessKey", 120.0))),                                              # key rotated
+    (2.0, (("ec2", "CreateSnapshot", 0.0), ("ec2", "ModifySnapshotAttribute", 60.0))),     # for a sibling account
+    (1.0, (("rds", "DescribeDBClusters", 0.0), ("rds", "ModifyDBCluster", 40.0))),
+    (0.6, (("cloudtrail", "PutEventSelectors", 0.0), ("cloudtrail", "GetEventSelectors", 10.0))),
+    (0.3, (("cloudtrail", "StopLogging", 0.0), ("cloudtrail", "StartLogging", 240.0))),    # trail maintenance
+    (0.1, (("cloudtrail", "DeleteTrail", 0.0),)),                                           # an old trail retired
+)
+NOISY_ADMIN_CHANCE = 0.12
+#: the calls of NOISY_ADMIN that detection content flags: the default baseline never draws them
+NOISY_CALLS = frozenset(f"{service}.amazonaws.com:{name}" for service, name in (
+    ("cloudtrail", "StopLogging"), ("cloudtrail", "PutEventSelectors"), ("cloudtrail", "DeleteTrail"),
+    ("ec2", "ModifySnapshotAttribute"), ("iam", "CreateAccessKey"), ("ssm", "SendCommand"),
+    ("securityhub", "BatchUpdateFindings"), ("rds", "ModifyDBCluster")))
 
 
 class SessionWork:
     """Draws the calls of sessions: the work itself, after the credentials are issued."""
 
-    def __init__(self, factory: RecordFactory, aliases: dict[str, str]):
+    def __init__(self, factory: RecordFactory, aliases: dict[str, str], noisy_admin: bool = False):
         self.factory = factory
         self.aliases = aliases
+        self.noisy_admin = noisy_admin
+        self.portfolios = Portfolios(factory.population, factory.catalog, ATTACK_INDICATORS | NOISY_CALLS)
+        self._personas: dict[str, str] = {}
 
         def entry(service: str, name: str) -> CatalogEntry:
             return factory.catalog.get(f"{service}.amazonaws.com", name)
 
         self.caller_identity = entry("sts", "GetCallerIdentity")
         self.lifecycles = [(kind, [entry(*step) for step in steps]) for kind, steps in LIFECYCLES]
+        self.noisy = [[(entry(service, name), gap) for service, name, gap in calls] for _, calls in NOISY_ADMIN]
+        self.noisy_weights = [weight for weight, _ in NOISY_ADMIN]
 
     def working_set(self, rng: random.Random, account: str, caller_arn: str) -> dict[str, Any]:
         """The resources a session works on: a few of the account's, skewed to the busy ones."""
@@ -89,6 +117,12 @@ class SessionWork:
             burst = self.denial_burst(rng, principal, session.values, min(free, rng.randint(3, 8)))
             segments.append(burst)
             free -= len(burst)
+        if self.noisy_admin and persona == "admin" and rng.random() < NOISY_ADMIN_CHANCE:
+            chore = [(entry, False, session.values, gap)
+                     for entry, gap in rng.choices(self.noisy, weights=self.noisy_weights)[0]]
+            if len(chore) <= free:
+                segments.append(chore)
+                free -= len(chore)
         if free >= 10 and rng.random() < THROTTLE_BURST_CHANCE.get(persona, 0.0):
             burst = self.throttle_burst(rng, principal, session.values, min(free, rng.randint(10, 20)))
             segments.append(burst)
@@ -102,14 +136,32 @@ class SessionWork:
             filler = filler[cut:]
         return calls + filler
 
+    def persona(self, principal: Principal) -> str:
+        """The principal's persona (memoised)."""
+        persona = self._personas.get(principal.key)
+        if persona is None:
+            persona = self._personas[principal.key] = persona_of(principal)
+        return persona
+
     def draw(self, rng: random.Random, principal: Principal) -> CatalogEntry:
-        """An ordinary call of the principal (sign-ins only start sessions; no attack indicators)."""
-        for _ in range(5):
-            entry = self.factory.pick_entry(rng, principal)
-            if entry.event_type != "AwsConsoleSignIn" and \
-                    f"{entry.event_source}:{entry.event_name}" not in ATTACK_INDICATORS:
-                return entry
-        return self.caller_identity
+        """An ordinary call of the principal: from its account's portfolio (AWS services: their own calls)."""
+        persona = self.persona(principal)
+        if persona == "service":
+            for _ in range(5):
+                entry = self.factory.pick_entry(rng, principal)
+                if f"{entry.event_source}:{entry.event_name}" not in ATTACK_INDICATORS:
+                    return entry
+            return self.caller_identity
+        return self.factory.catalog.entry(self.portfolios.of(principal.account_id).pick(rng, persona, principal.key))
+
+    def service_outcome(self, rng: random.Random, entry: CatalogEntry) -> str | bool:
+        """How an AWS service's own call ends: its entry's errors, but never a denial (AWS grants itself)."""
+        if not entry.error_rate or rng.random() >= entry.error_rate:
+            return False
+        codes = [(e.code, e.weight) for e in entry.errors if e.code not in DENIAL_CODES]
+        if not codes:
+            return False
+        return rng.choices([c for c, _ in codes], weights=[w for _, w in codes])[0]
 
     def _find(self, rng: random.Random, principal: Principal, codes: tuple[str, ...],
               read_only: bool | None) -> tuple[CatalogEntry, str] | None:

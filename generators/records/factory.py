@@ -292,6 +292,6 @@ def _caller_class(principal: Principal | None) -> str:
     """Which entry pool a principal draws from."""
     if principal is None:
         return "api"
-    if principal.kind == "AWSService" and principal.invoked_by:
+    if principal.invoked_by:   # an AWS service, itself or through its service-linked role
         return f"service:{principal.invoked_by}"
     return "console" if principal.console else "api"
