@@ -25,6 +25,7 @@ from cloudtrail_emulator.generators.activity.work import THROTTLE_BURST_CHANCE, 
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import Principal
 from cloudtrail_emulator.generators.records import RecordFactory
+from cloudtrail_emulator.generators.records.identity import ROLE_SESSION_SECONDS
 
 #: below this many seconds a unit is too short for sessions: the services' steady calls fill it
 MIN_SESSION_SPAN = 60
@@ -32,6 +33,8 @@ MIN_SESSION_SPAN = 60
 WORKLOAD_CALLS_PER_CREDENTIAL = 60
 #: how long before its first call in a unit a session that began earlier may have begun (seconds)
 RESUMED_AGE = 3000
+#: a session's last call comes at least this long before its credentials expire (SDKs refresh early)
+EXPIRY_MARGIN = 60
 
 
 class ActivityModel:
@@ -148,17 +151,20 @@ class ActivityModel:
             if rng.random() * WORKLOAD_CALLS_PER_CREDENTIAL < count:
                 session = self.issuer.issue(plan, principal, issued, 1).session
                 count -= 1
-            else:
-                session = self._resumed(plan, principal, issued, count)
+                first, end = issued + 1, plan.span
+            else:   # credentials from before the unit: used until they expire
+                began = self._resumed_start(plan, 0)
+                session = self._resumed(plan, principal, began, count)
+                first, end = 0, min(plan.span, began + ROLE_SESSION_SECONDS - EXPIRY_MARGIN)
             calls = [(self.work.draw(rng, principal), None, session.values, 0.0) for _ in range(count)]
             if count > 15 and rng.random() < THROTTLE_BURST_CHANCE["workload"]:
                 burst = self.work.throttle_burst(rng, principal, session.values, min(count, rng.randint(10, 20)))
                 calls[len(calls) - len(burst):] = burst
-            times = sorted(issued + 1 + int(rng.random() * (plan.span - issued - 1)) for _ in calls)
+            times = sorted(first + int(rng.random() * (end - first)) for _ in calls)
             burst_at = times[len(times) // 2] if times else 0
             for when, (entry, fail, values, gap) in zip(times, calls):
                 if gap:   # a burst keeps its own pace, from the middle of the hour
-                    burst_at = min(plan.span - 1, burst_at + int(rng.expovariate(1 / gap)))
+                    burst_at = min(end - 1, burst_at + int(rng.expovariate(1 / gap)))
                     when = burst_at
                 plan.add(when, session, entry, fail, values)
 
@@ -173,8 +179,11 @@ class ActivityModel:
         gap = CALL_GAP[persona]
         room = max(1, int(span - min(span * 0.9, size * (gap + 1))) - 6)
         clock = float(int(rng.random() * room))
+        last = span - 1
         if resumed:
-            session = self._resumed(plan, principal, int(clock), size)
+            began = self._resumed_start(plan, int(clock) + int(size * (gap + 1)))
+            session = self._resumed(plan, principal, began, size)
+            last = min(last, began + ROLE_SESSION_SECONDS - EXPIRY_MARGIN)
             count = 0
         else:
             steps = self.issuer.issue(plan, principal, int(clock), size)
@@ -182,14 +191,20 @@ class ActivityModel:
             clock = float(steps.last) + 1
         calls = self.work.session_calls(rng, persona, session, size - count)
         for entry, fail, values, call_gap in calls:
-            plan.add(min(span - 1, int(clock)), session, entry, fail, values)
+            plan.add(min(last, int(clock)), session, entry, fail, values)
             clock += 1 + rng.expovariate(1 / (call_gap or gap))
 
-    def _resumed(self, plan: UnitPlan, principal: Principal, at: int, size: int) -> Session:
-        """A session of ``principal`` that began before the unit, at most RESUMED_AGE s before ``at``.
+    @staticmethod
+    def _resumed_start(plan: UnitPlan, until: int) -> int:
+        """When a session that is still at work at offset ``until`` began: before the unit, at most
+        RESUMED_AGE s earlier, and late enough that its one-hour credentials mostly outlive ``until``."""
+        oldest = max(-RESUMED_AGE, until - ROLE_SESSION_SECONDS + EXPIRY_MARGIN)
+        return -10 - int(plan.rng.random() * max(0, -10 - oldest))   # a CI chain takes a few s
+
+    def _resumed(self, plan: UnitPlan, principal: Principal, began: int, size: int) -> Session:
+        """A session of ``principal`` whose issuing calls began at offset ``began``, before the unit.
 
         Its issuing calls belong to an earlier hour of the trail: planned on a scratch plan, dropped.
         """
         scratch = UnitPlan(plan.rng, plan.account, plan.span, plan.start)
-        began = -10 - int(plan.rng.random() * max(0, RESUMED_AGE - at))   # a CI chain takes a few s
         return self.issuer.issue(scratch, principal, began, size).session
