@@ -11,6 +11,7 @@ from cloudtrail_emulator.generators.population import Principal
 from cloudtrail_emulator.generators.records import RecordFactory
 from cloudtrail_emulator.generators.scenarios import (credential_access, defense_evasion, discovery, exfiltration,  # noqa: F401
                                   impact, initial_access, persistence, privilege_escalation)
+from cloudtrail_emulator.generators.scenarios import insight_bursts  # noqa: F401
 from cloudtrail_emulator.generators.scenarios.base import (Attack, Scenario, ScenarioRun, Technique, all_scenarios,
                                        default_principal, get_scenario)
 
