@@ -18,7 +18,8 @@ Everything is drawn from the unit's rng, so a unit's records depend only on (see
 Modules: `model` (`ActivityModel`: budgets per persona, planning, writing), `personas` (who acts
 as which persona, shares and rhythm), `issuing` (the calls that issue a session's credentials),
 `issuing_records` (their requests and responses, session identities), `work` (a session's calls,
-lifecycles, bursts), `plan` (sessions and the unit's planned calls).
+lifecycles, bursts), `bursts` (deploy waves, automation loops, error storms: the bursts CloudTrail
+Insights sees), `plan` (sessions and the unit's planned calls).
 """
 from __future__ import annotations
 
