@@ -63,6 +63,7 @@ def plan_run(
         end=end,
         accounts=tuple(a.account_id for a in population.accounts),
         regions=check_regions(tuple(regions)),
+        seed=seed,
     )
     accounts_arg = accounts if isinstance(accounts, int) else tuple(accounts)
     return RunOptions(seed, accounts_arg, plan, tuple(as_spec(s) for s in scenarios), noisy_admin), population

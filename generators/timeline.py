@@ -3,9 +3,11 @@
 A run covers ``[start, end)``. Time is cut into consecutive hours counted from ``start``; each hour
 of each account is one *work unit* that can be generated on its own (its own seeded rng), which is
 what lets a run stream in constant memory and spread over several processes while staying
-byte-for-byte reproducible. The count is shared out over units and regions by weight (a daily and
-weekly rhythm, a primary region busier than the others) with the largest-remainder method, so the
-total is exact.
+byte-for-byte reproducible. The count is shared out over units and regions by weight with the
+largest-remainder method, so the total is exact. The weights are the volume model
+(``generators.volumes``): accounts of different sizes and characters, days and hours that vary as
+real activity does; every weight depends only on (seed, account, day), so a run of any range or
+number of processes plans the same hour alike.
 """
 from __future__ import annotations
 
@@ -16,18 +18,12 @@ from datetime import datetime, timedelta, timezone
 
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.times import format_time
+from cloudtrail_emulator.generators.volumes import HOURLY_RHYTHM, VolumeModel  # noqa: F401 (personas read the day curve here)
 
 UNIT = timedelta(hours=1)
 DEFAULT_SPAN = timedelta(days=1)
 #: records per hour per account and region at an average moment, when only a time range is given
 DEFAULT_HOURLY_RATE = 600
-#: activity by UTC hour of day: quiet nights, a working day, an evening tail
-HOURLY_RHYTHM = (
-    0.35, 0.3, 0.25, 0.25, 0.25, 0.3, 0.4, 0.6, 0.9, 1.2, 1.5, 1.7,
-    1.8, 1.9, 2.0, 2.0, 1.9, 1.8, 1.6, 1.4, 1.1, 0.9, 0.6, 0.45,
-)
-WEEKEND_FACTOR = 0.35
-SECONDARY_REGION_FACTOR = 0.3
 
 
 @functools.cache
@@ -94,12 +90,6 @@ def resolve_range(
     return start, end
 
 
-def rhythm(at: datetime) -> float:
-    """Relative activity at a moment: the hour-of-day curve, damped on weekends."""
-    factor = HOURLY_RHYTHM[at.hour]
-    return factor * WEEKEND_FACTOR if at.weekday() >= 5 else factor
-
-
 def make_plan(
     *,
     count: int | None,
@@ -107,20 +97,21 @@ def make_plan(
     end: datetime,
     accounts: tuple[str, ...],
     regions: tuple[str, ...],
+    seed: int = 0,
 ) -> Plan:
-    """Cuts [start, end) into hourly units per account and shares ``count`` out over them."""
+    """Cuts [start, end) into hourly units per account and shares ``count`` out over them by the
+    volume model of ``seed`` (see ``generators.volumes``)."""
     spans: list[tuple[datetime, datetime]] = []
     t = start
     while t < end:
         spans.append((t, min(t + UNIT, end)))
         t += UNIT
-    region_weights = [1.0] + [SECONDARY_REGION_FACTOR] * (len(regions) - 1)
-    account_weights = [1.0 if i == 0 else 0.6 for i in range(len(accounts))]
+    volumes = VolumeModel(seed)
     weights = [
-        rhythm(s + (e - s) / 2) * ((e - s) / UNIT) * aw * rw
+        volumes.hour_weight(account, s) * ((e - s) / UNIT) * rw
         for s, e in spans
-        for aw in account_weights
-        for rw in region_weights
+        for account in accounts
+        for rw in volumes.region_weights(account, len(regions))
     ]
     if count is None:
         count = round(DEFAULT_HOURLY_RATE * sum(weights))

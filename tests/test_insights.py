@@ -18,7 +18,7 @@ from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.insights import InsightDetector, InsightSettings, detect_insights
 from cloudtrail_emulator.generators.trail.layout import insight_file_key
 from cloudtrail_emulator.generators.trail.keyring import Keyring
-from cloudtrail_emulator.generators.pipeline import generate, generate_trail
+from cloudtrail_emulator.generators.pipeline import generate, generate_trail, plan_run, scenario_runs
 from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
 from cloudtrail_emulator.generators.stores import LocalStore
 from cloudtrail_emulator.generators.validate import validate_trail
@@ -27,7 +27,7 @@ START = datetime(2024, 5, 1, tzinfo=timezone.utc)
 ATTACK = datetime(2024, 5, 1, 3, 0, tzinfo=timezone.utc)
 #: an attacker repeating key deletion and discovery: DisableKey/ScheduleKeyDeletion and denied List calls spike
 BURST = [ScenarioSpec("kms-key-deletion", at=ATTACK)] * 5 + [ScenarioSpec("discovery-burst", at=ATTACK)] * 8
-INSIGHT_KEY = re.compile(r"^AWSLogs/(\d{12})/CloudTrail-Insight/([a-z0-9-]+)/(\d{4})/(\d\d)/(\d\d)/"
+INSIGHT_KEY = re.compile(r"^AWSLogs/(?:o-[a-z0-9]{10,32}/)?(\d{12})/CloudTrail-Insight/([a-z0-9-]+)/(\d{4})/(\d\d)/(\d\d)/"
                          r"\1_CloudTrail-Insight_\2_(\d{8}T\d{4}Z)_[A-Za-z0-9]{16}\.json\.gz$")
 
 
@@ -47,12 +47,10 @@ def _insight_records(root: Path) -> tuple[list[str], list[dict]]:
     return keys, records
 
 
-def test_generated_trail_with_a_burst_has_insight_pairs_in_insight_files(tmp_path):
-    out = tmp_path / "trail"
-    summary = generate_trail(str(out), data_dir=tmp_path / "data", start=START, end=START + timedelta(hours=6),
-                             seed=1, scenarios=BURST, insights=True)
-    keys, records = _insight_records(out)
-    assert summary.insight_records == len(records) >= 4 and summary.insight_files == len(keys)
+def _check_insight_files(root: Path) -> list[tuple[str, str, str | None]]:
+    """Reads a trail's Insights files back, checks their keys and records against AWS's shape; the
+    (insightType, eventName, errorCode) of each Start/End pair."""
+    keys, records = _insight_records(root)
     for key in keys:
         match = INSIGHT_KEY.match(key)
         assert match, key
@@ -64,12 +62,12 @@ def test_generated_trail_with_a_burst_has_insight_pairs_in_insight_files(tmp_pat
                                 "recipientAccountId", "sharedEventID", "insightDetails", "eventCategory"]
     pairs = _pairs(records)
     assert len(pairs) * 2 == len(records)
-    kinds = set()
+    kinds = []
     for states in pairs.values():
         start, end = states["Start"], states["End"]
         assert start["eventTime"] < end["eventTime"] and start["eventID"] != end["eventID"]
         details = start["insightDetails"]
-        kinds.add((details["insightType"], details["eventName"]))
+        kinds.append((details["insightType"], details["eventName"], details.get("errorCode")))
         assert end["insightDetails"]["eventName"] == details["eventName"]
         stats_start = details["insightContext"]["statistics"]
         stats_end = end["insightDetails"]["insightContext"]["statistics"]
@@ -84,18 +82,56 @@ def test_generated_trail_with_a_burst_has_insight_pairs_in_insight_files(tmp_pat
             assert start["eventVersion"] == "1.07" and attributes == ["userIdentityArn", "userAgent", "errorCode"]
         else:
             assert start["eventVersion"] == "1.08" and attributes == ["userIdentityArn", "userAgent"]
-            assert details["errorCode"] in ("AccessDenied", "Client.UnauthorizedOperation", "AccessDeniedException")
-    assert ("ApiCallRateInsight", "DisableKey") in kinds and ("ApiCallRateInsight", "ScheduleKeyDeletion") in kinds
-    assert any(kind == "ApiErrorRateInsight" for kind, _ in kinds)
+            assert details["errorCode"]
+    return kinds
+
+
+def test_generated_trail_with_a_burst_has_insight_pairs_in_insight_files(tmp_path):
+    out = tmp_path / "trail"
+    summary = generate_trail(str(out), data_dir=tmp_path / "data", start=START, end=START + timedelta(hours=6),
+                             seed=1, scenarios=BURST, insights=True)
+    kinds = _check_insight_files(out)
+    assert summary.insight_records == 2 * len(kinds) >= 4
+    assert summary.insight_files == len(_insight_records(out)[0])
+    names = {(kind, name) for kind, name, _ in kinds}
+    assert ("ApiCallRateInsight", "DisableKey") in names and ("ApiCallRateInsight", "ScheduleKeyDeletion") in names
+    assert {error for kind, _, error in kinds if kind == "ApiErrorRateInsight"} <= {
+        "AccessDenied", "Client.UnauthorizedOperation", "AccessDeniedException"}
+    assert any(kind == "ApiErrorRateInsight" for kind, _, _ in kinds)
     # insight files are outside the digests: the trail still validates
     report = validate_trail(LocalStore.directory(out, "cloudtrail-emulator-logs"), "cloudtrail-emulator-logs",
                             keyring=Keyring(tmp_path / "data"))
     assert report.ok, report.render()
 
 
-def test_flat_baseline_has_no_insights():
-    records = generate(start=START, end=START + timedelta(days=1), seed=5)
-    assert list(detect_insights(records, random.Random(0))) == []
+def test_a_baseline_week_has_a_handful_of_insights(tmp_path):
+    """The issue's baseline (was: no Insights event at all): deploy waves, automation loops and
+    error storms make a few Insights events a week, not dozens (replaces the flat-baseline test)."""
+    out = tmp_path / "trail"
+    generate_trail(str(out), data_dir=tmp_path / "data", count=100_000, seed=5, accounts=3,
+                   regions=["us-east-1", "eu-west-1"], start=datetime(2024, 6, 3, tzinfo=timezone.utc),
+                   end=datetime(2024, 6, 10, tzinfo=timezone.utc), insights=True, validation=False)
+    kinds = _check_insight_files(out)
+    assert 3 <= len(kinds) <= 15
+    assert {kind for kind, _, _ in kinds} == {"ApiCallRateInsight", "ApiErrorRateInsight"}
+
+
+@pytest.mark.parametrize("name, kind, event", [("ec2-miner-launch-flood", "ApiCallRateInsight", "RunInstances"),
+                                               ("secrets-denied-storm", "ApiErrorRateInsight", "GetSecretValue")])
+def test_each_insight_scenario_yields_its_insight(name, kind, event):
+    spec = ScenarioSpec(name, at=ATTACK)
+    options, population = plan_run(start=START, end=START + timedelta(hours=5), seed=2, scenarios=[spec])
+    [run] = scenario_runs(options, population)
+    found = [r for r in detect_insights(generate(start=START, end=START + timedelta(hours=5), seed=2,
+                                                 scenarios=[spec]), random.Random(0))
+             if r["insightDetails"]["insightType"] == kind and r["insightDetails"]["eventName"] == event]
+    assert [r["insightDetails"]["state"] for r in found] == ["Start", "End"]
+    start = found[0]
+    assert ATTACK <= datetime.strptime(start["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) \
+        <= ATTACK + timedelta(minutes=5)
+    users = start["insightDetails"]["insightContext"]["attributions"][0]
+    assert users["attribute"] == "userIdentityArn"
+    assert users["insight"][0]["value"] == run.records[0]["userIdentity"]["arn"]
 
 
 def test_detection_is_deterministic_and_needs_a_baseline():

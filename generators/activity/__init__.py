@@ -18,7 +18,8 @@ Everything is drawn from the unit's rng, so a unit's records depend only on (see
 Modules: `model` (`ActivityModel`: budgets per persona, planning, writing), `personas` (who acts
 as which persona, shares and rhythm), `issuing` (the calls that issue a session's credentials),
 `issuing_records` (their requests and responses, session identities), `work` (a session's calls,
-lifecycles, bursts, noisy admin chores), `portfolio` (each account's services and the calls each
+lifecycles, bursts, noisy admin chores), `bursts` (deploy waves, automation loops, error storms:
+the bursts CloudTrail Insights sees), `portfolio` (each account's services and the calls each
 persona draws), `plan` (sessions and the unit's planned calls), `twins` (requests logged as
 two records sharing one requestID).
 """

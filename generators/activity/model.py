@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from itertools import accumulate
 
+from cloudtrail_emulator.generators.activity.bursts import BurstPlanner
 from cloudtrail_emulator.generators.activity.issuing import CredentialIssuer
 from cloudtrail_emulator.generators.activity.personas import (
     ACCESS_STYLES,
@@ -47,6 +48,7 @@ class ActivityModel:
         self.work = SessionWork(factory, {a.account_id: a.alias for a in self.population.accounts}, noisy_admin)
         self.issuer = CredentialIssuer(factory, self.work)
         self.twins = Twins(factory.catalog)
+        self.bursts = BurstPlanner(factory, self.issuer)
         self._personas: dict[str, dict[str, tuple[list[Principal], list[float]]]] = {}
 
     def records(self, rng: random.Random, account: str, region: str, start: datetime, end: datetime,
@@ -54,6 +56,7 @@ class ActivityModel:
         """The n records of an account's region in [start, end), in time order."""
         span = int((end - start).total_seconds())
         plan = UnitPlan(rng, account, span, start)
+        n -= self.bursts.plan(plan, n)      # deploy waves, automation loops, error storms (Insights)
         for persona, budget in self._budgets(account, start + (end - start) / 2, n, span):
             if budget:
                 self._plan_persona(plan, persona, budget)

@@ -15,6 +15,7 @@ from cloudtrail_emulator.generators.scenarios import (credential_access, defense
 from cloudtrail_emulator.generators.scenarios.actors import ACTOR_TYPES, cast
 from cloudtrail_emulator.generators.scenarios.base import Attack, Scenario, ScenarioRun, all_scenarios, get_scenario
 from cloudtrail_emulator.generators.scenarios.techniques import Technique
+from cloudtrail_emulator.generators.scenarios import insight_bursts  # noqa: F401
 
 __all__ = ["ACTOR_TYPES", "Scenario", "ScenarioRun", "Technique", "all_scenarios", "get_scenario", "run_scenario"]
 
