@@ -282,7 +282,7 @@ def test_request_keys_are_those_the_cli_and_sdks_send():
 
 #: request keys a scenario sends that the reference files' records of that call lack: other CLI options
 OTHER_OPTIONS = {("ec2.amazonaws.com", "CreateSnapshot"): {"description"},
-                 ("ec2.amazonaws.com", "RunInstances"): {"groupSet"},
+                 ("ec2.amazonaws.com", "RunInstances"): {"groupSet", "placement"},   # --placement AvailabilityZone=
                  ("ec2.amazonaws.com", "ModifyInstanceAttribute"): {"attribute", "value", "userData"}}
 
 

@@ -52,6 +52,8 @@ KNOWN_GAPS = {
     "sts-federation-token": "no rule watches GetFederationToken",
     "cloudtrail-lifecycle-rule": "aws_s3_data_management_tampering names PutLifecycleConfiguration, an API name; "
                                  "CloudTrail logs the call as PutBucketLifecycle",
+    "ec2-miner-launch-flood": "no rule watches RunInstances rates or vCPU-limit errors: CloudTrail Insights does",
+    "secrets-denied-storm": "no rule watches denied GetSecretValue bursts: CloudTrail Insights does",
     "ec2-userdata-backdoor": "aws_ec2_startup_script_change matches requestParameters.attribute=userData, which only "
                              "the CLI's --attribute userData form writes; SDK tools write requestParameters.userData",
 }
