@@ -54,9 +54,9 @@ KNOWN_GAPS = {
                                  "CloudTrail logs the call as PutBucketLifecycle",
     "ec2-miner-launch-flood": "no rule watches RunInstances rates or vCPU-limit errors: CloudTrail Insights does",
     "secrets-denied-storm": "no rule watches denied GetSecretValue bursts: CloudTrail Insights does",
-    "ec2-userdata-backdoor": "aws_ec2_startup_script_change matches requestParameters.attribute=userData, which only "
-                             "the CLI's --attribute userData form writes; SDK tools write requestParameters.userData",
 }
+#: scenarios whose rule sees one tool's form of the call only: whether it fires depends on the drawn tool
+TOOL_FORMS = {"ec2-userdata-backdoor"}
 #: scenarios whose rule does not see some actor types: (scenario, actor type) -> why
 ACTOR_GAPS = {
     ("discovery-burst", "role"): "aws_enum_buckets leaves out AssumedRole sessions",
@@ -78,6 +78,9 @@ EXPECTED = {
     "lambda-layer-extension": {"aws_new_lambda_layer_attached"},
     "console-from-access-keys": {"aws_console_getsignintoken", "aws_cloudtrail_console_login_success_without_mfa"},
     "enable-opt-in-region": {"aws_cloudtrail_region_enabled"},
+    # at this seed the scenario sends the CLI's form, the one the rule sees; the SDKs' form passes unseen
+    # (test_the_startup_script_rule_sees_the_clis_form_only, docs/scenarios.md)
+    "ec2-userdata-backdoor": {"aws_ec2_startup_script_change"},
     "ec2-attacker-instance": {"aws_ec2_import_key_pair_activity", "aws_cloudtrail_security_group_change_ingress_egress"},
     "stop-cloudtrail-logging": {"aws_cloudtrail_disable_logging"},
     "delete-cloudtrail-trail": {"aws_cloudtrail_disable_logging"},
@@ -107,7 +110,7 @@ class Rules:
         for path in sorted(folder.glob("*.yml")):
             collection = SigmaCollection.from_yaml(path.read_text())
             rule = collection.rules[0]
-            techniques = {f"t{t.name}".lower() for t in rule.tags if t.namespace == "attack" and t.name.startswith("t")}
+            techniques = {t.name.lower() for t in rule.tags if t.namespace == "attack" and t.name.startswith("t")}
             queries = backend.convert(collection)
             for detection in rule.detection.detections.values():
                 self.fields |= set(_fields(detection))
@@ -252,7 +255,8 @@ def test_the_docs_say_why_no_rule_watches_each_gap():
 @pytest.mark.parametrize("actor", ["role", "sso", "federated"])
 def test_session_actors_fire_the_same_rules_but_where_a_rule_leaves_them_out(actor):
     rules = Rules(RULES)
-    specs = [ScenarioSpec(name, actor=actor) for name in EXPECTED if actor in get_scenario(name).actors]
+    specs = [ScenarioSpec(name, actor=actor) for name in EXPECTED
+             if actor in get_scenario(name).actors and name not in TOOL_FORMS]
     runs = scenario_runs(*plan_run(**BASELINE, scenarios=specs))
     hits = matches(rules, [r for run in runs for r in run.records])
     failures = []
