@@ -7,13 +7,13 @@ from __future__ import annotations
 import functools
 import random
 from bisect import bisect
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from cloudtrail_emulator.generators.catalog import Catalog, CatalogEntry, EntryBrief, compile_template
 from cloudtrail_emulator.generators.errors import GeneratorError
-from cloudtrail_emulator.generators.population import render_user_agent
+from cloudtrail_emulator.generators.population.agents import CONSOLE_BACKEND, caller_agents, render_browser
 from cloudtrail_emulator.generators.records.identity import MAX_SESSION_SECONDS, base_identity, with_session_created
 from cloudtrail_emulator.generators.records.placeholders import RecordContext, pick_pooled
 from cloudtrail_emulator.generators.records.pools import POOLS
@@ -63,7 +63,8 @@ class RecordFactory:
         self._entry_pools: dict[str, tuple[list[int], list[float]]] = {}
         self._principal_pools: dict[str | None, tuple[list[int], list[float]]] = {}  # by Principal.key
         self._brief_list: list[EntryBrief] | None = None
-        self._agents: dict[tuple[str, int], str] = {}
+        self._agents: dict[tuple[str, int], tuple[tuple[str, ...], str | None, float]] = {}
+        self._browsers: dict[tuple[str, date], str] = {}
         self._versions: dict[tuple[str, str], str] = {}
         self._identities: dict[tuple[str, bool], tuple[dict, bool]] = {}
         self._moment: tuple[datetime, int, str] | None = None  # the last event time, as epoch and text
@@ -153,13 +154,32 @@ class RecordFactory:
         created = epoch - int(rng.random() * MAX_SESSION_SECONDS)
         return with_session_created(ui, format_epoch(created))
 
-    def _agent(self, template: str, entry: CatalogEntry) -> str:
-        """A user agent with its per-call parts filled for this entry (memoised)."""
-        key = (template, entry.index)
-        agent = self._agents.get(key)
-        if agent is None:
-            agent = self._agents[key] = render_user_agent(template, entry.event_source, entry.event_name)
-        return agent
+    def _agent(self, principal: Principal, entry: CatalogEntry, region: str, when: datetime,
+               rng: random.Random) -> tuple[str, str, str | None]:
+        """Where a principal's call comes from: (sourceIPAddress, userAgent, invokedBy or None)."""
+        invoked_by = principal.invoked_by
+        if invoked_by:
+            return invoked_by, invoked_by, invoked_by
+        key = (principal.key, entry.index)
+        choice = self._agents.get(key)
+        if choice is None:
+            choice = self._agents[key] = caller_agents(principal.user_agents, principal.console,
+                                                       entry.event_source, entry.event_name)
+        agents, behalf, share = choice
+        if share and rng.random() < share:   # a service calls with the principal's credentials
+            return behalf, CONSOLE_BACKEND, behalf  # type: ignore[return-value]
+        agent = agents[int(rng.random() * len(agents))]
+        if "{" in agent:
+            day = when.date()
+            browser = self._browsers.get((agent, day))
+            if browser is None:
+                browser = self._browsers[(agent, day)] = render_browser(agent, day)
+            agent = browser
+        addresses = principal.addresses
+        if addresses is None:
+            source_ips = principal.source_ips
+            return source_ips[int(rng.random() * len(source_ips))], agent, None
+        return addresses.pick(region, when, rng.random()), agent, None
 
     # --- records -------------------------------------------------------------------------------
     def make(self, rng: random.Random, event_time: datetime, account_id: str, region: str,
@@ -190,6 +210,7 @@ class RecordFactory:
             entry = self.pick_entry(rng, principal)
         elif principal is None and not entry.identity.startswith("service:"):
             principal = self.pick_principal(rng, account_id)
+        home = region   # where the caller is, before a global service's calls are recorded in us-east-1
         if entry.global_region:
             region = GLOBAL_REGION
         c = self.compiled(entry)
@@ -208,16 +229,9 @@ class RecordFactory:
             principal = None
         else:
             user_identity = self._identity(principal, epoch, rng, identity == "console")
-            invoked_by = principal.invoked_by
-            source_ips, agents = principal.source_ips, principal.user_agents
-            source_ip = source_ips[int(rng.random() * len(source_ips))]
-            agent = agents[int(rng.random() * len(agents))]
-            if "{" in agent:
-                agent = self._agent(agent, entry)
-            if invoked_by:
-                source_ip = agent = invoked_by
-            elif entry.event_source == "s3.amazonaws.com" and "/" in agent and agent[0] != "[":
-                agent = f"[{agent}]"
+            source_ip, agent, invoked_by = self._agent(principal, entry, home, when, rng)
+            if invoked_by and not principal.invoked_by:
+                user_identity = {**user_identity, "invokedBy": invoked_by}
 
         tls = None
         if c.host is not None and not invoked_by and agent != "AWS Internal" and rng.random() < TLS_SHARE:
