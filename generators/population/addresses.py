@@ -15,6 +15,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 _IPV6_PREFIXES = ("2a02:8108", "2600:1700", "2601:647", "2a01:cb00", "2003:e2", "2a00:23c5")
 
@@ -49,10 +50,16 @@ OFFICE_SHARE = 0.6
 VPN_SHARE = 0.1
 
 
-def public_ipv4(rng: random.Random, first_octets: Sequence[int] | None = None) -> str:
-    """A global IPv4 address, its first octet drawn from `first_octets` when given."""
+#: first octets mostly held by cloud providers (AWS, Azure, Google): no home or office draws from them
+_CLOUD_OCTETS = frozenset({3, 13, 15, 16, 18, 20, 34, 35, 40, 44, 52, 54, 98, 104})
+
+
+def public_ipv4(rng: random.Random) -> str:
+    """A global IPv4 address outside the big clouds' blocks: an ISP's or a company's."""
     while True:
-        first = rng.choice(first_octets) if first_octets else rng.randrange(1, 224)
+        first = rng.randrange(1, 224)
+        if first in _CLOUD_OCTETS:
+            continue
         addr = ipaddress.IPv4Address((first << 24) | rng.getrandbits(24))
         if addr.is_global:
             return str(addr)
@@ -80,18 +87,18 @@ def nat_pool(rng: random.Random, size: int) -> tuple[str, ...]:
     return tuple(str(base + i) for i in range(size)) if base else ()
 
 
-class Addresses:
-    """Where a principal calls from: `pick` gives the address of one call or session."""
+class Addresses(Protocol):
+    """Where a principal calls from."""
 
-    def pick(self, region: str | None, when: datetime, u: float) -> str:   # pragma: no cover - interface
-        raise NotImplementedError
+    def pick(self, region: str | None, when: datetime, u: float) -> str:
+        """The address of a call or session at ``when`` in ``region`` (None: the caller's own), ``u`` uniform."""
 
-    def all(self) -> tuple[str, ...]:   # pragma: no cover - interface
-        raise NotImplementedError
+    def all(self) -> tuple[str, ...]:
+        """The addresses the principal is known by (``Principal.source_ips``)."""
 
 
 @dataclass(frozen=True)
-class PersonAddresses(Addresses):
+class PersonAddresses:
     """A person's office NAT pool (empty: remote), successive home addresses and the company VPN."""
 
     office: tuple[str, ...]
@@ -117,7 +124,7 @@ class PersonAddresses(Addresses):
 
 
 @dataclass(frozen=True)
-class RunnerAddresses(Addresses):
+class RunnerAddresses:
     """CI runners: a fresh VM per job, each with its own address of the provider's ranges."""
 
     pool: tuple[str, ...]
@@ -130,7 +137,7 @@ class RunnerAddresses(Addresses):
 
 
 @dataclass(frozen=True)
-class CloudAddresses(Addresses):
+class CloudAddresses:
     """A workload in AWS: ``per_region`` EC2 addresses of the region it runs in, stable per principal."""
 
     key: str
