@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from cloudtrail_emulator.generators.activity.issuing_records import (
     assume_role_patch,
@@ -63,7 +63,7 @@ class CredentialIssuer:
         """Plans the calls that give a principal its session; returns the session and their count."""
         rng, account = plan.rng, plan.account
         category = principal.category
-        ip = self._address(principal, plan.start + timedelta(seconds=at), rng)
+        ip = self._address(principal, int(plan.start.timestamp()) + at, rng)
         arn = principal.user_identity.get("arn", f"arn:aws:iam::{account}:root")
         if category == "user" or principal.access_key_id is None:
             session = Session(principal, None, ip, self.work.working_set(rng, account, arn))
@@ -118,12 +118,12 @@ class CredentialIssuer:
         plan.add(at, issuer, self.assume_role, False, None, assume_role_patch(assumed))
         return Issued(session, count + 1, at)
 
-    def _address(self, principal: Principal, when: datetime, rng: random.Random) -> str | None:
+    def _address(self, principal: Principal, epoch: int, rng: random.Random) -> str | None:
         """The address a session calls from; None for workloads (each call from its region's address)."""
         if principal.category in ("instance", "lambda"):
             return None
         if principal.addresses is not None:
-            return principal.addresses.pick(None, when, rng.random())
+            return principal.addresses.pick(None, epoch, rng.random())
         return principal.source_ips[int(rng.random() * len(principal.source_ips))]
 
     def _failed_logins(self, plan: UnitPlan, principal: Principal, at: int, size: int, ip: str | None,

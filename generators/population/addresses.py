@@ -14,7 +14,6 @@ import ipaddress
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
 _IPV6_PREFIXES = ("2a02:8108", "2600:1700", "2601:647", "2a01:cb00", "2003:e2", "2a00:23c5")
@@ -90,8 +89,8 @@ def nat_pool(rng: random.Random, size: int) -> tuple[str, ...]:
 class Addresses(Protocol):
     """Where a principal calls from."""
 
-    def pick(self, region: str | None, when: datetime, u: float) -> str:
-        """The address of a call or session at ``when`` in ``region`` (None: the caller's own), ``u`` uniform."""
+    def pick(self, region: str | None, epoch: int, u: float) -> str:
+        """The address of a call or session at ``epoch`` (s) in ``region`` (None: the caller's own), ``u`` uniform."""
 
     def all(self) -> tuple[str, ...]:
         """The addresses the principal is known by (``Principal.source_ips``)."""
@@ -107,17 +106,17 @@ class PersonAddresses:
     lease_days: int
     phase: int             # days: people's home addresses do not all change on the same day
 
-    def home(self, when: datetime) -> str:
-        days = int(when.timestamp() // 86400) + self.phase
+    def home(self, epoch: int) -> str:
+        days = epoch // 86400 + self.phase
         return self.homes[(days // self.lease_days) % len(self.homes)]
 
-    def pick(self, region: str | None, when: datetime, u: float) -> str:
+    def pick(self, region: str | None, epoch: int, u: float) -> str:
         if u < VPN_SHARE:
             return self.vpn[int(u / VPN_SHARE * len(self.vpn))]
         u = (u - VPN_SHARE) / (1 - VPN_SHARE)
-        if self.office and when.weekday() < 5 and u < OFFICE_SHARE:
+        if self.office and (epoch // 86400 + 3) % 7 < 5 and u < OFFICE_SHARE:   # Monday to Friday
             return self.office[int(u / OFFICE_SHARE * len(self.office))]
-        return self.home(when)
+        return self.home(epoch)
 
     def all(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.office + self.homes + self.vpn))
@@ -129,7 +128,7 @@ class RunnerAddresses:
 
     pool: tuple[str, ...]
 
-    def pick(self, region: str | None, when: datetime, u: float) -> str:
+    def pick(self, region: str | None, epoch: int, u: float) -> str:
         return self.pool[int(u * len(self.pool))]
 
     def all(self) -> tuple[str, ...]:
@@ -153,7 +152,7 @@ class CloudAddresses:
                                                for _ in range(self.per_region))
         return pool
 
-    def pick(self, region: str | None, when: datetime, u: float) -> str:
+    def pick(self, region: str | None, epoch: int, u: float) -> str:
         pool = self.region_pool(region)
         return pool[int(u * len(pool))]
 

@@ -195,28 +195,24 @@ ON_BEHALF: dict[tuple[str, str], float] = {
 CONSOLE_ON_BEHALF = {"health.amazonaws.com": 0.5}
 
 
-def caller_agents(user_agents: tuple[str, ...], console: bool, event_source: str,
-                  event_name: str) -> tuple[tuple[str, ...], str | None, float]:
-    """A principal's agents for one (eventSource, eventName), and who may call it on its behalf (share).
-
-    Console sessions carry the agent of the console that makes the call (`console_agent`); other
-    principals their clients', with the CLI command / Go API named and S3's brackets. A `{...}` left
-    in an agent is a browser version, filled per date by `render_browser`.
-    """
-    service = event_source.split(".", 1)[0]
-    behalf: str | None = None
+def on_behalf(event_source: str, event_name: str, console: bool) -> tuple[str | None, float]:
+    """Who may make this call with a principal's credentials, and the share of its calls so made."""
     share = ON_BEHALF.get((event_source, event_name), 0.0)
     if share:
-        behalf = CONSOLE_BACKEND
-    elif console and event_source in CONSOLE_ON_BEHALF:
-        behalf, share = event_source, CONSOLE_ON_BEHALF[event_source]
-    if console:
-        return (console_agent(user_agents, service),), behalf, share
-    agents = []
-    for agent in user_agents:
-        if "{" in agent and not is_browser(agent):
-            agent = render_user_agent(agent, event_source, event_name)
-        if service == "s3" and "/" in agent and agent[0] != "[":
-            agent = f"[{agent}]"
-        agents.append(agent)
-    return tuple(agents), behalf, share
+        return CONSOLE_BACKEND, share
+    if console and event_source in CONSOLE_ON_BEHALF:
+        return event_source, CONSOLE_ON_BEHALF[event_source]
+    return None, 0.0
+
+
+def client_agent(template: str, event_source: str, event_name: str) -> str:
+    """A client's agent for one call: the CLI command / Go API named, S3's brackets; browsers left as they are.
+
+    A `{...}` left in the result is a browser version, filled per date by `render_browser`.
+    """
+    if is_browser(template) or template == CONSOLE_BACKEND:
+        return template
+    agent = render_user_agent(template, event_source, event_name)
+    if event_source == "s3.amazonaws.com" and "/" in agent and agent[0] != "[":
+        agent = f"[{agent}]"
+    return agent

@@ -7,13 +7,19 @@ from __future__ import annotations
 import functools
 import random
 from bisect import bisect
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from cloudtrail_emulator.generators.catalog import Catalog, CatalogEntry, EntryBrief, compile_template
 from cloudtrail_emulator.generators.errors import GeneratorError
-from cloudtrail_emulator.generators.population.agents import CONSOLE_BACKEND, caller_agents, render_browser
+from cloudtrail_emulator.generators.population.agents import (
+    CONSOLE_BACKEND,
+    client_agent,
+    console_agent,
+    on_behalf,
+    render_browser,
+)
 from cloudtrail_emulator.generators.records.identity import MAX_SESSION_SECONDS, base_identity, with_session_created
 from cloudtrail_emulator.generators.records.placeholders import RecordContext, pick_pooled
 from cloudtrail_emulator.generators.records.pools import POOLS
@@ -24,6 +30,7 @@ if TYPE_CHECKING:
     from cloudtrail_emulator.generators.population import Population, Principal
 
 GLOBAL_REGION = "us-east-1"
+_EPOCH_DAY0 = date(1970, 1, 1)
 TLS_SHARE = 0.99          # of calls that can carry tlsDetails (not invoked by a service, not console-internal)
 #: entries at least this likely get generated code for their templates; the long tail gets closures
 CODEGEN_WEIGHT = 0.005
@@ -63,8 +70,9 @@ class RecordFactory:
         self._entry_pools: dict[str, tuple[list[int], list[float]]] = {}
         self._principal_pools: dict[str | None, tuple[list[int], list[float]]] = {}  # by Principal.key
         self._brief_list: list[EntryBrief] | None = None
-        self._agents: dict[tuple[str, int], tuple[tuple[str, ...], str | None, float]] = {}
-        self._browsers: dict[tuple[str, date], str] = {}
+        self._agents: dict[tuple[str, int], str] = {}                     # (template, entry) -> agent
+        self._on_behalf: dict[tuple[int, bool], tuple[str | None, float]] = {}  # (entry, console) -> rule
+        self._browsers: dict[tuple[str, int], str] = {}                   # (agent, epoch day) -> agent
         self._versions: dict[tuple[str, str], str] = {}
         self._identities: dict[tuple[str, bool], tuple[dict, bool]] = {}
         self._moment: tuple[datetime, int, str] | None = None  # the last event time, as epoch and text
@@ -154,32 +162,39 @@ class RecordFactory:
         created = epoch - int(rng.random() * MAX_SESSION_SECONDS)
         return with_session_created(ui, format_epoch(created))
 
-    def _agent(self, principal: Principal, entry: CatalogEntry, region: str, when: datetime,
+    def _agent(self, principal: Principal, entry: CatalogEntry, region: str, epoch: int,
                rng: random.Random) -> tuple[str, str, str | None]:
         """Where a principal's call comes from: (sourceIPAddress, userAgent, invokedBy or None)."""
         invoked_by = principal.invoked_by
         if invoked_by:
             return invoked_by, invoked_by, invoked_by
-        key = (principal.key, entry.index)
-        choice = self._agents.get(key)
-        if choice is None:
-            choice = self._agents[key] = caller_agents(principal.user_agents, principal.console,
-                                                       entry.event_source, entry.event_name)
-        agents, behalf, share = choice
+        console = principal.console
+        rule = self._on_behalf.get((entry.index, console))
+        if rule is None:
+            rule = self._on_behalf[(entry.index, console)] = on_behalf(entry.event_source, entry.event_name, console)
+        behalf, share = rule
         if share and rng.random() < share:   # a service calls with the principal's credentials
             return behalf, CONSOLE_BACKEND, behalf  # type: ignore[return-value]
-        agent = agents[int(rng.random() * len(agents))]
-        if "{" in agent:
-            day = when.date()
+        agents = principal.user_agents
+        if console:
+            template = console_agent(agents, entry.service)
+        else:
+            template = agents[int(rng.random() * len(agents))] if len(agents) > 1 else agents[0]
+        key = (template, entry.index)
+        agent = self._agents.get(key)
+        if agent is None:
+            agent = self._agents[key] = client_agent(template, entry.event_source, entry.event_name)
+        if "{" in agent:   # a browser: its version on the record's day
+            day = epoch // 86400
             browser = self._browsers.get((agent, day))
             if browser is None:
-                browser = self._browsers[(agent, day)] = render_browser(agent, day)
+                browser = self._browsers[(agent, day)] = render_browser(agent, _EPOCH_DAY0 + timedelta(days=day))
             agent = browser
         addresses = principal.addresses
         if addresses is None:
             source_ips = principal.source_ips
             return source_ips[int(rng.random() * len(source_ips))], agent, None
-        return addresses.pick(region, when, rng.random()), agent, None
+        return addresses.pick(region, epoch, rng.random()), agent, None
 
     # --- records -------------------------------------------------------------------------------
     def make(self, rng: random.Random, event_time: datetime, account_id: str, region: str,
@@ -229,7 +244,7 @@ class RecordFactory:
             principal = None
         else:
             user_identity = self._identity(principal, epoch, rng, identity == "console")
-            source_ip, agent, invoked_by = self._agent(principal, entry, home, when, rng)
+            source_ip, agent, invoked_by = self._agent(principal, entry, home, epoch, rng)
             if invoked_by and not principal.invoked_by:
                 user_identity = {**user_identity, "invokedBy": invoked_by}
 
