@@ -120,10 +120,9 @@ class CredentialIssuer:
 
     def _address(self, principal: Principal, epoch: int, rng: random.Random) -> str | None:
         """The address a session calls from; None for workloads (each call from its region's address)."""
-        if principal.category in ("instance", "lambda"):
-            return None
-        if principal.addresses is not None:
-            return principal.addresses.pick(None, epoch, rng.random())
+        addresses = principal.addresses
+        if addresses is not None:
+            return None if addresses.per_call else addresses.pick(None, epoch, rng.random())
         return principal.source_ips[int(rng.random() * len(principal.source_ips))]
 
     def _failed_logins(self, plan: UnitPlan, principal: Principal, at: int, size: int, ip: str | None,

@@ -89,6 +89,9 @@ def nat_pool(rng: random.Random, size: int) -> tuple[str, ...]:
 class Addresses(Protocol):
     """Where a principal calls from."""
 
+    #: True: each call has its own (the region's) address; False: a session pins one (`issuing`)
+    per_call: bool
+
     def pick(self, region: str | None, epoch: int, u: float) -> str:
         """The address of a call or session at ``epoch`` (s) in ``region`` (None: the caller's own), ``u`` uniform."""
 
@@ -99,6 +102,8 @@ class Addresses(Protocol):
 @dataclass(frozen=True)
 class PersonAddresses:
     """A person's office NAT pool (empty: remote), successive home addresses and the company VPN."""
+
+    per_call = False
 
     office: tuple[str, ...]
     homes: tuple[str, ...]
@@ -126,6 +131,8 @@ class PersonAddresses:
 class RunnerAddresses:
     """CI runners: a fresh VM per job, each with its own address of the provider's ranges."""
 
+    per_call = False
+
     pool: tuple[str, ...]
 
     def pick(self, region: str | None, epoch: int, u: float) -> str:
@@ -138,6 +145,8 @@ class RunnerAddresses:
 @dataclass(frozen=True)
 class CloudAddresses:
     """A workload in AWS: ``per_region`` EC2 addresses of the region it runs in, stable per principal."""
+
+    per_call = True
 
     key: str
     per_region: int

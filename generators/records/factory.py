@@ -70,8 +70,8 @@ class RecordFactory:
         self._entry_pools: dict[str, tuple[list[int], list[float]]] = {}
         self._principal_pools: dict[str | None, tuple[list[int], list[float]]] = {}  # by Principal.key
         self._brief_list: list[EntryBrief] | None = None
-        self._agents: dict[tuple[str, int], str] = {}                     # (template, entry) -> agent
-        self._on_behalf: dict[tuple[int, bool], tuple[str | None, float]] = {}  # (entry, console) -> rule
+        self._agents: dict[str, dict[int, str]] = {}                      # template -> entry -> agent
+        self._on_behalf: dict[int, tuple[str | None, float]] = {}         # 2 * entry + console -> rule
         self._browsers: dict[tuple[str, int], str] = {}                   # (agent, epoch day) -> agent
         self._versions: dict[tuple[str, str], str] = {}
         self._identities: dict[tuple[str, bool], tuple[dict, bool]] = {}
@@ -169,21 +169,25 @@ class RecordFactory:
         if invoked_by:
             return invoked_by, invoked_by, invoked_by
         console = principal.console
-        rule = self._on_behalf.get((entry.index, console))
+        slot = 2 * entry.index + console
+        rule = self._on_behalf.get(slot)
         if rule is None:
-            rule = self._on_behalf[(entry.index, console)] = on_behalf(entry.event_source, entry.event_name, console)
-        behalf, share = rule
-        if share and rng.random() < share:   # a service calls with the principal's credentials
-            return behalf, CONSOLE_BACKEND, behalf  # type: ignore[return-value]
+            rule = self._on_behalf[slot] = on_behalf(entry.event_source, entry.event_name, console)
+        if rule[1] and rng.random() < rule[1]:   # a service calls with the principal's credentials
+            return rule[0], CONSOLE_BACKEND, rule[0]  # type: ignore[return-value]
         agents = principal.user_agents
         if console:
             template = console_agent(agents, entry.service)
         else:
             template = agents[int(rng.random() * len(agents))] if len(agents) > 1 else agents[0]
-        key = (template, entry.index)
-        agent = self._agents.get(key)
-        if agent is None:
-            agent = self._agents[key] = client_agent(template, entry.event_source, entry.event_name)
+        agent = template
+        if "{" in template or entry.event_source == "s3.amazonaws.com":   # per-call parts to fill
+            rendered = self._agents.get(template)
+            if rendered is None:
+                rendered = self._agents[template] = {}
+            agent = rendered.get(entry.index)
+            if agent is None:
+                agent = rendered[entry.index] = client_agent(template, entry.event_source, entry.event_name)
         if "{" in agent:   # a browser: its version on the record's day
             day = epoch // 86400
             browser = self._browsers.get((agent, day))
@@ -191,10 +195,10 @@ class RecordFactory:
                 browser = self._browsers[(agent, day)] = render_browser(agent, _EPOCH_DAY0 + timedelta(days=day))
             agent = browser
         addresses = principal.addresses
-        if addresses is None:
-            source_ips = principal.source_ips
-            return source_ips[int(rng.random() * len(source_ips))], agent, None
-        return addresses.pick(region, epoch, rng.random()), agent, None
+        if addresses is not None and addresses.per_call:   # workloads: their region's address per call
+            return addresses.pick(region, epoch, rng.random()), agent, None
+        source_ips = principal.source_ips   # people and CI: the session's address replaces this one
+        return source_ips[int(rng.random() * len(source_ips))], agent, None
 
     # --- records -------------------------------------------------------------------------------
     def make(self, rng: random.Random, event_time: datetime, account_id: str, region: str,
