@@ -15,7 +15,9 @@ from cloudtrail_emulator.generators.activity.issuing_records import (
     assume_role_patch,
     assumed_role,
     console_login_patch,
+    failed_login_patch,
     federation_token_patch,
+    fumble_rate,
     role_session_name,
     saml_patch,
     web_identity_patch,
@@ -26,6 +28,7 @@ from cloudtrail_emulator.generators.activity.work import SessionWork
 from cloudtrail_emulator.generators.catalog import CatalogEntry
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import Principal, session_key_id
+from cloudtrail_emulator.generators.population.agents import is_browser
 from cloudtrail_emulator.generators.records import RecordFactory
 from cloudtrail_emulator.generators.times import format_time
 
@@ -60,7 +63,7 @@ class CredentialIssuer:
         """Plans the calls that give a principal its session; returns the session and their count."""
         rng, account = plan.rng, plan.account
         category = principal.category
-        ip = principal.source_ips[int(rng.random() * len(principal.source_ips))]
+        ip = self._address(principal, int(plan.start.timestamp()) + at, rng)
         arn = principal.user_identity.get("arn", f"arn:aws:iam::{account}:root")
         if category == "user" or principal.access_key_id is None:
             session = Session(principal, None, ip, self.work.working_set(rng, account, arn))
@@ -70,10 +73,12 @@ class CredentialIssuer:
         base = principal.user_identity
         mfa = base.get("sessionContext", {}).get("attributes", {}).get("mfaAuthenticated", "false")
         if category in ("console-user", "root"):
-            identity = with_session(base, key, created, mfa)
+            failed = self._failed_logins(plan, principal, at, size, ip, mfa == "true")
+            at += 20 * failed
+            identity = with_session(base, key, format_time(plan.start + timedelta(seconds=at)), mfa)
             session = Session(principal, identity, ip, self.work.working_set(rng, account, arn))
             plan.add(at, session, self.console_login, False, None, console_login_patch(mfa == "true"))
-            return Issued(session, 1, at)
+            return Issued(session, 1 + failed, at)
         if category == "federated":
             broker = self._issuer_user(principal, f"{account}:user/federation-broker")
             name = principal.username or "federated"
@@ -113,6 +118,33 @@ class CredentialIssuer:
         plan.add(at, issuer, self.assume_role, False, None, assume_role_patch(assumed))
         return Issued(session, count + 1, at)
 
+    def _address(self, principal: Principal, epoch: int, rng: random.Random) -> str | None:
+        """The address a session calls from; None for workloads (each call from its region's address)."""
+        addresses = principal.addresses
+        if addresses is not None:
+            return None if addresses.per_call else addresses.pick(None, epoch, rng.random())
+        return principal.source_ips[int(rng.random() * len(principal.source_ips))]
+
+    def _failed_logins(self, plan: UnitPlan, principal: Principal, at: int, size: int, ip: str | None,
+                       mfa: bool) -> int:
+        """A mistyped password (or MFA code) before an IAM user's sign-in: plans the failures, returns how many.
+
+        Some people fumble more than others (`fumble_rate`); a failure is followed by the success ~20 s
+        later, at most two in a row, so a baseline never looks like password guessing.
+        """
+        rng = plan.rng
+        if principal.category != "console-user" or rng.random() >= fumble_rate(principal.key):
+            return 0
+        count = 2 if rng.random() < 0.2 else 1
+        if size < count + 2:   # the session's size counts its sign-in attempts
+            return 0
+        failing = Session(principal, None, ip, None)
+        for i in range(count):
+            wrong_mfa = mfa and rng.random() < 0.25
+            plan.add(at + 20 * i + int(rng.random() * 8), failing, self.console_login, False, None,
+                     failed_login_patch(wrong_mfa))
+        return count
+
     def _ci_issuer(self, plan: UnitPlan, principal: Principal, at: int, size: int,
                    ip: str) -> tuple[Session, int, int]:
         """A pipeline run's start: OIDC into the deploy role and a check of it (when the run has room).
@@ -146,8 +178,9 @@ class CredentialIssuer:
         """A caller outside the population (an OIDC or SAML user), made once per key."""
         found = self._issuers.get(key)
         if found is None:
+            agents = tuple(a for a in like.user_agents if is_browser(a)) if like.console else like.user_agents
             found = self._issuers[key] = Principal(key, kind, account, identity, None, identity.get("userName"),
-                                                   like.source_ips, like.user_agents, False, None, 0.0)
+                                                   like.source_ips, agents, False, None, 0.0, like.addresses)
         return found
 
     def _saml_user(self, principal: Principal) -> Principal:

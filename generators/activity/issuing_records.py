@@ -126,3 +126,35 @@ def console_login_patch(mfa: bool) -> Patch:
         if additional is not None:
             record["additionalEventData"] = {**additional, "MFAUsed": "Yes" if mfa else "No"}
     return patch
+
+
+def fumble_rate(key: str) -> float:
+    """How often this person mistypes a password or MFA code at sign-in (stable per principal): most
+    rarely, a few often; 5 % of sign-ins on average."""
+    u = random.Random(f"fumble:{key}").random()
+    return 0.02 + 0.12 * u ** 3
+
+
+def failed_login_patch(wrong_mfa: bool) -> Patch:
+    """A failed ConsoleLogin as AWS logs it: no ARN, an empty access key, "Failed authentication".
+
+    A wrong password fails before the MFA step (MFAUsed "No"); a wrong MFA code after it ("Yes").
+    """
+    def patch(record: dict, rng: random.Random, when: datetime) -> None:
+        ui = record["userIdentity"]
+        identity = {"type": ui["type"], "principalId": ui["principalId"], "accountId": ui["accountId"],
+                    "accessKeyId": "", "userName": ui["userName"]}
+        out: dict = {}
+        for k, v in record.items():
+            if k == "userIdentity":
+                v = identity
+            elif k == "requestParameters":
+                out["errorMessage"] = "Failed authentication"
+            elif k == "responseElements":
+                v = {"ConsoleLogin": "Failure"}
+            elif k == "additionalEventData" and v is not None:
+                v = {**v, "MFAUsed": "Yes" if wrong_mfa else "No"}
+            out[k] = v
+        record.clear()
+        record.update(out)
+    return patch

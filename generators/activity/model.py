@@ -76,6 +76,8 @@ class ActivityModel:
                 ui = record["userIdentity"]
                 record["userIdentity"] = identity if "accessKeyId" in ui else \
                     {k: identity.get(k, v) for k, v in ui.items()}
+                if "invokedBy" in ui:   # a service called with the session's credentials
+                    record["userIdentity"] = {**record["userIdentity"], "invokedBy": ui["invokedBy"]}
             if session.ip is not None and record["sourceIPAddress"] in session.principal.source_ips:
                 record["sourceIPAddress"] = session.ip
             if patch is not None:

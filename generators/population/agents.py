@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from datetime import date
 
 
 def render_user_agent(user_agent: str, event_source: str, event_name: str) -> str:
@@ -73,9 +74,74 @@ def s3_console_agent(rng: random.Random) -> str:
             f"vendor/Oracle_Corporation cfg/retry-mode/standard]")
 
 
+#: services whose console pages call the API from the browser itself, so the call carries the browser's
+#: agent (sign-in, STS and the pages the reference shows with browser agents); `S3Console` is S3's own
+BROWSER_SERVICES = frozenset({"signin", "sts", "notifications", "resource-explorer-2", "ce", "ram", "securityhub",
+                              "servicecatalog-appregistry"})
+CONSOLE_BACKEND = "AWS Internal"   # the agent of calls a console's backend makes for the signed-in user
+
+
+def console_agent(agents: tuple[str, ...], service: str) -> str:
+    """The agent of a console session's call to ``service``: browser, S3 console or the console backend.
+
+    ``agents`` are the session's (browser, S3 console, backend) agents as `console_agents` makes them.
+    """
+    browser, s3_console, backend = agents
+    if service in BROWSER_SERVICES:
+        return browser
+    return s3_console if service == "s3" else backend
+
+
+def console_agents(rng: random.Random, browser: str) -> tuple[str, str, str]:
+    """A console session's agents, in the order `console_agent` reads them."""
+    return browser, s3_console_agent(rng), CONSOLE_BACKEND
+
+
+def is_browser(agent: str) -> bool:
+    return agent.startswith("Mozilla/5.0 ")
+
+
+# Browser releases: (major version, stable release date) of some releases; four-weekly trains between them
+_CHROME = ((114, date(2023, 5, 30)), (120, date(2023, 12, 5)), (126, date(2024, 6, 11)),
+           (132, date(2025, 1, 14)), (138, date(2025, 6, 24)))        # Edge follows Chrome
+_FIREFOX = ((115, date(2023, 7, 4)), (122, date(2024, 1, 23)), (128, date(2024, 7, 9)), (134, date(2025, 2, 4)))
+_SAFARI = ((date(2022, 9, 12), "16"), (date(2023, 9, 18), "17"), (date(2024, 9, 16), "18"),
+           (date(2025, 9, 15), "26"))
+
+
+def _train(anchors: tuple[tuple[int, date], ...], day: date, lag: int) -> int:
+    """The stable major version on ``day`` (``lag`` releases behind)."""
+    major, released = anchors[0]
+    following = None
+    for i, (m, d) in enumerate(anchors):
+        if d <= day:
+            major, released = m, d
+            following = anchors[i + 1][0] if i + 1 < len(anchors) else None
+    current = major + max(0, (day - released).days) // 28
+    if following is not None:
+        current = min(current, following - 1)
+    return current - lag
+
+
+def render_browser(agent: str, day: date) -> str:
+    """Fill a browser agent's `{chrome}` / `{firefox}` / `{safari}` version for the record's date.
+
+    The person runs the current release or the one before (`{chrome-1}`: one behind).
+    """
+    if "{" not in agent:
+        return agent
+    lag = 1 if "-1}" in agent else 0
+    agent = agent.replace("-1}", "}")
+    start, safari = next(((start, v) for start, v in reversed(_SAFARI) if day >= start), _SAFARI[0])
+    months = max(0, (day - start).days) // 30   # Safari's point releases: about one every six weeks
+    return (agent.replace("{chrome}", f"{_train(_CHROME, day, lag)}.0.0.0")
+            .replace("{firefox}", f"{_train(_FIREFOX, day, lag)}.0")
+            .replace("{safari}", f"{safari}.{min(6, int(months * 0.62))}"))
+
+
 @dataclass(frozen=True)
 class Device:
-    """One person's machine: the shapes of the clients they run."""
+    """One person's machine: the shapes of the clients they run; ``browser`` holds version placeholders."""
     os_part: str
     arch: str
     distrib: str | None
@@ -89,21 +155,64 @@ class Device:
 
 
 def draw_device(rng: random.Random) -> Device:
-    """A person's machine: macOS, Linux or Windows, with a browser to match."""
-    chrome = f"{rng.randrange(118, 125)}.0.0.0"
+    """A person's machine: macOS, Linux or Windows, with a browser to match (versions filled per date)."""
+    behind = "-1" if rng.random() < 0.3 else ""
+    chrome, firefox, safari = f"{{chrome{behind}}}", f"{{firefox{behind}}}", "{safari}"
     kind = rng.choices(("mac", "linux", "windows"), weights=(5, 3, 2))[0]
     if kind == "mac":
         browser = rng.choice((
             f"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
             f"Chrome/{chrome} Safari/537.36",
             f"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-            f"Version/17.{rng.randrange(0, 5)} Safari/605.1.15"))
+            f"Version/{safari} Safari/605.1.15"))
         return Device(f"os/macos#23.{rng.randrange(0, 5)}.0", rng.choice(("arm64", "x86_64")), None, browser)
     if kind == "linux":
-        ff = rng.randrange(115, 124)
-        browser = f"Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:{ff}.0) Gecko/20100101 Firefox/{ff}.0"
+        browser = rng.choice((
+            f"Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:{firefox}) Gecko/20100101 Firefox/{firefox}",
+            f"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{chrome} "
+            f"Safari/537.36"))
         kernel = f"6.5.0-{rng.randrange(14, 40)}-generic"
         return Device(f"os/linux#{kernel}", "x86_64", "ubuntu.22", browser)
-    browser = (f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-               f"Chrome/{chrome} Safari/537.36 Edg/{chrome}")
+    browser = rng.choice((
+        f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"Chrome/{chrome} Safari/537.36 Edg/{chrome}",
+        f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"Chrome/{chrome} Safari/537.36"))
     return Device("os/windows#10", "amd64", None, browser)
+
+
+#: calls AWS makes with the caller's credentials for it (SSM Parameter Store's SecureString, Secrets
+#: Manager and S3 encryption call KMS; the S3 console's Storage Lens dashboard): sourceIPAddress, userAgent
+#: and userIdentity.invokedBy read "AWS Internal". (eventSource, eventName) -> share of such calls. In the
+#: reference files 241 of 242 KMS Encrypt/Decrypt calls by people were made so.
+ON_BEHALF: dict[tuple[str, str], float] = {
+    ("kms.amazonaws.com", "Decrypt"): 0.9, ("kms.amazonaws.com", "Encrypt"): 0.9,
+    ("kms.amazonaws.com", "GenerateDataKey"): 0.9,
+    ("s3.amazonaws.com", "GetStorageLensConfiguration"): 0.5,
+    ("s3.amazonaws.com", "GetStorageLensDashboardDataInternal"): 1.0,
+}
+#: console calls a service's own backend makes for the signed-in user (invokedBy = the service), share
+CONSOLE_ON_BEHALF = {"health.amazonaws.com": 0.5}
+
+
+def on_behalf(event_source: str, event_name: str, console: bool) -> tuple[str | None, float]:
+    """Who may make this call with a principal's credentials, and the share of its calls so made."""
+    share = ON_BEHALF.get((event_source, event_name), 0.0)
+    if share:
+        return CONSOLE_BACKEND, share
+    if console and event_source in CONSOLE_ON_BEHALF:
+        return event_source, CONSOLE_ON_BEHALF[event_source]
+    return None, 0.0
+
+
+def client_agent(template: str, event_source: str, event_name: str) -> str:
+    """A client's agent for one call: the CLI command / Go API named, S3's brackets; browsers left as they are.
+
+    A `{...}` left in the result is a browser version, filled per date by `render_browser`.
+    """
+    if is_browser(template) or template == CONSOLE_BACKEND:
+        return template
+    agent = render_user_agent(template, event_source, event_name)
+    if event_source == "s3.amazonaws.com" and "/" in agent and agent[0] != "[":
+        agent = f"[{agent}]"
+    return agent

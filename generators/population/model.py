@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from cloudtrail_emulator.generators.errors import GeneratorError
+from cloudtrail_emulator.generators.population.addresses import Addresses
 
 CATEGORIES = (
     "user",            # IAMUser with a long-term AKIA key (CLI, SDKs, Terraform)
@@ -43,6 +44,7 @@ class Principal:
     console: bool              # calls come from the AWS console
     invoked_by: str | None     # service host name for services acting for the account
     weight: float              # relative share of activity
+    addresses: Addresses | None = None  # where each call or session comes from; None: any of source_ips
 
     @property
     def category(self) -> str:

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from faker import Faker
 
 from cloudtrail_emulator.generators.errors import GeneratorError
-from cloudtrail_emulator.generators.population.addresses import public_ipv4, public_ipv6
+from cloudtrail_emulator.generators.population.addresses import (
+    HOME_LEASE_DAYS,
+    PersonAddresses,
+    nat_pool,
+    public_ipv4,
+    public_ipv6,
+)
 from cloudtrail_emulator.generators.population.agents import Device, draw_device
 
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -24,8 +30,13 @@ class Person:
     login: str                 # "jsmith"
     email: str
     admin: bool
-    ips: tuple[str, ...]
+    addresses: PersonAddresses
     device: Device
+
+    @property
+    def ips(self) -> tuple[str, ...]:
+        """Every address the person calls from."""
+        return self.addresses.all()
 
 
 def slug(text: str) -> str:
@@ -73,8 +84,9 @@ def account_alias(company: str, index: int, org: bool) -> str:
 
 
 def draw_people(rng: random.Random, fake: Faker, company: str, count: int) -> list[Person]:
-    """`count` people with distinct logins, one in four an admin, most calling from an office."""
-    offices = [public_ipv4(rng) for _ in range(rng.randint(1, 2))]
+    """`count` people with distinct logins, one in four an admin, most working from an office some days."""
+    offices = [nat_pool(rng, rng.randint(3, 4)) for _ in range(rng.randint(1, 2))]
+    vpn = nat_pool(rng, 2)
     people: list[Person] = []
     logins: set[str] = set()
     while len(people) < count:
@@ -83,10 +95,10 @@ def draw_people(rng: random.Random, fake: Faker, company: str, count: int) -> li
         if login in logins:
             continue
         logins.add(login)
-        ips = [rng.choice(offices)] if rng.random() < 0.7 else []
-        target = rng.randint(1, 3)
-        while len(ips) < target:
-            ips.append(public_ipv6(rng) if rng.random() < 0.25 else public_ipv4(rng))
+        office = rng.choice(offices) if rng.random() < 0.75 else ()
+        v6 = rng.random() < 0.25   # the home ISP hands out IPv6
+        homes = tuple(public_ipv6(rng) if v6 else public_ipv4(rng) for _ in range(12))
+        where = PersonAddresses(office, homes, vpn, rng.randint(*HOME_LEASE_DAYS), rng.randrange(60))
         email = f"{slug(first)}.{slug(last)}@{company}.com".replace("-", "")
-        people.append(Person(login, email, admin=len(people) % 4 == 0, ips=tuple(ips), device=draw_device(rng)))
+        people.append(Person(login, email, admin=len(people) % 4 == 0, addresses=where, device=draw_device(rng)))
     return people

@@ -5,12 +5,17 @@ import random
 
 from faker import Faker
 
-from cloudtrail_emulator.generators.population.addresses import CI_OCTETS, EC2_OCTETS, public_ipv4
+from cloudtrail_emulator.generators.population.addresses import (
+    AZURE_PREFIXES,
+    CloudAddresses,
+    RunnerAddresses,
+    address_in,
+)
 from cloudtrail_emulator.generators.population.agents import (
     boto3_agent,
     cli_agent,
+    console_agents,
     java_agent,
-    s3_console_agent,
     ssm_agent,
     terraform_agents,
 )
@@ -47,7 +52,8 @@ class PrincipalBuilder:
         self.fake = fake
         self.people = people
         self.sso_path = "aws-reserved/sso.amazonaws.com/" + (f"{sso_region}/" if sso_region else "")
-        self.ci_ips = tuple(public_ipv4(rng, CI_OCTETS) for _ in range(rng.randint(3, 5)))
+        # GitHub-hosted runners: a fresh Azure VM per job, so many addresses over a week
+        self.runners = RunnerAddresses(tuple(address_in(rng, AZURE_PREFIXES) for _ in range(40)))
         self.terraform = terraform_agents(rng)
         runner_os = f"os/linux#6.5.0-{rng.randrange(1015, 1030)}-azure"
         self.runner_cli = cli_agent(rng, runner_os, "x86_64", "ubuntu.22")
@@ -89,18 +95,18 @@ class PrincipalBuilder:
         cli = Principal(
             f"{acct}:user/{person.login}", "IAMUser", acct,
             user_identity(acct, user_id, person.login, key_id, None), key_id, person.login,
-            person.ips, tuple(agents), False, None, 2.0 if person.admin else 3.0)
+            person.ips, tuple(agents), False, None, 2.0 if person.admin else 3.0, person.addresses)
         if not (person.admin or rng.random() < 0.5):
             return [cli]
         session_key = aws_id("ASIA", acct, rng, 20)
         console = Principal(
             f"{acct}:console-user/{person.login}", "IAMUser", acct,
             user_identity(acct, user_id, person.login, session_key, rng.random() < 0.8), session_key,
-            person.login, person.ips, self._console_agents(person), True, None, 1.5)
+            person.login, person.ips, self._console_agents(person), True, None, 1.5, person.addresses)
         return [cli, console]
 
     def _console_agents(self, person: Person) -> tuple[str, ...]:
-        return ("AWS Internal", person.device.browser, s3_console_agent(self.rng))
+        return console_agents(self.rng, person.device.browser)
 
     def _user_role(self, acct: str, person: Person) -> Principal:
         rng = self.rng
@@ -110,7 +116,8 @@ class PrincipalBuilder:
         key_id = aws_id("ASIA", acct, rng, 20)
         identity = role_identity(acct, role, "", aws_id("AROA", acct, rng, 21), session, key_id, mfa=True)
         return Principal(f"{acct}:role/{role}/{person.login}", "AssumedRole", acct, identity, key_id, session,
-                         person.ips, (person.device.cli(rng), person.device.boto3(rng)), False, None, 1.5)
+                         person.ips, (person.device.cli(rng), person.device.boto3(rng)), False, None, 1.5,
+                         person.addresses)
 
     def _sso(self, acct: str, person: Person) -> list[Principal]:
         rng = self.rng
@@ -124,7 +131,8 @@ class PrincipalBuilder:
             agents = self._console_agents(person) if console else \
                 (person.device.cli(rng), person.device.boto3(rng))
             out.append(Principal(f"{acct}:{category}/{permission_set}/{person.email}", "AssumedRole", acct,
-                                 identity, key_id, person.email, person.ips, agents, console, None, weight))
+                                 identity, key_id, person.email, person.ips, agents, console, None, weight,
+                                 person.addresses))
         return out
 
     def _federated(self, acct: str) -> list[Principal]:
@@ -132,10 +140,10 @@ class PrincipalBuilder:
         rng = self.rng
         broker, broker_id = "federation-broker", aws_id("AIDA", acct, rng, 21)
         broker_key = aws_id("AKIA", acct, rng, 20)
-        broker_ips = (public_ipv4(rng, EC2_OCTETS),)
+        server = CloudAddresses(f"{acct}:user/{broker}", 1)   # the broker runs on an EC2 instance
         out = [Principal(f"{acct}:user/{broker}", "IAMUser", acct,
                          user_identity(acct, broker_id, broker, broker_key, None), broker_key, broker,
-                         broker_ips, (java_agent(rng),), False, None, 0.3)]
+                         server.all(), (java_agent(rng),), False, None, 0.3, server)]
         for person in rng.sample(self.people, k=rng.randint(1, 2)):
             name = person.login
             key_id = aws_id("ASIA", acct, rng, 20)
@@ -149,7 +157,8 @@ class PrincipalBuilder:
                     "webIdFederationData": {},
                     "attributes": session_attributes(False)}}
             out.append(Principal(f"{acct}:federated/{name}", "FederatedUser", acct, identity, key_id, name,
-                                 person.ips, (person.device.boto3(rng), java_agent(rng)), False, None, 0.5))
+                                 person.ips, (person.device.boto3(rng), java_agent(rng)), False, None, 0.5,
+                                 person.addresses))
         return out
 
     def _root(self, acct: str, admin: Person) -> Principal:
@@ -159,7 +168,7 @@ class PrincipalBuilder:
                     "sessionContext": {"sessionIssuer": {}, "webIdFederationData": {},
                                        "attributes": session_attributes(True)}}
         return Principal(f"{acct}:root", "Root", acct, identity, key_id, "root", admin.ips,
-                         ("AWS Internal", admin.device.browser), True, None, 0.05)
+                         console_agents(self.rng, admin.device.browser), True, None, 0.05, admin.addresses)
 
     # -- automation ----------------------------------------------------------------------------
 
@@ -169,7 +178,7 @@ class PrincipalBuilder:
         key_id = aws_id("ASIA", acct, rng, 20)
         identity = role_identity(acct, role, "", aws_id("AROA", acct, rng, 21), session, key_id)
         return Principal(f"{acct}:ci/{role}", "AssumedRole", acct, identity, key_id, session,
-                         tuple(rng.sample(self.ci_ips, k=2)), self.terraform, False, None, 4.0)
+                         self.runners.all(), self.terraform, False, None, 4.0, self.runners)
 
     def _github_role(self, acct: str) -> Principal:
         rng = self.rng
@@ -180,7 +189,7 @@ class PrincipalBuilder:
         identity = role_identity(acct, role, "", aws_id("AROA", acct, rng, 21), session, key_id,
                                   web_identity=web)
         return Principal(f"{acct}:web-identity/{role}", "AssumedRole", acct, identity, key_id, session,
-                         self.ci_ips, (self.runner_cli, *self.terraform), False, None, 3.0)
+                         self.runners.all(), (self.runner_cli, *self.terraform), False, None, 3.0, self.runners)
 
     def _app_name(self) -> str:
         return f"{slug(self.fake.word())}-{self.rng.choice(_APP_SUFFIXES)}"
@@ -194,8 +203,9 @@ class PrincipalBuilder:
         kernel = (f"os/linux#6.1.{rng.randrange(50, 80)}-{rng.randrange(60, 99)}."
                   f"{rng.randrange(100, 140)}.amzn2023.x86_64")
         agents = (ssm_agent(rng), boto3_agent(rng, kernel, "x86_64"))
+        where = CloudAddresses(f"{acct}:instance/{session}", 1)   # its public address in each region
         return Principal(f"{acct}:instance/{session}", "AssumedRole", acct, identity, key_id, session,
-                         (public_ipv4(rng, EC2_OCTETS),), agents, False, None, 2.0)
+                         where.all(), agents, False, None, 2.0, where)
 
     def _lambda(self, acct: str) -> Principal:
         rng = self.rng
@@ -207,9 +217,9 @@ class PrincipalBuilder:
         kernel = (f"os/linux#5.10.{rng.randrange(200, 240)}-{rng.randrange(200, 240)}."
                   f"{rng.randrange(800, 999)}.amzn2.x86_64")
         agent = boto3_agent(rng, kernel, "x86_64", extra="exec-env/AWS_Lambda_python3.11 ")
-        ips = tuple(public_ipv4(rng, EC2_OCTETS) for _ in range(3))
+        where = CloudAddresses(f"{acct}:lambda/{role}", 4)   # execution environments come and go
         return Principal(f"{acct}:lambda/{role}", "AssumedRole", acct, identity, key_id, function,
-                         ips, (agent,), False, None, 1.5)
+                         where.all(), (agent,), False, None, 1.5, where)
 
     def _service(self, acct: str, host: str, weight: float) -> Principal:
         identity = {"type": "AWSService", "invokedBy": host}

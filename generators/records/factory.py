@@ -7,13 +7,19 @@ from __future__ import annotations
 import functools
 import random
 from bisect import bisect
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from cloudtrail_emulator.generators.catalog import Catalog, CatalogEntry, EntryBrief, compile_template
 from cloudtrail_emulator.generators.errors import GeneratorError
-from cloudtrail_emulator.generators.population import render_user_agent
+from cloudtrail_emulator.generators.population.agents import (
+    CONSOLE_BACKEND,
+    client_agent,
+    console_agent,
+    on_behalf,
+    render_browser,
+)
 from cloudtrail_emulator.generators.records.identity import base_identity, session_age, with_session_created
 from cloudtrail_emulator.generators.records.placeholders import RecordContext, pick_pooled
 from cloudtrail_emulator.generators.records.pools import POOLS
@@ -24,6 +30,7 @@ if TYPE_CHECKING:
     from cloudtrail_emulator.generators.population import Population, Principal
 
 GLOBAL_REGION = "us-east-1"
+_EPOCH_DAY0 = date(1970, 1, 1)
 TLS_SHARE = 0.99          # of calls that can carry tlsDetails (not invoked by a service, not console-internal)
 #: entries at least this likely get generated code for their templates; the long tail gets closures
 CODEGEN_WEIGHT = 0.005
@@ -63,7 +70,9 @@ class RecordFactory:
         self._entry_pools: dict[str, tuple[list[int], list[float]]] = {}
         self._principal_pools: dict[str | None, tuple[list[int], list[float]]] = {}  # by Principal.key
         self._brief_list: list[EntryBrief] | None = None
-        self._agents: dict[tuple[str, int], str] = {}
+        self._agents: dict[str, dict[int, str]] = {}                      # template -> entry -> agent
+        self._on_behalf: dict[int, tuple[str | None, float]] = {}         # 2 * entry + console -> rule
+        self._browsers: dict[tuple[str, int], str] = {}                   # (agent, epoch day) -> agent
         self._versions: dict[tuple[str, str], str] = {}
         self._identities: dict[tuple[str, bool], tuple[dict, int | None]] = {}
         self._moment: tuple[datetime, int, str] | None = None  # the last event time, as epoch and text
@@ -152,13 +161,43 @@ class RecordFactory:
             return ui
         return with_session_created(ui, format_epoch(epoch - session_age(rng, longest)))
 
-    def _agent(self, template: str, entry: CatalogEntry) -> str:
-        """A user agent with its per-call parts filled for this entry (memoised)."""
-        key = (template, entry.index)
-        agent = self._agents.get(key)
-        if agent is None:
-            agent = self._agents[key] = render_user_agent(template, entry.event_source, entry.event_name)
-        return agent
+    def _agent(self, principal: Principal, entry: CatalogEntry, region: str, epoch: int,
+               rng: random.Random) -> tuple[str, str, str | None]:
+        """Where a principal's call comes from: (sourceIPAddress, userAgent, invokedBy or None)."""
+        invoked_by = principal.invoked_by
+        if invoked_by:
+            return invoked_by, invoked_by, invoked_by
+        console = principal.console
+        slot = 2 * entry.index + console
+        rule = self._on_behalf.get(slot)
+        if rule is None:
+            rule = self._on_behalf[slot] = on_behalf(entry.event_source, entry.event_name, console)
+        if rule[1] and rng.random() < rule[1]:   # a service calls with the principal's credentials
+            return rule[0], CONSOLE_BACKEND, rule[0]  # type: ignore[return-value]
+        agents = principal.user_agents
+        if console:
+            template = console_agent(agents, entry.service)
+        else:
+            template = agents[int(rng.random() * len(agents))] if len(agents) > 1 else agents[0]
+        agent = template
+        if "{" in template or entry.event_source == "s3.amazonaws.com":   # per-call parts to fill
+            rendered = self._agents.get(template)
+            if rendered is None:
+                rendered = self._agents[template] = {}
+            agent = rendered.get(entry.index)
+            if agent is None:
+                agent = rendered[entry.index] = client_agent(template, entry.event_source, entry.event_name)
+        if "{" in agent:   # a browser: its version on the record's day
+            day = epoch // 86400
+            browser = self._browsers.get((agent, day))
+            if browser is None:
+                browser = self._browsers[(agent, day)] = render_browser(agent, _EPOCH_DAY0 + timedelta(days=day))
+            agent = browser
+        addresses = principal.addresses
+        if addresses is not None and addresses.per_call:   # workloads: their region's address per call
+            return addresses.pick(region, epoch, rng.random()), agent, None
+        source_ips = principal.source_ips   # people and CI: the session's address replaces this one
+        return source_ips[int(rng.random() * len(source_ips))], agent, None
 
     # --- records -------------------------------------------------------------------------------
     def make(self, rng: random.Random, event_time: datetime, account_id: str, region: str,
@@ -189,6 +228,7 @@ class RecordFactory:
             entry = self.pick_entry(rng, principal)
         elif principal is None and not entry.identity.startswith("service:"):
             principal = self.pick_principal(rng, account_id)
+        home = region   # where the caller is, before a global service's calls are recorded in us-east-1
         if entry.global_region:
             region = GLOBAL_REGION
         c = self.compiled(entry)
@@ -207,16 +247,9 @@ class RecordFactory:
             principal = None
         else:
             user_identity = self._identity(principal, epoch, rng, identity == "console")
-            invoked_by = principal.invoked_by
-            source_ips, agents = principal.source_ips, principal.user_agents
-            source_ip = source_ips[int(rng.random() * len(source_ips))]
-            agent = agents[int(rng.random() * len(agents))]
-            if "{" in agent:
-                agent = self._agent(agent, entry)
-            if invoked_by:
-                source_ip = agent = invoked_by
-            elif entry.event_source == "s3.amazonaws.com" and "/" in agent and agent[0] != "[":
-                agent = f"[{agent}]"
+            source_ip, agent, invoked_by = self._agent(principal, entry, home, epoch, rng)
+            if invoked_by and not principal.invoked_by:
+                user_identity = {**user_identity, "invokedBy": invoked_by}
 
         tls = None
         if c.host is not None and not invoked_by and agent != "AWS Internal" and rng.random() < TLS_SHARE:
