@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from cloudtrail_emulator.generators.activity.plan import Patch
 from cloudtrail_emulator.generators.population import Principal
 from cloudtrail_emulator.generators.records import uuid4
+from cloudtrail_emulator.generators.records.identity import ROLE_SESSION_SECONDS
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -58,7 +59,7 @@ def assumed_role(account: str, role_arn: str, role_id: str, name: str, assumed_a
 
 def _credentials(rng: random.Random, when: datetime, key: str) -> dict:
     return {"accessKeyId": key, "sessionToken": base64.b64encode(rng.randbytes(96)).decode(),
-            "expiration": sts_time(when + timedelta(hours=1))}
+            "expiration": sts_time(when + timedelta(seconds=ROLE_SESSION_SECONDS))}
 
 
 def _role_resources(record: dict, assumed: dict) -> None:

@@ -191,18 +191,15 @@ ON_BEHALF: dict[tuple[str, str], float] = {
     ("s3.amazonaws.com", "GetStorageLensConfiguration"): 0.5,
     ("s3.amazonaws.com", "GetStorageLensDashboardDataInternal"): 1.0,
 }
-#: console calls a service's own backend makes for the signed-in user (invokedBy = the service), share
-CONSOLE_ON_BEHALF = {"health.amazonaws.com": 0.5}
 
 
-def on_behalf(event_source: str, event_name: str, console: bool) -> tuple[str | None, float]:
-    """Who may make this call with a principal's credentials, and the share of its calls so made."""
+def on_behalf(event_source: str, event_name: str) -> tuple[str | None, float]:
+    """Who may make this call with a principal's credentials, and the share of its calls so made.
+
+    (The Health console's calls that `health.amazonaws.com` logs again are twins: `activity/twins.py`.)
+    """
     share = ON_BEHALF.get((event_source, event_name), 0.0)
-    if share:
-        return CONSOLE_BACKEND, share
-    if console and event_source in CONSOLE_ON_BEHALF:
-        return event_source, CONSOLE_ON_BEHALF[event_source]
-    return None, 0.0
+    return (CONSOLE_BACKEND, share) if share else (None, 0.0)
 
 
 def client_agent(template: str, event_source: str, event_name: str) -> str:

@@ -71,7 +71,7 @@ class RecordFactory:
         self._principal_pools: dict[str | None, tuple[list[int], list[float]]] = {}  # by Principal.key
         self._brief_list: list[EntryBrief] | None = None
         self._agents: dict[str, dict[int, str]] = {}                      # template -> entry -> agent
-        self._on_behalf: dict[int, tuple[str | None, float]] = {}         # 2 * entry + console -> rule
+        self._on_behalf: dict[int, tuple[str | None, float]] = {}         # entry -> rule
         self._browsers: dict[tuple[str, int], str] = {}                   # (agent, epoch day) -> agent
         self._versions: dict[tuple[str, str], str] = {}
         self._identities: dict[tuple[str, bool], tuple[dict, int | None]] = {}
@@ -167,15 +167,13 @@ class RecordFactory:
         invoked_by = principal.invoked_by
         if invoked_by:
             return invoked_by, invoked_by, invoked_by
-        console = principal.console
-        slot = 2 * entry.index + console
-        rule = self._on_behalf.get(slot)
+        rule = self._on_behalf.get(entry.index)
         if rule is None:
-            rule = self._on_behalf[slot] = on_behalf(entry.event_source, entry.event_name, console)
+            rule = self._on_behalf[entry.index] = on_behalf(entry.event_source, entry.event_name)
         if rule[1] and rng.random() < rule[1]:   # a service calls with the principal's credentials
             return rule[0], CONSOLE_BACKEND, rule[0]  # type: ignore[return-value]
         agents = principal.user_agents
-        if console:
+        if principal.console:
             template = console_agent(agents, entry.service)
         else:
             template = agents[int(rng.random() * len(agents))] if len(agents) > 1 else agents[0]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 #: the longest age, in seconds, of a session at a call, by kind of session
 SERVICE_LINKED_SESSION_SECONDS = 1
-ROLE_SESSION_SECONDS = 3600
+ROLE_SESSION_SECONDS = 3600          # also the lifetime of the credentials the issuing calls hand out
 MAX_SESSION_SECONDS = 12 * 3600
 #: exponent of the age's skew towards the session's start
 AGE_SKEW = 3
