@@ -34,6 +34,8 @@ from __future__ import annotations
 from bisect import bisect_right
 
 DEFAULT = "*"
+#: the first eventVersion with `vpcEndpointAccountId` beside `vpcEndpointId` (compared as text: "1.xx")
+VPCE_ACCOUNT_VERSION = "1.09"
 
 #: eventSource -> ((first day, version), ...) oldest first; DEFAULT for every service not listed.
 #: 1.05 before 2020 and 1.08 from 2020 for every service are the catalog's earlier defaults, kept.

@@ -39,3 +39,22 @@ def test_generated_records_carry_the_version_aws_wrote_that_day(day):
         seen[record["eventSource"].split(".", 1)[0]].add(record["eventVersion"])
     for service, version in EXPECTED[day].items():
         assert seen[service] == {version}, (day, service, seen[service])
+
+
+@pytest.mark.parametrize("day", ["2023-07-10", "2024-07-31"])
+def test_vpc_endpoint_owner_is_written_from_version_1_09(day):
+    # AWS CloudTrail User Guide, record contents: vpcEndpointAccountId "Since: 1.09"
+    start = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+    through_endpoints = [r for r in generate(count=12_000, start=start, end=start + timedelta(days=1), seed=7,
+                                             accounts=2) if "vpcEndpointId" in r]
+    assert len(through_endpoints) > 20
+    owners = 0
+    for record in through_endpoints:
+        if record["eventVersion"] in ("1.09", "1.10", "1.11"):
+            keys = list(record)
+            assert record["vpcEndpointAccountId"] == record["recipientAccountId"], record
+            assert keys.index("vpcEndpointAccountId") == keys.index("vpcEndpointId") + 1
+            owners += 1
+        else:
+            assert record["eventVersion"] == "1.08" and "vpcEndpointAccountId" not in record, record
+    assert (owners > 0) == (day >= "2024")

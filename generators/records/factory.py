@@ -25,6 +25,7 @@ from cloudtrail_emulator.generators.records.placeholders import RecordContext, p
 from cloudtrail_emulator.generators.records.pools import POOLS
 from cloudtrail_emulator.generators.records.randoms import BASE32, chars, uuid4
 from cloudtrail_emulator.generators.times import format_epoch
+from cloudtrail_emulator.generators.versions import VPCE_ACCOUNT_VERSION
 
 if TYPE_CHECKING:
     from cloudtrail_emulator.generators.population import Population, Principal
@@ -311,6 +312,8 @@ class RecordFactory:
             record["serviceEventDetails"] = c.details(g)
         if entry.vpce_rate and not invoked_by and rng.random() < entry.vpce_rate:
             record["vpcEndpointId"] = pick_pooled(rec, "vpce")
+            if record["eventVersion"] >= VPCE_ACCOUNT_VERSION:   # the endpoint's owner: the account's own
+                record["vpcEndpointAccountId"] = account_id
         record["eventCategory"] = entry.category
         if tls is not None:
             record["tlsDetails"] = tls
