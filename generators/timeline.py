@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.times import format_time
-from cloudtrail_emulator.generators.volumes import HOURLY_RHYTHM, VolumeModel  # noqa: F401 (personas read the day curve here)
+from cloudtrail_emulator.generators.volumes import VolumeModel
 
 UNIT = timedelta(hours=1)
 DEFAULT_SPAN = timedelta(days=1)

@@ -137,8 +137,10 @@ class ActivityModel:
                 budget -= size
                 continue
             # the budget holds part of a session: its start (issuing calls) with the chance that
-            # this part is its first, else calls of a session that began before
-            self._plan_session(plan, persona, self._pick(plan, persona), budget, rng.random() * size >= budget)
+            # this part is its first, else calls of a session that began before; never a console
+            # session (its sign-in is what detections pair console calls with)
+            resumed = rng.random() * size >= budget and persona != "console"
+            self._plan_session(plan, persona, self._pick(plan, persona), budget, resumed)
             budget = 0
 
     def _plan_workloads(self, plan: UnitPlan, budget: int) -> None:

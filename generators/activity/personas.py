@@ -5,7 +5,7 @@ import random
 from datetime import datetime
 
 from cloudtrail_emulator.generators.population import Principal
-from cloudtrail_emulator.generators.timeline import HOURLY_RHYTHM
+from cloudtrail_emulator.generators.volumes import HOURLY_RHYTHM
 
 PERSONAS = ("developer", "admin", "console", "ci", "workload", "service")
 #: share of the records per persona at an average moment, before the persona's rhythm

@@ -6,8 +6,8 @@ share 45 requestIDs between 92 records, in three ways:
 - 23: the console's Health widget. ``health DescribeEventAggregates`` of a console session is logged
   once as the session's call and once more with ``invokedBy: health.amazonaws.com`` (``sourceIPAddress``
   the service, ``userAgent`` ``AWS Internal``), same second, same requestID. The real twin carries
-  another ASIA key, one no record of the trail issues; here it keeps the session's key, so every
-  key of a trail stays traceable to the call that issued it;
+  another ASIA key, one no record of the trail issues; here it keeps the session's key, so the
+  twin adds no key that no call issued;
 - 20: Secrets Manager deleting a secret. ``StartSecretVersionDelete`` and ``EndSecretVersionDelete``
   (``AwsServiceEvent``) come in the same second with the requestID
   ``SecretDeleteMessage:<secret ARN>:<minute of the deletion request>:Forced``, the request 5-30 s
