@@ -139,6 +139,7 @@ def _health_for_console(first: dict, second: dict, rng: random.Random, when: dat
     second["userAgent"] = "AWS Internal"
     second.pop("tlsDetails", None)
     second.pop("vpcEndpointId", None)
+    second.pop("vpcEndpointAccountId", None)
 
 
 def _secret_delete_request_id(record: dict, rng: random.Random, when: datetime) -> str | None:

@@ -31,7 +31,7 @@ KEY_ORDER = (
     "sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters",
     "responseElements", "additionalEventData", "requestID", "eventID", "readOnly", "resources",
     "eventType", "apiVersion", "managementEvent", "recipientAccountId", "sharedEventID",
-    "serviceEventDetails", "vpcEndpointId", "eventCategory", "tlsDetails", "sessionCredentialFromConsole",
+    "serviceEventDetails", "vpcEndpointId", "vpcEndpointAccountId", "eventCategory", "tlsDetails", "sessionCredentialFromConsole",
 )
 _RANK = {k: i for i, k in enumerate(KEY_ORDER)}
 KEEP: Any = object()   # "leave the factory's value"
@@ -254,6 +254,7 @@ class Attack:
         record.pop("errorCode", None)
         record.pop("errorMessage", None)
         record.pop("vpcEndpointId", None)
+        record.pop("vpcEndpointAccountId", None)
         record["sourceIPAddress"] = ip or self.ip
         if who is self.session:
             record["userIdentity"] = who.user_identity
