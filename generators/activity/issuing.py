@@ -33,6 +33,29 @@ from cloudtrail_emulator.generators.records import RecordFactory
 from cloudtrail_emulator.generators.times import format_time
 
 
+def outside_caller(key: str, kind: str, account: str, identity: dict, like: Principal) -> Principal:
+    """A caller outside the population (an OIDC or SAML user) with the addresses and agents of ``like``."""
+    agents = tuple(a for a in like.user_agents if is_browser(a)) if like.console else like.user_agents
+    return Principal(key, kind, account, identity, None, identity.get("userName"), like.source_ips, agents, False,
+                     None, 0.0, like.addresses)
+
+
+def saml_user_key(principal: Principal) -> str:
+    return f"{principal.account_id}:saml-user/{principal.key}"
+
+
+def saml_user(seed: int, principal: Principal) -> Principal:
+    """The Identity Center user behind a permission-set session, as the member account sees it (its
+    SAML provider is the account's one `AWSSSO_..._DO_NOT_DELETE`, fixed per (seed, account))."""
+    account, email = principal.account_id, principal.username or "user"
+    digest = random.Random(f"{seed}:{account}:saml")
+    provider = f"arn:aws:iam::{account}:saml-provider/AWSSSO_{'%016x' % digest.getrandbits(64)}_DO_NOT_DELETE"
+    qualifier = base64.b64encode(digest.randbytes(20)).decode()
+    return outside_caller(saml_user_key(principal), "SAMLUser", account, {
+        "type": "SAMLUser", "principalId": f"{qualifier}:{email}", "userName": email,
+        "identityProvider": provider}, principal)
+
+
 class CredentialIssuer:
     """Plans the calls that give principals their sessions; remembers the callers it made up."""
 
@@ -178,21 +201,16 @@ class CredentialIssuer:
         """A caller outside the population (an OIDC or SAML user), made once per key."""
         found = self._issuers.get(key)
         if found is None:
-            agents = tuple(a for a in like.user_agents if is_browser(a)) if like.console else like.user_agents
-            found = self._issuers[key] = Principal(key, kind, account, identity, None, identity.get("userName"),
-                                                   like.source_ips, agents, False, None, 0.0, like.addresses)
+            found = self._issuers[key] = outside_caller(key, kind, account, identity, like)
         return found
 
     def _saml_user(self, principal: Principal) -> Principal:
-        """The Identity Center user behind a permission-set session, as the member account sees it."""
-        account, email = principal.account_id, principal.username or "user"
-        digest = random.Random(f"{self.population.seed}:{account}:saml")
-        provider = (f"arn:aws:iam::{account}:saml-provider/"
-                    f"AWSSSO_{'%016x' % digest.getrandbits(64)}_DO_NOT_DELETE")
-        qualifier = base64.b64encode(digest.randbytes(20)).decode()
-        return self._issuer(f"{account}:saml-user/{principal.key}", "SAMLUser", account, {
-            "type": "SAMLUser", "principalId": f"{qualifier}:{email}", "userName": email,
-            "identityProvider": provider}, principal)
+        """The Identity Center user behind a permission-set session (made once per principal)."""
+        key = saml_user_key(principal)
+        found = self._issuers.get(key)
+        if found is None:
+            found = self._issuers[key] = saml_user(self.population.seed, principal)
+        return found
 
     def _person_user(self, principal: Principal) -> Principal:
         """The IAM user (long-term key) of the person behind a role session, else any such user."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from cloudtrail_emulator.generators.activity.issuing import CredentialIssuer
+from cloudtrail_emulator.generators.activity.issuing import saml_user
 from cloudtrail_emulator.generators.activity.issuing_records import saml_patch, sts_time, with_session
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import Population, Principal, session_key_id
@@ -171,16 +171,15 @@ def _open_federated(attack: Attack, origin: Principal, name: str) -> Principal:
 
 def _open_sso(attack: Attack, target: Principal) -> Principal:
     """A stolen IAM Identity Center session: the member account logs its AssumeRoleWithSAML first."""
-    # the baseline's Identity Center user of this person (same SAML provider); the issuer needs no work model
-    saml_user = CredentialIssuer(attack.factory, None)._saml_user(target)  # type: ignore[arg-type]
+    caller = saml_user(attack.factory.population.seed, target)   # the baseline's user of this person
     issuer = target.user_identity["sessionContext"]["sessionIssuer"]
     name = target.username or "user"
     key = session_key_id(attack.account, attack.rng)
     assumed = {"account": attack.account, "roleArn": issuer["arn"], "sessionName": name, "key": key,
                "assumedRoleUser": {"assumedRoleId": target.user_identity["principalId"],
                                    "arn": target.user_identity["arn"]}}
-    record = attack.call(STS, "AssumeRoleWithSAML", principal=saml_user)
-    saml_patch(saml_user, assumed, name)(record, attack.rng, attack.now)
+    record = attack.call(STS, "AssumeRoleWithSAML", principal=caller)
+    saml_patch(caller, assumed, name)(record, attack.rng, attack.now)
     identity = with_session(target.user_identity, key, format_time(attack.now), "false")
     return _session(target, identity, key, name)
 
