@@ -21,14 +21,11 @@ mark, an API that is busy anyway).
 """
 from __future__ import annotations
 
-import random
-from bisect import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import accumulate
 
 from cloudtrail_emulator.generators.activity.issuing import CredentialIssuer
-from cloudtrail_emulator.generators.activity.personas import persona_of
-from cloudtrail_emulator.generators.activity.plan import UnitPlan
+from cloudtrail_emulator.generators.activity.plan import Members, UnitPlan, pick_weighted
 from cloudtrail_emulator.generators.catalog import CatalogEntry
 from cloudtrail_emulator.generators.population import Principal
 from cloudtrail_emulator.generators.records import RecordFactory
@@ -68,12 +65,12 @@ BURSTS = (
 class BurstPlanner:
     """Plans a (unit, region)'s burst, if it gets one."""
 
-    def __init__(self, factory: RecordFactory, issuer: CredentialIssuer):
-        self.population = factory.population
+    def __init__(self, factory: RecordFactory, issuer: CredentialIssuer,
+                 members: Callable[[str, str], Members | None]):
         self.issuer = issuer
+        self.members = members          # the activity model's principals of a persona, weighted
         self.kinds = [(kind, [(factory.catalog.get(f"{service}.amazonaws.com", name), code)
                               for service, name, code in kind.apis]) for kind in BURSTS]
-        self._members: dict[tuple[str, str], tuple[list[Principal], list[float]] | None] = {}
 
     def plan(self, plan: UnitPlan, n: int) -> int:
         """Plans at most one burst into ``plan``; returns the records it planned (0 without a burst)."""
@@ -87,11 +84,11 @@ class BurstPlanner:
                 continue
             calls = rng.randint(*kind.calls)
             length = int(calls * (1 + kind.gap)) + 30       # seconds the burst and its credentials take
-            members = self._persona(plan.account, kind.persona)
+            members = self.members(plan.account, kind.persona)
             if members is None or n < 2 * calls or plan.span < 2 * length:
                 return 0
             entry, code = apis[int(rng.random() * len(apis))]
-            return self._plan_burst(plan, kind, self._pick(rng, members), entry, code, calls, length)
+            return self._plan_burst(plan, kind, pick_weighted(rng, members), entry, code, calls, length)
         return 0
 
     def _plan_burst(self, plan: UnitPlan, kind: BurstKind, principal: Principal, entry: CatalogEntry,
@@ -107,16 +104,3 @@ class BurstPlanner:
             plan.add(min(span - 1, int(clock)), session, entry, code or False, values)
             clock += 1 + rng.expovariate(1 / kind.gap)
         return issued.count + calls
-
-    def _persona(self, account: str, persona: str) -> tuple[list[Principal], list[float]] | None:
-        """The account's principals acting as ``persona`` and their cumulative weights (None: none)."""
-        key = (account, persona)
-        if key not in self._members:
-            members = [p for p in self.population.principals_in(account) if persona_of(p) == persona]
-            self._members[key] = (members, list(accumulate(p.weight for p in members))) if members else None
-        return self._members[key]
-
-    @staticmethod
-    def _pick(rng: random.Random, members: tuple[list[Principal], list[float]]) -> Principal:
-        principals, cum = members
-        return principals[bisect(cum, rng.random() * cum[-1])]

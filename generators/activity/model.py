@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-from bisect import bisect
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from itertools import accumulate
@@ -20,7 +19,7 @@ from cloudtrail_emulator.generators.activity.personas import (
     persona_of,
     persona_rhythm,
 )
-from cloudtrail_emulator.generators.activity.plan import Session, UnitPlan
+from cloudtrail_emulator.generators.activity.plan import Members, Session, UnitPlan, pick_weighted
 from cloudtrail_emulator.generators.activity.twins import Twins
 from cloudtrail_emulator.generators.activity.work import THROTTLE_BURST_CHANCE, SessionWork
 from cloudtrail_emulator.generators.errors import GeneratorError
@@ -48,7 +47,7 @@ class ActivityModel:
         self.work = SessionWork(factory, {a.account_id: a.alias for a in self.population.accounts}, noisy_admin)
         self.issuer = CredentialIssuer(factory, self.work)
         self.twins = Twins(factory.catalog)
-        self.bursts = BurstPlanner(factory, self.issuer)
+        self.bursts = BurstPlanner(factory, self.issuer, self.members)
         self._personas: dict[str, dict[str, tuple[list[Principal], list[float]]]] = {}
 
     def records(self, rng: random.Random, account: str, region: str, start: datetime, end: datetime,
@@ -112,9 +111,12 @@ class ActivityModel:
                 for persona, members in grouped.items()}
         return table
 
+    def members(self, account: str, persona: str) -> Members | None:
+        """The account's principals acting as ``persona``, weighted as the model draws them (None: none)."""
+        return self._persona_table(account).get(persona)
+
     def _pick(self, plan: UnitPlan, persona: str) -> Principal:
-        members, cum = self._persona_table(plan.account)[persona]
-        return members[bisect(cum, plan.rng.random() * cum[-1])]
+        return pick_weighted(plan.rng, self._persona_table(plan.account)[persona])
 
     def _plan_persona(self, plan: UnitPlan, persona: str, budget: int) -> None:
         rng = plan.rng

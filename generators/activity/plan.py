@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from bisect import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,15 @@ from cloudtrail_emulator.generators.population import Principal
 
 #: changes a written record (request, response of a credential-issuing call); gets the unit's rng and time
 Patch = Callable[[dict, random.Random, datetime], None]
+
+#: principals and their cumulative weights, to draw from with `pick_weighted`
+Members = tuple[list[Principal], list[float]]
+
+
+def pick_weighted(rng: random.Random, members: Members) -> Principal:
+    """One of the members, by weight (one draw of ``rng``)."""
+    principals, cum = members
+    return principals[bisect(cum, rng.random() * cum[-1])]
 
 
 @dataclass(slots=True)
