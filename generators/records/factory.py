@@ -162,7 +162,7 @@ class RecordFactory:
             return ui
         return with_session_created(ui, format_epoch(epoch - session_age(rng, longest)))
 
-    def _agent(self, principal: Principal, entry: CatalogEntry, region: str, epoch: int,
+    def _origin(self, principal: Principal, entry: CatalogEntry, region: str, epoch: int,
                rng: random.Random) -> tuple[str, str, str | None]:
         """Where a principal's call comes from: (sourceIPAddress, userAgent, invokedBy or None)."""
         invoked_by = principal.invoked_by
@@ -246,7 +246,7 @@ class RecordFactory:
             principal = None
         else:
             user_identity = self._identity(principal, epoch, rng, identity == "console")
-            source_ip, agent, invoked_by = self._agent(principal, entry, home, epoch, rng)
+            source_ip, agent, invoked_by = self._origin(principal, entry, home, epoch, rng)
             if invoked_by and not principal.invoked_by:
                 user_identity = {**user_identity, "invokedBy": invoked_by}
 
