@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
 from cloudtrail_emulator.generators.activity import ActivityModel
+from cloudtrail_emulator.generators.activity.handover import RegionHours
 from cloudtrail_emulator.generators.catalog import load_catalog
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import Population, build_population
@@ -87,6 +88,7 @@ class UnitGenerator:
         self.activity = ActivityModel(self.factory, noisy_admin=options.noisy_admin)
         self.scenario_runs = play_scenarios(options.scenarios, options.plan, options.seed, self.factory)
         self.injected: dict[tuple[str, int], list[dict]] = defaultdict(list)
+        self._region_hours: dict[tuple[str, str], RegionHours] = {}
         for run in self.scenario_runs:
             for record in run.records:
                 hour = int((parse_time(record["eventTime"]) - options.plan.start) / UNIT)
@@ -105,7 +107,18 @@ class UnitGenerator:
     def _region_records(self, unit: Unit, region: str, n: int) -> Iterator[dict]:
         """The region's n records in time order: personas' sessions, see ``generators.activity``."""
         rng = random.Random(f"{self.options.seed}:{unit.index}:{region}")
-        return self.activity.records(rng, unit.account_id, region, unit.start, unit.end, n)
+        return self.activity.records(rng, unit.account_id, region, unit.start, unit.end, n,
+                                     self._hours(unit.account_id, region))
+
+    def _hours(self, account: str, region: str) -> RegionHours:
+        """The planned (records, span) of each hour of the run for one account and region."""
+        hours = self._region_hours.get((account, region))
+        if hours is None:
+            plan = self.options.plan
+            hours = self._region_hours[(account, region)] = RegionHours(int(plan.start.timestamp()), tuple(
+                (dict(u.counts)[region], int((u.end - u.start).total_seconds()))
+                for u in plan.units if u.account_id == account))
+        return hours
 
 
 def _event_time(record: dict) -> str:

@@ -13,11 +13,15 @@ them and how they connect (see ``docs/activity.md`` for the mixes and why):
 - a session works on a few resources of the account's pools, may create one and describe, use
   and delete it later (same id), and may hit an AccessDenied or a throttling burst.
 
-Everything is drawn from the unit's rng, so a unit's records depend only on (seed, unit, region).
+Everything is drawn from the unit's rng, or (for what several hours must agree on: sessions that
+cross an hour, workload credential windows) from rngs seeded by the session's place in time, so a
+unit's records depend only on (seed, unit, region) and the run's planned counts.
 
 Modules: `model` (`ActivityModel`: budgets per persona, planning, writing), `personas` (who acts
 as which persona, shares and rhythm), `issuing` (the calls that issue a session's credentials),
-`issuing_records` (their requests and responses, session identities), `work` (a session's calls,
+`issuing_records` (their requests and responses, session identities), `handover` (sessions that
+cross an hour boundary, decided alike by both hours), `workloads` (instances' and functions' calls
+in credential windows), `work` (a session's calls,
 lifecycles, bursts, noisy admin chores), `bursts` (deploy waves, automation loops, error storms:
 the bursts CloudTrail Insights sees), `portfolio` (each account's services and the calls each
 persona draws), `plan` (sessions and the unit's planned calls), `twins` (requests logged as

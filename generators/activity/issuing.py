@@ -30,6 +30,7 @@ from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import Principal, session_key_id
 from cloudtrail_emulator.generators.population.agents import is_browser
 from cloudtrail_emulator.generators.records import RecordFactory
+from cloudtrail_emulator.generators.records.identity import session_seconds
 from cloudtrail_emulator.generators.times import format_time
 
 
@@ -121,7 +122,7 @@ class CredentialIssuer:
         assumed_arn = f"arn:aws:sts::{account}:assumed-role/{issuer_info['userName']}/{session_name}"
         identity = with_session(base, key, created, mfa, f"{role_id}:{session_name}", assumed_arn)
         session = Session(principal, identity, ip, self.work.working_set(rng, account, assumed_arn))
-        assumed = assumed_role(account, role_arn, role_id, session_name, assumed_arn, key)
+        assumed = assumed_role(account, role_arn, role_id, session_name, assumed_arn, key, session_seconds(principal))
         if category in ("sso", "sso-console"):
             saml_user = self._saml_user(principal)
             plan.add(at, Session(saml_user, None, ip, None), self.saml, False, None,

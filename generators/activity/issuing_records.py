@@ -51,15 +51,16 @@ def with_session(base: dict, key: str, created: str, mfa: str, principal_id: str
 
 
 def assumed_role(account: str, role_arn: str, role_id: str, name: str, assumed_arn: str,
-                 key: str) -> dict:
-    """What the assume-role patches write: the role, the session's name, key and assumed-role user."""
-    return {"account": account, "roleArn": role_arn, "sessionName": name, "key": key,
+                 key: str, lifetime: int = ROLE_SESSION_SECONDS) -> dict:
+    """What the assume-role patches write: the role, the session's name, key, assumed-role user and
+    how long its credentials live (seconds)."""
+    return {"account": account, "roleArn": role_arn, "sessionName": name, "key": key, "lifetime": lifetime,
             "assumedRoleUser": {"assumedRoleId": f"{role_id}:{name}", "arn": assumed_arn}}
 
 
-def _credentials(rng: random.Random, when: datetime, key: str) -> dict:
+def _credentials(rng: random.Random, when: datetime, key: str, lifetime: int = ROLE_SESSION_SECONDS) -> dict:
     return {"accessKeyId": key, "sessionToken": base64.b64encode(rng.randbytes(96)).decode(),
-            "expiration": sts_time(when + timedelta(seconds=ROLE_SESSION_SECONDS))}
+            "expiration": sts_time(when + timedelta(seconds=lifetime))}
 
 
 def _role_resources(record: dict, assumed: dict) -> None:
@@ -74,7 +75,8 @@ def assume_role_patch(assumed: dict) -> Patch:
         record["requestParameters"] = {**request, "roleArn": assumed["roleArn"],
                                        "roleSessionName": assumed["sessionName"]}
         response = record["responseElements"] or {}
-        record["responseElements"] = {**response, "credentials": _credentials(rng, when, assumed["key"]),
+        credentials = _credentials(rng, when, assumed["key"], assumed["lifetime"])
+        record["responseElements"] = {**response, "credentials": credentials,
                                       "assumedRoleUser": assumed["assumedRoleUser"]}
         _role_resources(record, assumed)
     return patch
@@ -99,7 +101,7 @@ def saml_patch(saml_user: Principal, assumed: dict, subject: str) -> Patch:
                                        "roleArn": assumed["roleArn"], "principalArn": provider,
                                        "durationSeconds": 3600}
         record["responseElements"] = {
-            "credentials": _credentials(rng, when, assumed["key"]),
+            "credentials": _credentials(rng, when, assumed["key"], assumed["lifetime"]),
             "assumedRoleUser": assumed["assumedRoleUser"],
             "subject": subject, "subjectType": "persistent",
             "issuer": f"https://portal.sso.us-east-1.amazonaws.com/saml/assertion/{uuid4(rng)}",

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 
 from cloudtrail_emulator.generators.activity.bursts import BurstPlanner
+from cloudtrail_emulator.generators.activity.handover import HOUR, Crossing, Handover, RegionHours
 from cloudtrail_emulator.generators.activity.issuing import CredentialIssuer
 from cloudtrail_emulator.generators.activity.personas import (
     ACCESS_STYLES,
@@ -21,20 +22,14 @@ from cloudtrail_emulator.generators.activity.personas import (
 )
 from cloudtrail_emulator.generators.activity.plan import Members, Session, UnitPlan, pick_weighted
 from cloudtrail_emulator.generators.activity.twins import Twins
-from cloudtrail_emulator.generators.activity.work import THROTTLE_BURST_CHANCE, SessionWork
+from cloudtrail_emulator.generators.activity.work import SessionWork
+from cloudtrail_emulator.generators.activity.workloads import WorkloadPlanner
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import Principal
 from cloudtrail_emulator.generators.records import RecordFactory
-from cloudtrail_emulator.generators.records.identity import ROLE_SESSION_SECONDS
 
 #: below this many seconds a unit is too short for sessions: the services' steady calls fill it
 MIN_SESSION_SPAN = 60
-#: a workload's calls per credential refresh (an instance profile or a function's role session)
-WORKLOAD_CALLS_PER_CREDENTIAL = 60
-#: how long before its first call in a unit a session that began earlier may have begun (seconds)
-RESUMED_AGE = 3000
-#: a session's last call comes at least this long before its credentials expire (SDKs refresh early)
-EXPIRY_MARGIN = 60
 
 
 class ActivityModel:
@@ -48,15 +43,33 @@ class ActivityModel:
         self.issuer = CredentialIssuer(factory, self.work)
         self.twins = Twins(factory.catalog)
         self.bursts = BurstPlanner(factory, self.issuer, self.members)
+        self.handover = Handover(self.population.seed, self.issuer, self.budgets, self.members)
+        self.workloads = WorkloadPlanner(self.population.seed, self.issuer, self.work, self.handover)
         self._personas: dict[str, dict[str, tuple[list[Principal], list[float]]]] = {}
 
     def records(self, rng: random.Random, account: str, region: str, start: datetime, end: datetime,
-                n: int) -> Iterator[dict]:
-        """The n records of an account's region in [start, end), in time order."""
+                n: int, hours: RegionHours) -> Iterator[dict]:
+        """The n records of an account's region in [start, end), in time order; ``hours`` holds the
+        planned counts of the region's hours (sessions that cross hours are decided from them)."""
         span = int((end - start).total_seconds())
         plan = UnitPlan(rng, account, span, start)
-        n -= self.bursts.plan(plan, n)      # deploy waves, automation loops, error storms (Insights)
-        for persona, budget in self._budgets(account, start + (end - start) / 2, n, span):
+        left = n - self.bursts.plan(plan, n)      # deploy waves, automation loops, error storms (Insights)
+        weights = self._weights(account, start + (end - start) / 2, span)
+        inbound, outbound = self._crossings(account, region, start, n, span, hours)
+        issuing = sum(len(c.issuing) for c in outbound)      # written whatever the hour holds
+        left -= issuing
+        if "workload" in weights:
+            left -= self.workloads.plan(plan, region, hours, left)
+        parts: dict[str, int] = {}
+        room = left
+        for crossing, later in [(c, True) for c in inbound] + [(c, False) for c in outbound]:
+            calls = min(crossing.after if later else crossing.before, room)
+            room -= calls
+            parts[crossing.persona] = parts.get(crossing.persona, 0) + calls + (0 if later else len(crossing.issuing))
+            self._plan_crossing(plan, crossing, calls, later)
+        others = [p for p in weights if p != "workload"]
+        shares = dict(zip(others, apportion(left + issuing, [weights[p] for p in others])))
+        for persona, budget in self._whole_sessions(plan.rng, _less(shares, parts)).items():
             if budget:
                 self._plan_persona(plan, persona, budget)
         self.twins.pair(plan)
@@ -83,19 +96,59 @@ class ActivityModel:
                 patch(record, rng, when)
             yield record
 
-    def _budgets(self, account: str, middle: datetime, n: int, span: int) -> list[tuple[str, int]]:
-        """The unit's count shared out over the account's personas by share and rhythm."""
+    def _weights(self, account: str, middle: datetime, span: int) -> dict[str, float]:
+        """The weight of each of the account's personas at a moment: share, access style and rhythm."""
         table = self._persona_table(account)
         if span < MIN_SESSION_SPAN:   # too short for sessions: the services' steady calls fill it
             if "service" not in table:
                 raise GeneratorError(f"account {account} has no AWS service principals")
-            return [("service", n)]
+            return {"service": 1.0}
         present = [p for p in PERSONAS if p in table]
         if not present:
             raise GeneratorError(f"account {account} has no principals in the population")
         shares = ACCESS_STYLES[access_style(self.population.seed, account)][2]
-        weights = [BASE_SHARES[p] * shares.get(p, 1.0) * persona_rhythm(p, middle) for p in present]
-        return list(zip(present, apportion(n, weights)))
+        return {p: BASE_SHARES[p] * shares.get(p, 1.0) * persona_rhythm(p, middle) for p in present}
+
+    def budgets(self, account: str, middle: datetime, n: int, span: int) -> dict[str, int]:
+        """An hour's n records shared out over the account's personas (before bursts)."""
+        weights = self._weights(account, middle, span)
+        return dict(zip(weights, apportion(n, list(weights.values()))))
+
+    @staticmethod
+    def _whole_sessions(rng: random.Random, budgets: dict[str, int]) -> dict[str, int]:
+        """Sessions are decided first: a persona whose share of the hour is smaller than its sessions
+        gets one whole session with the chance share/size, else none; the services' steady calls
+        take up the difference (at most half of their own share is given away). So a small run has
+        fewer sessions, not smaller ones, and its issuing calls stay in proportion; only where an hour
+        cannot hold a session (a few records) are its sessions cut to what it holds."""
+        small = [p for p, b in budgets.items() if 0 < b < SESSION_SIZE.get(p, 0)]
+        if not small or "service" not in budgets:
+            return budgets
+        out = dict(budgets)
+        free = sum(budgets[p] for p in small) + budgets["service"] // 2
+        service = budgets["service"] + sum(budgets[p] for p in small)
+        for persona in small:
+            mean = SESSION_SIZE[persona]
+            fits = min(mean, free)      # what a session here holds on average: the persona keeps its share
+            size = max(2, int(rng.gammavariate(2.0, mean / 2))) if rng.random() * fits < budgets[persona] else 0
+            out[persona] = min(size, free)
+            free -= out[persona]
+            service -= out[persona]
+        out["service"] = service
+        return out
+
+    def _crossings(self, account: str, region: str, start: datetime, n: int, span: int,
+                   hours: RegionHours) -> tuple[list[Crossing], list[Crossing]]:
+        """The sessions under way at the hour's start and at its end (the first hour's come from before
+        the run, as if the hour before held as many records; the last hour's end crosses into nothing)."""
+        epoch = int(start.timestamp())
+        here = (n, span)
+        before = hours.at(epoch - HOUR) or (n, HOUR)
+        after = hours.at(epoch + span)
+        inbound = self.handover.crossings(account, region, start, before, here)
+        outbound = self.handover.crossings(account, region, start + timedelta(seconds=span), here, after) \
+            if after is not None else []
+        return inbound, outbound
 
     def _persona_table(self, account: str) -> dict[str, tuple[list[Principal], list[float]]]:
         table = self._personas.get(account)
@@ -128,92 +181,55 @@ class ActivityModel:
                 plan.add(int(rng.random() * plan.span), self.issuer.own_session(principal), entry,
                          work.service_outcome(rng, entry))
             return
-        if persona == "workload":
-            self._plan_workloads(plan, budget)
-            return
         mean = SESSION_SIZE[persona]
-        while budget > 0:
+        sizes: list[int] = []
+        while budget > 0:   # sessions are drawn whole; what cannot hold another goes to the last one
             size = max(2, int(rng.gammavariate(2.0, mean / 2)))
-            if size <= budget:
-                self._plan_session(plan, persona, self._pick(plan, persona), size)
-                budget -= size
-                continue
-            # the budget holds part of a session: its start (issuing calls) with the chance that
-            # this part is its first, else calls of a session that began before; never a console
-            # session (its sign-in is what detections pair console calls with)
-            resumed = rng.random() * size >= budget and persona != "console"
-            self._plan_session(plan, persona, self._pick(plan, persona), budget, resumed)
-            budget = 0
+            if size > budget and sizes:
+                sizes[-1] += budget
+                break
+            sizes.append(min(size, budget))
+            budget -= sizes[-1]
+        for size in sizes:
+            self._plan_session(plan, persona, self._pick(plan, persona), size)
 
-    def _plan_workloads(self, plan: UnitPlan, budget: int) -> None:
-        """Instances and functions: a credential refresh now and then, calls through the hour."""
-        rng = plan.rng
-        counts: dict[str, int] = {}
-        chosen: dict[str, Principal] = {}
-        for _ in range(budget):
-            principal = self._pick(plan, "workload")
-            counts[principal.key] = counts.get(principal.key, 0) + 1
-            chosen[principal.key] = principal
-        for key, count in counts.items():
-            principal = chosen[key]
-            issued = int(rng.random() * plan.span * 0.2)
-            if rng.random() * WORKLOAD_CALLS_PER_CREDENTIAL < count:
-                session = self.issuer.issue(plan, principal, issued, 1).session
-                count -= 1
-                first, end = issued + 1, plan.span
-            else:   # credentials from before the unit: used until they expire
-                began = self._resumed_start(plan, 0)
-                session = self._resumed(plan, principal, began, count)
-                first, end = 0, min(plan.span, began + ROLE_SESSION_SECONDS - EXPIRY_MARGIN)
-            calls = [(self.work.draw(rng, principal), None, session.values, 0.0) for _ in range(count)]
-            if count > 15 and rng.random() < THROTTLE_BURST_CHANCE["workload"]:
-                burst = self.work.throttle_burst(rng, principal, session.values, min(count, rng.randint(10, 20)))
-                calls[len(calls) - len(burst):] = burst
-            times = sorted(first + int(rng.random() * (end - first)) for _ in calls)
-            burst_at = times[len(times) // 2] if times else 0
-            for when, (entry, fail, values, gap) in zip(times, calls):
-                if gap:   # a burst keeps its own pace, from the middle of the hour
-                    burst_at = min(end - 1, burst_at + int(rng.expovariate(1 / gap)))
-                    when = burst_at
-                plan.add(when, session, entry, fail, values)
-
-    def _plan_session(self, plan: UnitPlan, persona: str, principal: Principal, size: int,
-                      resumed: bool = False) -> None:
-        """One person's or pipeline's session of exactly ``size`` records in this unit.
-
-        A ``resumed`` session began before the unit (its issuing calls are not in it): all its
-        records here are work.
-        """
+    def _plan_session(self, plan: UnitPlan, persona: str, principal: Principal, size: int) -> None:
+        """One person's or pipeline's session of exactly ``size`` records in this unit."""
         rng, span = plan.rng, plan.span
         gap = CALL_GAP[persona]
         room = max(1, int(span - min(span * 0.9, size * (gap + 1))) - 6)
-        clock = float(int(rng.random() * room))
-        last = span - 1
-        if resumed:
-            began = self._resumed_start(plan, int(clock) + int(size * (gap + 1)))
-            session = self._resumed(plan, principal, began, size)
-            last = min(last, began + ROLE_SESSION_SECONDS - EXPIRY_MARGIN)
-            count = 0
-        else:
-            steps = self.issuer.issue(plan, principal, int(clock), size)
-            session, count = steps.session, steps.count
-            clock = float(steps.last) + 1
-        calls = self.work.session_calls(rng, persona, session, size - count)
-        for entry, fail, values, call_gap in calls:
+        steps = self.issuer.issue(plan, principal, int(rng.random() * room), size)
+        self._plan_calls(plan, persona, steps.session, size - steps.count, steps.last + 1, span - 1)
+
+    def _plan_calls(self, plan: UnitPlan, persona: str, session: Session, k: int, clock: float, last: int) -> None:
+        """k calls of a session from offset ``clock`` at its persona's pace, none after ``last``."""
+        rng, gap = plan.rng, CALL_GAP[persona]
+        for entry, fail, values, call_gap in self.work.session_calls(rng, persona, session, k):
             plan.add(min(last, int(clock)), session, entry, fail, values)
             clock += 1 + rng.expovariate(1 / (call_gap or gap))
 
-    @staticmethod
-    def _resumed_start(plan: UnitPlan, until: int) -> int:
-        """When a session that is still at work at offset ``until`` began: before the unit, at most
-        RESUMED_AGE s earlier, and late enough that its one-hour credentials mostly outlive ``until``."""
-        oldest = max(-RESUMED_AGE, until - ROLE_SESSION_SECONDS + EXPIRY_MARGIN)
-        return -10 - int(plan.rng.random() * max(0, -10 - oldest))   # a CI chain takes a few s
+    def _plan_crossing(self, plan: UnitPlan, crossing: Crossing, calls: int, later: bool) -> None:
+        """A crossing session's part in this hour: its ``calls`` here, after its issuing calls in the
+        earlier hour; from the hour's start, before its credentials expire, in the later one."""
+        if later:
+            self._plan_calls(plan, crossing.persona, crossing.session, calls, plan.rng.random() * 30,
+                             min(plan.span - 1, crossing.expires))
+            return
+        for offset, _, session, entry, fail, values, patch in crossing.issuing:
+            plan.add(plan.span + offset, session, entry, fail, values, patch)
+        self._plan_calls(plan, crossing.persona, crossing.session, calls, plan.span + crossing.began + 1,
+                         plan.span - 1)
 
-    def _resumed(self, plan: UnitPlan, principal: Principal, began: int, size: int) -> Session:
-        """A session of ``principal`` whose issuing calls began at offset ``began``, before the unit.
 
-        Its issuing calls belong to an earlier hour of the trail: planned on a scratch plan, dropped.
-        """
-        scratch = UnitPlan(plan.rng, plan.account, plan.span, plan.start)
-        return self.issuer.issue(scratch, principal, began, size).session
+def _less(budgets: dict[str, int], parts: dict[str, int]) -> dict[str, int]:
+    """``budgets`` less what each persona already planned; a persona's excess comes off the largest others."""
+    out = {p: b - parts.get(p, 0) for p, b in budgets.items()}
+    owed = -sum(b for b in out.values() if b < 0)
+    for persona in sorted(out, key=lambda p: (-out[p], p)):
+        if out[persona] < 0:
+            out[persona] = 0
+        elif owed:
+            taken = min(owed, out[persona])
+            out[persona] -= taken
+            owed -= taken
+    return out

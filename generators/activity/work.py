@@ -67,7 +67,7 @@ NOISY_ADMIN: tuple[tuple[float, tuple[tuple[str, str, float], ...]], ...] = (
     (0.3, (("cloudtrail", "StopLogging", 0.0), ("cloudtrail", "StartLogging", 240.0))),    # trail maintenance
     (0.1, (("cloudtrail", "DeleteTrail", 0.0),)),                                           # an old trail retired
 )
-NOISY_ADMIN_CHANCE = 0.12
+NOISY_ADMIN_CHANCE = 0.2
 #: the calls of NOISY_ADMIN that detection content flags: the default baseline never draws them
 NOISY_CALLS = frozenset(f"{service}.amazonaws.com:{name}" for service, name in (
     ("cloudtrail", "StopLogging"), ("cloudtrail", "PutEventSelectors"), ("cloudtrail", "DeleteTrail"),

@@ -168,7 +168,7 @@ class PrincipalBuilder:
                     "sessionContext": {"sessionIssuer": {}, "webIdFederationData": {},
                                        "attributes": session_attributes(True)}}
         return Principal(f"{acct}:root", "Root", acct, identity, key_id, "root", admin.ips,
-                         console_agents(self.rng, admin.device.browser), True, None, 0.05, admin.addresses)
+                         console_agents(self.rng, admin.device.browser), True, None, 0.15, admin.addresses)
 
     # -- automation ----------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 #: the longest age, in seconds, of a session at a call, by kind of session
 SERVICE_LINKED_SESSION_SECONDS = 1
 ROLE_SESSION_SECONDS = 3600          # also the lifetime of the credentials the issuing calls hand out
+#: instance-profile credentials EC2 hands out live about six hours (rotated hourly, each kept ~6 h)
+INSTANCE_SESSION_SECONDS = 6 * 3600
 MAX_SESSION_SECONDS = 12 * 3600
 #: exponent of the age's skew towards the session's start
 AGE_SKEW = 3
@@ -46,7 +48,13 @@ def base_identity(principal: Principal, console: bool) -> tuple[dict, int | None
         return ui, MAX_SESSION_SECONDS
     if principal.invoked_by and "/aws-service-role/" in context.get("sessionIssuer", {}).get("arn", ""):
         return ui, SERVICE_LINKED_SESSION_SECONDS
-    return ui, ROLE_SESSION_SECONDS
+    return ui, session_seconds(principal)
+
+
+def session_seconds(principal: Principal) -> int:
+    """How long the credentials of the principal's role sessions live: an instance profile's ~6 h,
+    any other role's STS default of one hour."""
+    return INSTANCE_SESSION_SECONDS if principal.category == "instance" else ROLE_SESSION_SECONDS
 
 
 def session_age(rng: random.Random, longest: int) -> int:

@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from cloudtrail_emulator.generators.activity.issuing import saml_user
-from cloudtrail_emulator.generators.activity.issuing_records import saml_patch, sts_time, with_session
+from cloudtrail_emulator.generators.activity.issuing_records import assumed_role, saml_patch, sts_time, with_session
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import Population, Principal, session_key_id
 from cloudtrail_emulator.generators.times import format_time
@@ -175,9 +175,8 @@ def _open_sso(attack: Attack, target: Principal) -> Principal:
     issuer = target.user_identity["sessionContext"]["sessionIssuer"]
     name = target.username or "user"
     key = session_key_id(attack.account, attack.rng)
-    assumed = {"account": attack.account, "roleArn": issuer["arn"], "sessionName": name, "key": key,
-               "assumedRoleUser": {"assumedRoleId": target.user_identity["principalId"],
-                                   "arn": target.user_identity["arn"]}}
+    role_id = target.user_identity["principalId"].split(":", 1)[0]
+    assumed = assumed_role(attack.account, issuer["arn"], role_id, name, target.user_identity["arn"], key)
     record = attack.call(STS, "AssumeRoleWithSAML", principal=caller)
     saml_patch(caller, assumed, name)(record, attack.rng, attack.now)
     identity = with_session(target.user_identity, key, format_time(attack.now), "false")
