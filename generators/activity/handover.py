@@ -29,7 +29,7 @@ from cloudtrail_emulator.generators.activity.issuing import CredentialIssuer
 from cloudtrail_emulator.generators.activity.personas import CALL_GAP, SESSION_SIZE
 from cloudtrail_emulator.generators.activity.plan import Item, Members, Session, UnitPlan, pick_weighted
 from cloudtrail_emulator.generators.population import Principal
-from cloudtrail_emulator.generators.records.identity import ROLE_SESSION_SECONDS, session_seconds
+from cloudtrail_emulator.generators.records.identity import session_seconds
 
 #: the records of each persona in an hour of an account (middle of the hour, n, span s), before bursts
 Budgets = Callable[[str, datetime, int, int], dict[str, int]]
@@ -37,7 +37,7 @@ Budgets = Callable[[str, datetime, int, int], dict[str, int]]
 #: the personas whose sessions may cross an hour boundary
 CROSSING_PERSONAS = ("developer", "admin", "ci")
 #: how long before the boundary a crossing session may have begun (seconds)
-RESUMED_AGE = 3000
+CROSSING_AGE = 3000
 #: a session's last call comes at least this long before its credentials expire (SDKs refresh early)
 EXPIRY_MARGIN = 60
 #: hours with fewer records than this on either side of a boundary let no session cross it
@@ -132,14 +132,13 @@ class Handover:
             size = max(4, int(rng.gammavariate(2.0, SESSION_SIZE[persona] / 2)))
             later_part = min(later[persona] // 2, max(1, int(size * rng.random())))
             earlier_part = min(earlier[persona] // 2, size - later_part)
-            began = -20 - min(RESUMED_AGE, int(earlier_part * (gap + 1)) + int(rng.random() * 60))
-            scratch = UnitPlan(rng, account, after[1], boundary)
+            began = -60 - min(CROSSING_AGE, int(earlier_part * (gap + 1)) + int(rng.random() * 60))
+            scratch = UnitPlan(rng, account, after[1], boundary)   # failed sign-ins first take <= 48 s
             issued = self.issuer.issue(scratch, principal, began, size)
             out.append(Crossing(persona, issued.session, tuple(scratch.items), issued.last,
                                 max(0, earlier_part - issued.count), later_part,
                                 issued.last + session_seconds(principal) - EXPIRY_MARGIN))
         return out
-
 
     def workload_hour(self, account: str, region: str, start: int, n: int, span: int) -> dict[str, WorkloadCalls]:
         """The workload roles that call in an hour (its start epoch, records, span) and when, from the
