@@ -23,6 +23,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta, timezone
 
 from cloudtrail_emulator.generators.activity.issuing import CredentialIssuer
@@ -83,12 +84,15 @@ class RegionHours:
 
 
 class _Memo(dict):
-    """A dict that forgets its oldest entries past _CACHE_SIZE."""
+    """A dict that makes what it lacks and forgets its oldest entries past _CACHE_SIZE."""
 
-    def remember(self, key: object, value: object) -> None:
-        if len(self) >= _CACHE_SIZE:
-            del self[next(iter(self))]
-        self[key] = value
+    def get_or_make(self, key: object, make: Callable[[], Any]) -> Any:
+        found = self.get(key)
+        if found is None:
+            if len(self) >= _CACHE_SIZE:
+                del self[next(iter(self))]
+            found = self[key] = make()
+        return found
 
 
 class Handover:
@@ -106,12 +110,8 @@ class Handover:
     def crossings(self, account: str, region: str, boundary: datetime, before: tuple[int, int],
                   after: tuple[int, int]) -> list[Crossing]:
         """The sessions under way at ``boundary``, given the (n, span) of the hours on each side."""
-        key = (account, region, boundary)
-        found = self._crossings.get(key)
-        if found is None:
-            found = self._draw_crossings(account, region, boundary, before, after)
-            self._crossings.remember(key, found)
-        return found
+        return self._crossings.get_or_make((account, region, boundary),
+                                           lambda: self._draw_crossings(account, region, boundary, before, after))
 
     def _draw_crossings(self, account: str, region: str, boundary: datetime, before: tuple[int, int],
                         after: tuple[int, int]) -> list[Crossing]:
@@ -144,12 +144,8 @@ class Handover:
         """The workload roles that call in an hour (its start epoch, records, span) and when, from the
         hour's own rng: offsets sorted. Each role's calls and the (at most two) credential windows
         they may open fit in the workload persona's share of the hour."""
-        key = (account, region, start)
-        found = self._hours.get(key)
-        if found is None:
-            found = self._draw_workload_hour(account, region, start, n, span)
-            self._hours.remember(key, found)
-        return found
+        return self._hours.get_or_make((account, region, start),
+                                       lambda: self._draw_workload_hour(account, region, start, n, span))
 
     def _draw_workload_hour(self, account: str, region: str, start: int, n: int,
                             span: int) -> dict[str, WorkloadCalls]:
