@@ -130,12 +130,16 @@ class VolumeModel:
                                                      holiday, incident if incident_drawn else None, noise)
         return found
 
+    def office_hour(self, account: str, at: datetime) -> int:
+        """The hour of the account's office day that UTC hour ``at`` falls in (its shift applied)."""
+        return (at.hour - self.account(account).office_shift) % 24
+
     def hour_weight(self, account: str, at: datetime) -> float:
         """The relative volume of an account's hour starting at ``at`` (all regions together)."""
         volume = self.account(account)
         character = volume.character
         day = self.day(account, at.date())
-        office = character.office * OFFICE_CURVE[(at.hour - volume.office_shift) % 24]
+        office = character.office * OFFICE_CURVE[self.office_hour(account, at)]
         if at.weekday() >= 5 or day.holiday:
             office *= character.weekend
         elif day.deploy:

@@ -6,7 +6,7 @@ now and then:
 
 - a deploy wave: a pipeline run pushing one change to many resources (parameters, task
   definitions, function versions, target registrations, tags): 12-40 write calls of one API,
-  ~2.5 s apart, by a CI principal on weekday working hours;
+  ~2.5 s apart, by a CI principal on weekday working hours (the account's, its office shift applied);
 - an automation loop: a workload repeating one write call (tagging, log streams, snapshots,
   network interfaces) 12-30 times in a minute or two, at any hour;
 - an error storm: a workload whose permission was just taken away (a key policy, an IAM change)
@@ -29,7 +29,7 @@ from cloudtrail_emulator.generators.activity.plan import Members, UnitPlan, pick
 from cloudtrail_emulator.generators.catalog import CatalogEntry
 from cloudtrail_emulator.generators.population import Principal
 from cloudtrail_emulator.generators.records import RecordFactory
-from cloudtrail_emulator.generators.volumes import OFFICE_CURVE
+from cloudtrail_emulator.generators.volumes import OFFICE_CURVE, VolumeModel
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ class BurstPlanner:
     def __init__(self, factory: RecordFactory, issuer: CredentialIssuer,
                  members: Callable[[str, str], Members | None]):
         self.issuer = issuer
+        self.volumes = VolumeModel(factory.population.seed)   # the accounts' office hours
         self.members = members          # the activity model's principals of a persona, weighted
         self.kinds = [(kind, [(factory.catalog.get(f"{service}.amazonaws.com", name), code)
                               for service, name, code in kind.apis]) for kind in BURSTS]
@@ -76,7 +77,7 @@ class BurstPlanner:
         """Plans at most one burst into ``plan``; returns the records it planned (0 without a burst)."""
         rng = plan.rng
         draw = rng.random()
-        office = OFFICE_CURVE[plan.start.hour] if plan.start.weekday() < 5 else 0.0
+        office = OFFICE_CURVE[self.volumes.office_hour(plan.account, plan.start)] if plan.start.weekday() < 5 else 0.0
         for kind, apis in self.kinds:
             chance = kind.chance * (office if kind.office_hours else 1.0)
             if draw >= chance:
