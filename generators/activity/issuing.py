@@ -88,9 +88,13 @@ class CredentialIssuer:
         category = principal.category
         ip = self._address(principal, int(plan.start.timestamp()) + at, rng)
         arn = principal.user_identity.get("arn", f"arn:aws:iam::{account}:root")
-        if category == "user" or principal.access_key_id is None:
+        if category in ("user", "ci-user") or principal.access_key_id is None:
             session = Session(principal, None, ip, self.work.working_set(rng, account, arn))
-            return Issued(session, 0, at - 1)
+            if principal.access_key_id is None:
+                return Issued(session, 0, at - 1)
+            # a long-term key's run (Terraform's AWS provider, a script) first checks whose key it is
+            plan.add(at, session, self.work.caller_identity, False, session.values)
+            return Issued(session, 1, at)
         created = format_time(plan.start + timedelta(seconds=at))
         key = session_key_id(account, rng)
         base = principal.user_identity

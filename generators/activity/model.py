@@ -9,12 +9,12 @@ from itertools import accumulate
 from cloudtrail_emulator.generators.activity.bursts import BurstPlanner
 from cloudtrail_emulator.generators.activity.issuing import CredentialIssuer
 from cloudtrail_emulator.generators.activity.personas import (
-    ACCESS_STYLES,
     BASE_SHARES,
     CALL_GAP,
     PERSONAS,
     SESSION_SIZE,
-    access_style,
+    STYLE_WEIGHTS,
+    activity_weight,
     apportion,
     persona_of,
     persona_rhythm,
@@ -93,7 +93,7 @@ class ActivityModel:
         present = [p for p in PERSONAS if p in table]
         if not present:
             raise GeneratorError(f"account {account} has no principals in the population")
-        shares = ACCESS_STYLES[access_style(self.population.seed, account)][2]
+        shares = STYLE_WEIGHTS[self.population.access_style(account)][1]
         weights = [BASE_SHARES[p] * shares.get(p, 1.0) * persona_rhythm(p, middle) for p in present]
         return list(zip(present, apportion(n, weights)))
 
@@ -101,13 +101,14 @@ class ActivityModel:
         table = self._personas.get(account)
         if table is None:
             grouped: dict[str, list[Principal]] = {}
+            style = self.population.access_style(account)
             for principal in self.population.principals_in(account):
                 if principal.category == "root" and not self.noisy_admin:
                     continue   # root signs in only for the rare chores it alone can do: noisy admin activity
-                grouped.setdefault(persona_of(principal), []).append(principal)
-            style = ACCESS_STYLES[access_style(self.population.seed, account)][1]
+                if activity_weight(principal, style) > 0:
+                    grouped.setdefault(persona_of(principal), []).append(principal)
             table = self._personas[account] = {
-                persona: (members, list(accumulate(p.weight * style.get(p.category, 1.0) for p in members)))
+                persona: (members, list(accumulate(activity_weight(p, style) for p in members)))
                 for persona, members in grouped.items()}
         return table
 
