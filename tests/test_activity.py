@@ -16,7 +16,9 @@ from cloudtrail_emulator.schemas import record_validator
 
 START = datetime(2024, 3, 4, 8, tzinfo=timezone.utc)       # a Monday morning ...
 END = datetime(2024, 3, 5, 8, tzinfo=timezone.utc)         # ... to Tuesday morning
-RUN = dict(count=8000, start=START, end=END, seed=21, accounts=2, regions=["us-east-1", "eu-west-1"])
+#: a "mixed" organisation: every kind of session acts (IAM users, people's roles, SSO, OIDC pipelines)
+RUN = dict(count=8000, start=START, end=END, seed=21, accounts=2, regions=["us-east-1", "eu-west-1"],
+           access_style="mixed")
 ISSUERS = ("AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetFederationToken")
 DENIALS = ("AccessDenied", "AccessDeniedException", "Client.UnauthorizedOperation")
 THROTTLES = ("ThrottlingException", "Client.RequestLimitExceeded", "Throttling")

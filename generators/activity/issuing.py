@@ -3,7 +3,8 @@
 An issuing call (``sts AssumeRole``, ``AssumeRoleWithWebIdentity``, ``AssumeRoleWithSAML``,
 ``GetFederationToken``, ``signin ConsoleLogin``) returns a fresh ASIA key; every later call of the
 session carries that key, the session's ARN and ``creationDate`` = the issuing call's time. IAM
-users' long-term AKIA keys and AWS services need no issuing call.
+users' long-term AKIA keys and AWS services need no issuing call; a run with a long-term key often
+begins with ``sts GetCallerIdentity`` (Terraform's AWS provider, scripts checking whose key they hold).
 """
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ from cloudtrail_emulator.generators.population import Principal, session_key_id
 from cloudtrail_emulator.generators.population.agents import is_browser
 from cloudtrail_emulator.generators.records import RecordFactory
 from cloudtrail_emulator.generators.times import format_time
+
+#: the chance that a session with a long-term key begins by checking whose key it is
+CALLER_CHECK_CHANCE = 0.6
 
 
 def outside_caller(key: str, kind: str, account: str, identity: dict, like: Principal) -> Principal:
@@ -90,9 +94,8 @@ class CredentialIssuer:
         arn = principal.user_identity.get("arn", f"arn:aws:iam::{account}:root")
         if category in ("user", "ci-user") or principal.access_key_id is None:
             session = Session(principal, None, ip, self.work.working_set(rng, account, arn))
-            if principal.access_key_id is None:
+            if principal.access_key_id is None or rng.random() >= CALLER_CHECK_CHANCE:
                 return Issued(session, 0, at - 1)
-            # a long-term key's run (Terraform's AWS provider, a script) first checks whose key it is
             plan.add(at, session, self.work.caller_identity, False, session.values)
             return Issued(session, 1, at)
         created = format_time(plan.start + timedelta(seconds=at))

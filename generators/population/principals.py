@@ -83,8 +83,10 @@ class PrincipalBuilder:
             out.append(self._lambda(acct))
         out += [self._service(acct, host, weight) for host, weight in _SERVICES]
         roles = _SERVICE_ROLES + ((_ORG_ROLE,) if account.is_management else ())
+        if style == "iam-users":   # no IAM Identity Center, so no service-linked role of it
+            roles = tuple(spec for spec in roles if spec[1] != "sso.amazonaws.com")
         out += [self._service_role(acct, *spec) for spec in roles]
-        if style == "iam-users":   # their own rng: the account's other principals are the same in every style
+        if style == "iam-users":
             deploy_rng = random.Random(f"{seed}:{acct}:deploy-users")
             out += [self._deploy_user(acct, deploy_rng, *spec) for spec in _DEPLOY_USERS]
         return out
