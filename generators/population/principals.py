@@ -65,6 +65,8 @@ class PrincipalBuilder:
         acct = account.account_id
         rng = self.rng
         users = rng.sample(self.people, k=min(len(self.people), rng.randint(2, 5)))
+        if style == "iam-users" and not any(person.admin for person in users):
+            users.append(rng.choice([person for person in self.people if person.admin]))   # no other way in
         out: list[Principal] = []
         for person in users:
             out += self._iam_user(acct, person)
