@@ -6,6 +6,7 @@ compared with the reference files, read here by their own simple code.
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import json
 import subprocess
 import sys
@@ -25,6 +26,9 @@ WEEK = dict(start=datetime(2024, 6, 3, tzinfo=timezone.utc), end=datetime(2024, 
             accounts=3, regions=("us-east-1", "eu-west-1"))
 SSO_ROLE = ":assumed-role/AWSReservedSSO_"
 DEPLOY_USERS = ("terraform-ci", "github-actions-deploy")
+#: Azure blocks where GitHub-hosted runners run
+AZURE = tuple(ipaddress.ip_network(block) for block in
+              ("13.64.0.0/11", "20.36.0.0/14", "40.74.0.0/15", "52.224.0.0/11", "104.208.0.0/13"))
 
 
 def _type_shares(records: list[dict]) -> dict[str, float]:
@@ -78,6 +82,8 @@ def test_iam_users_organisation_has_no_identity_center_and_ci_with_deploy_users(
         assert len(calls) > 300, name
         assert {r["userIdentity"]["accessKeyId"][:4] for r in calls} == {"AKIA"}
         assert {r["userIdentity"]["type"] for r in calls} == {"IAMUser"}
+        own = [r for r in calls if "invokedBy" not in r["userIdentity"]]   # not a service with its key
+        assert all(any(ipaddress.ip_address(r["sourceIPAddress"]) in block for block in AZURE) for r in own)
         assert sum("Terraform" in r["userAgent"] for r in calls) > 0.3 * len(calls)
     people_roles = [r for r in default_week if r["userIdentity"].get("type") == "AssumedRole"
                     and "sessionContext" in r["userIdentity"] and r["userIdentity"].get("invokedBy") is None
