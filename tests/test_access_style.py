@@ -151,3 +151,16 @@ def test_a_bad_access_style_is_one_line_and_exit_2(tmp_path, command):
     assert done.returncode == 2 and done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1 and "--access-style" in done.stderr, done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_seed_command_takes_an_access_style(tmp_path):
+    data = tmp_path / "data"
+    done = subprocess.run([CLI, "seed", "--data-dir", str(data), "--count", "1500", "--days", "1", "--scenarios", "0",
+                           "--access-style", "identity-center"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    records = []
+    for path in sorted(data.rglob("*.json.gz")):
+        if "CloudTrail-Digest" not in path.parts:
+            with gzip.open(path, "rt") as fh:
+                records += json.load(fh)["Records"]
+    assert len(records) >= 1500 and [r for r in records if SSO_ROLE in _arn(r)]
