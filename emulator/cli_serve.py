@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from cloudtrail_emulator.emulator.cli_options import (
-    ACCESS_STYLE_HELP, LOG_LEVELS, NOISY_ADMIN_HELP, Parser, access_key, count, digest_seconds, env_option, external_bucket, log_level,
-    non_negative_seconds, port, positive_seconds, regions)
+    ACCESS_STYLE_HELP, LOG_LEVELS, NOISY_ADMIN_HELP, Parser, access_key, count, digest_seconds, env_option,
+    external_bucket, log_level, non_negative_seconds, port, positive_seconds, regions)
 from cloudtrail_emulator.emulator.stop_signals import catch_stop_signals
 from cloudtrail_emulator.generators.access_styles import ACCESS_STYLE_CHOICES, DEFAULT_ACCESS_STYLE
 from cloudtrail_emulator.generators.errors import GeneratorError

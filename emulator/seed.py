@@ -256,7 +256,7 @@ class _Seeder:
             end = min(ends.values()) - HISTORY_MARGIN
             full, _ = plan_run(count=options.count, start=end - timedelta(days=options.days), end=end,
                                seed=options.seed, accounts=options.accounts, regions=options.regions, scenarios=specs,
-                       noisy_admin=options.noisy_admin, access_style=options.access_style)
+                               noisy_admin=options.noisy_admin, access_style=options.access_style)
             history = [_history_trail(trails[seeded.arn], plan, state.config.organization, ends[seeded.arn])
                        for plan, seeded in fresh]
             # bulk history skips per-object fsyncs (still atomic), as `generate` does

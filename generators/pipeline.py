@@ -22,11 +22,12 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from cloudtrail_emulator.generators.access_styles import DEFAULT_ACCESS_STYLE
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.insights import InsightDetector, InsightSettings, insight_files
 from cloudtrail_emulator.generators.labels import labels_file, write_labels, write_labels_file
 from cloudtrail_emulator.generators.naming import trail_name_problem
-from cloudtrail_emulator.generators.population import DEFAULT_ACCESS_STYLE, Population
+from cloudtrail_emulator.generators.population import Population
 from cloudtrail_emulator.generators.run import RunOptions, UnitGenerator, generate, plan_run, scenario_runs
 from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
 from cloudtrail_emulator.generators.stores import ObjectStore, local_directory, open_target

@@ -13,10 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
+from cloudtrail_emulator.generators.access_styles import DEFAULT_ACCESS_STYLE
 from cloudtrail_emulator.generators.activity import ActivityModel
 from cloudtrail_emulator.generators.catalog import load_catalog
 from cloudtrail_emulator.generators.errors import GeneratorError
-from cloudtrail_emulator.generators.population import DEFAULT_ACCESS_STYLE, Population, build_population
+from cloudtrail_emulator.generators.population import Population, build_population
 from cloudtrail_emulator.generators.records import RecordFactory
 from cloudtrail_emulator.generators.scenarios import ScenarioRun
 from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec, as_spec, play_scenarios

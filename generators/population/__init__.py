@@ -25,13 +25,8 @@ from collections.abc import Sequence
 
 from faker import Faker
 
+from cloudtrail_emulator.generators.access_styles import DEFAULT_ACCESS_STYLE, account_style
 from cloudtrail_emulator.generators.errors import GeneratorError
-from cloudtrail_emulator.generators.access_styles import (
-    ACCESS_STYLE_CHOICES,
-    ACCESS_STYLES,
-    DEFAULT_ACCESS_STYLE,
-    account_style,
-)
 from cloudtrail_emulator.generators.population.agents import render_user_agent
 from cloudtrail_emulator.generators.population.identifiers import alnum_string, session_key_id
 from cloudtrail_emulator.generators.population.identities import CREATION_DATE_PLACEHOLDER
@@ -46,8 +41,7 @@ from cloudtrail_emulator.generators.population.people import (
 )
 from cloudtrail_emulator.generators.population.principals import PrincipalBuilder
 
-__all__ = ["ACCESS_STYLES", "ACCESS_STYLE_CHOICES", "CATEGORIES", "CREATION_DATE_PLACEHOLDER", "DEFAULT_ACCESS_STYLE",
-           "DEFAULT_ACCOUNT_ID", "MAX_ACCOUNTS", "Account",
+__all__ = ["CATEGORIES", "CREATION_DATE_PLACEHOLDER", "DEFAULT_ACCOUNT_ID", "MAX_ACCOUNTS", "Account",
            "Population", "Principal", "build_population", "render_user_agent", "session_key_id"]
 
 
@@ -55,8 +49,8 @@ def build_population(seed: int, accounts: int | Sequence[str] = 1,
                      access_style: str = DEFAULT_ACCESS_STYLE) -> Population:
     """The population of a seed: one account `123456789012`, or an organization of several.
 
-    ``access_style`` (one of ACCESS_STYLE_CHOICES) says how people and pipelines reach the accounts:
-    the organisation's choice, or ``per-account`` (each account's drawn from the seed).
+    ``access_style`` (see ``generators.access_styles``) says how people and pipelines reach the
+    accounts: the organisation's choice, or ``per-account`` (each account's drawn from the seed).
     """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise GeneratorError(f"seed must be an integer, not {seed!r}")
