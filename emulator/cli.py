@@ -10,11 +10,13 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
+from cloudtrail_emulator.emulator.cli_options import ACCESS_STYLE_HELP, NOISY_ADMIN_HELP
 from cloudtrail_emulator.emulator.cli_options import Parser as _Parser
 from cloudtrail_emulator.emulator.cli_options import count as _count
 from cloudtrail_emulator.emulator.cli_options import regions as _regions
 from cloudtrail_emulator.emulator.cli_serve import add_seed_parser, add_serve_parser, run_seed, run_serve
 from cloudtrail_emulator.emulator.stop_signals import Terminated
+from cloudtrail_emulator.generators.access_styles import ACCESS_STYLE_CHOICES, DEFAULT_ACCESS_STYLE
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.logfiles import DEFAULT_COMPRESSLEVEL
 from cloudtrail_emulator.generators.times import format_time, parse_iso
@@ -80,9 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "(repeatable; see `scenarios list`); "
                      "ground-truth labels go to DIR.labels.jsonl beside a local --output DIR, "
                      "to [prefix/]labels.jsonl in a bucket")
-    gen.add_argument("--noisy-admin", action="store_true",
-                     help="add admins' rare chores that detection rules flag (trail maintenance, Run Command, "
-                          "key rotation, snapshot sharing, root sign-ins); the default baseline has none")
+    gen.add_argument("--noisy-admin", action="store_true", help=NOISY_ADMIN_HELP)
+    gen.add_argument("--access-style", choices=ACCESS_STYLE_CHOICES, default=DEFAULT_ACCESS_STYLE,
+                     help=f"{ACCESS_STYLE_HELP} (default: %(default)s)")
     gen.add_argument("--scenario-time", action="append", default=[], type=_timestamp, metavar="TIME",
                      help="start of the n-th --scenario (repeatable, in order; default: drawn from the seed)")
     gen.add_argument("--scenario-actor", action="append", default=[], metavar="TYPE",
@@ -157,7 +159,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     scenarios = [ScenarioSpec(name, at, actor=actor) for name, at, actor in zip(args.scenario, times, actors)]
     options, _ = plan_run(count=args.count, start=args.start, end=args.end, seed=args.seed,
                           accounts=args.accounts, regions=args.regions, scenarios=scenarios,
-                          noisy_admin=args.noisy_admin)
+                          noisy_admin=args.noisy_admin, access_style=args.access_style)
     with tqdm(total=options.plan.count, unit="rec", unit_scale=True, file=sys.stderr,
               disable=None, leave=False) as bar:
         summary = generate_trail(
@@ -180,6 +182,7 @@ def _run_generate(args: argparse.Namespace) -> int:
             scenarios=options.scenarios,
             insights=args.insights,
             noisy_admin=args.noisy_admin,
+            access_style=args.access_style,
         )
     org = f", organization {summary.organization_id}" if summary.organization_id else ""
     print(

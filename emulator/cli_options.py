@@ -39,6 +39,8 @@ ENV_VARS: dict[str, dict[str, str]] = {
         "--scenarios": "CTEMU_SEED_SCENARIOS",
         "--scenario": "CTEMU_SEED_SCENARIO_NAMES",
         "--seed": "CTEMU_SEED_NUMBER",
+        "--access-style": "CTEMU_SEED_ACCESS_STYLE",
+        "--noisy-admin": "CTEMU_SEED_NOISY_ADMIN",
     },
 }
 
@@ -63,6 +65,17 @@ class Parser(argparse.ArgumentParser):
         if self.env_errors:
             self.error(self.env_errors[0])
         return parsed
+
+
+#: `--access-style` of the commands that generate activity (generate, seed)
+ACCESS_STYLE_HELP = ("how the organisation's people and pipelines reach AWS, in every account: iam-users (their "
+                     "IAM users' access keys and console passwords, Terraform from laptops and CI with a deploy "
+                     "user's keys: the style of the reference trails the realism figures are measured against), "
+                     "identity-center (permission-set sessions, OIDC pipelines), mixed (both), per-account "
+                     "(each account draws one from the seed)")
+#: `--noisy-admin` of the commands that generate activity
+NOISY_ADMIN_HELP = ("add admins' rare chores that detection rules flag (trail maintenance, Run Command, key "
+                    "rotation, snapshot sharing, root sign-ins); the default baseline has none")
 
 
 def env_option(parser: Parser, command: str, flag: str, *, help: str, **kwargs: Any) -> None:

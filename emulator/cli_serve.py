@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 from cloudtrail_emulator.emulator.cli_options import (
-    LOG_LEVELS, Parser, access_key, count, digest_seconds, env_option, external_bucket, log_level,
-    non_negative_seconds, port, positive_seconds, regions)
+    ACCESS_STYLE_HELP, LOG_LEVELS, NOISY_ADMIN_HELP, Parser, access_key, count, digest_seconds, env_option,
+    external_bucket, log_level, non_negative_seconds, port, positive_seconds, regions)
 from cloudtrail_emulator.emulator.stop_signals import catch_stop_signals
+from cloudtrail_emulator.generators.access_styles import ACCESS_STYLE_CHOICES, DEFAULT_ACCESS_STYLE
 from cloudtrail_emulator.generators.errors import GeneratorError
 
 PROG = "cloudtrail-emulator"
@@ -43,6 +44,9 @@ def seed_arguments(sd: Parser) -> None:
                help="a named scenario instead of random ones, by its name or Stratus Red Team id "
                "(see `scenarios list`)")
     env_option(sd, "seed", "--seed", type=int, default=0, help="same seed, same accounts and history")
+    env_option(sd, "seed", "--access-style", choices=ACCESS_STYLE_CHOICES, default=DEFAULT_ACCESS_STYLE,
+               help=ACCESS_STYLE_HELP)
+    env_option(sd, "seed", "--noisy-admin", action="store_true", help=NOISY_ADMIN_HELP)
     env_option(sd, "seed", "--data-dir", type=Path, default=Path(DATA_DIR), help="state directory that `serve` uses")
     sd.add_argument("--endpoint-url", help="write the history to --bucket at this S3-compatible endpoint "
                     "instead (one prefix per trail; no trails or live delivery there) (default: none, "
@@ -96,7 +100,8 @@ def run_seed(args: argparse.Namespace) -> int:
     summary = seed(SeedOptions(
         data_dir=args.data_dir, accounts=args.accounts, days=args.days, regions=tuple(args.regions),
         seed=args.seed, count=args.count, scenarios=args.scenarios, scenario_names=tuple(args.scenario),
-        endpoint_url=args.endpoint_url, bucket=args.bucket))
+        endpoint_url=args.endpoint_url, bucket=args.bucket, access_style=args.access_style,
+        noisy_admin=args.noisy_admin))
     print(summary.render(), flush=True)
     return 0
 

@@ -38,6 +38,7 @@ from cloudtrail_emulator.emulator.control import HISTORY_MARGIN, index_sink
 from cloudtrail_emulator.emulator.data_dir_lock import hold_data_dir
 from cloudtrail_emulator.emulator.server import RunningServer, start_in_thread
 from cloudtrail_emulator.emulator.state import EmulatorState
+from cloudtrail_emulator.generators.access_styles import DEFAULT_ACCESS_STYLE
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.trail.keyring import Keyring
 from cloudtrail_emulator.generators.pipeline import HistoryTrail, TrailTarget, plan_run, write_history
@@ -67,6 +68,8 @@ class SeedOptions:
     scenario_names: tuple[str, ...] = ()
     endpoint_url: str | None = None
     bucket: str | None = None
+    access_style: str = DEFAULT_ACCESS_STYLE   # see generators.access_styles
+    noisy_admin: bool = False
 
 
 @dataclass
@@ -193,7 +196,7 @@ class _Seeder:
 
     def run(self) -> SeedSummary:
         options, org_id = self.options, self.state.config.organization
-        population = build_population(options.seed, options.accounts)
+        population = build_population(options.seed, options.accounts, options.access_style)
         accounts = [a.account_id for a in population.accounts]
         if accounts[0] != self.state.config.management_account_id:
             raise GeneratorError(f"the population's management account {accounts[0]} is not the "
@@ -252,7 +255,8 @@ class _Seeder:
             ends = {arn: state.delivery.history_end(trail, state.config.clock.now()) for arn, trail in trails.items()}
             end = min(ends.values()) - HISTORY_MARGIN
             full, _ = plan_run(count=options.count, start=end - timedelta(days=options.days), end=end,
-                               seed=options.seed, accounts=options.accounts, regions=options.regions, scenarios=specs)
+                               seed=options.seed, accounts=options.accounts, regions=options.regions, scenarios=specs,
+                               noisy_admin=options.noisy_admin, access_style=options.access_style)
             history = [_history_trail(trails[seeded.arn], plan, state.config.organization, ends[seeded.arn])
                        for plan, seeded in fresh]
             # bulk history skips per-object fsyncs (still atomic), as `generate` does
@@ -305,13 +309,14 @@ def _seed_external(options: SeedOptions, clock: Clock) -> SeedSummary:
     prefix per trail, ending now; a trail whose prefix already holds files is left alone."""
     store, bucket, _ = open_target(f"s3://{options.bucket}", data_dir=Path(options.data_dir),
                                    endpoint_url=options.endpoint_url)
-    population = build_population(options.seed, options.accounts)
+    population = build_population(options.seed, options.accounts, options.access_style)
     accounts = [a.account_id for a in population.accounts]
     org_id = EmulatorConfig(management_account=accounts[0]).organization
     specs = pick_scenarios(options, accounts)
     end = clock.now().replace(microsecond=0)
     full, _ = plan_run(count=options.count, start=end - timedelta(days=options.days), end=end,
-                       seed=options.seed, accounts=options.accounts, regions=options.regions, scenarios=specs)
+                       seed=options.seed, accounts=options.accounts, regions=options.regions, scenarios=specs,
+                       noisy_admin=options.noisy_admin, access_style=options.access_style)
     home = options.regions[0]
     summary = SeedSummary(org_id, accounts, list(options.regions), [s.name for s in specs])
     trails = [(ORG_TRAIL, accounts[0], ORG_TRAIL, None, org_id)]

@@ -22,11 +22,12 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from cloudtrail_emulator.generators.access_styles import DEFAULT_ACCESS_STYLE
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.insights import InsightDetector, InsightSettings, insight_files
 from cloudtrail_emulator.generators.labels import labels_file, write_labels, write_labels_file
 from cloudtrail_emulator.generators.naming import trail_name_problem
-from cloudtrail_emulator.generators.population import Population, build_population
+from cloudtrail_emulator.generators.population import Population
 from cloudtrail_emulator.generators.run import RunOptions, UnitGenerator, generate, plan_run, scenario_runs
 from cloudtrail_emulator.generators.scenarios.plan import ScenarioSpec
 from cloudtrail_emulator.generators.stores import ObjectStore, local_directory, open_target
@@ -176,8 +177,7 @@ def write_history(
     ``workers``.
     """
     plan = options.plan
-    population = population or build_population(
-        options.seed, options.accounts if isinstance(options.accounts, int) else list(options.accounts))
+    population = population or options.population()
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if plan.count >= PARALLEL_THRESHOLD else 1
     # IAM, STS and sign-in events land in us-east-1 whatever regions the run names, as AWS logs them
@@ -272,8 +272,7 @@ def write_trail(
     ``org_id`` puts every key under ``AWSLogs/<org_id>/`` (default: the population's organization when
     the run has several accounts); ``close_at``, ``insights`` and ``labels_in_store`` as ``HistoryTrail``.
     """
-    population = population or build_population(
-        options.seed, options.accounts if isinstance(options.accounts, int) else list(options.accounts))
+    population = population or options.population()
     if org_id is None:
         org_id = population.organization_id if len(options.plan.accounts) > 1 else None
     trail = HistoryTrail(target, org_id, validation=validation, close_at=close_at, insights=insights,
@@ -348,6 +347,7 @@ def generate_trail(
     scenarios: Sequence[str | ScenarioSpec] = (),
     insights: bool | InsightSettings = False,
     noisy_admin: bool = False,
+    access_style: str = DEFAULT_ACCESS_STYLE,
 ) -> TrailSummary:
     """Generates a trail's records and delivers them as log files and signed digests to ``target``.
 
@@ -357,6 +357,7 @@ def generate_trail(
     (True: the default ``InsightSettings``) adds CloudTrail Insights files for unusual API rates.
     A local directory receives only the bucket's objects; scenario labels go beside it
     (``labels.labels_file``), a bucket gets them as the object ``[prefix/]labels.jsonl``.
+    ``noisy_admin`` and ``access_style`` are ``plan_run``'s.
     """
     data_dir = Path(data_dir)
     problem = trail_name_problem(trail_name)
@@ -364,7 +365,7 @@ def generate_trail(
         raise GeneratorError(f"invalid trail name {trail_name!r}: {problem}")
     options, population = plan_run(
         count=count, start=start, end=end, seed=seed, accounts=accounts, regions=regions, now=now,
-        scenarios=scenarios, noisy_admin=noisy_admin,
+        scenarios=scenarios, noisy_admin=noisy_admin, access_style=access_style,
     )
     store, bucket_name, target_prefix = open_target(target, data_dir=data_dir, endpoint_url=endpoint_url,
                                                     bucket=bucket, fsync=False)

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 
+from cloudtrail_emulator.generators.access_styles import DEFAULT_ACCESS_STYLE
 from cloudtrail_emulator.generators.activity import ActivityModel
 from cloudtrail_emulator.generators.activity.handover import RegionHours
 from cloudtrail_emulator.generators.catalog import load_catalog
@@ -34,6 +35,12 @@ class RunOptions:
     plan: Plan
     scenarios: tuple[ScenarioSpec, ...] = ()
     noisy_admin: bool = False    # add admins' noisy but benign chores (see docs/activity.md)
+    access_style: str = DEFAULT_ACCESS_STYLE   # how people and pipelines reach AWS (ACCESS_STYLE_CHOICES)
+
+    def population(self) -> Population:
+        """The run's population, the one ``plan_run`` returned."""
+        accounts = self.accounts if isinstance(self.accounts, int) else list(self.accounts)
+        return build_population(self.seed, accounts, self.access_style)
 
 
 def plan_run(
@@ -47,16 +54,19 @@ def plan_run(
     now: datetime | None = None,
     scenarios: Sequence[str | ScenarioSpec] = (),
     noisy_admin: bool = False,
+    access_style: str = DEFAULT_ACCESS_STYLE,
 ) -> tuple[RunOptions, Population]:
     """Checks the options and plans the run; ``now`` (default: the wall clock) ends an open range.
 
     ``scenarios`` (names or ``ScenarioSpec``) are attacks played inside the baseline (see
     ``generators.scenarios``); ``scenario_runs`` gives their records and labels. ``noisy_admin``
     adds the admins' rare chores that detection rules flag (trail maintenance, Run Command, ...).
+    ``access_style`` says how the organisation's people and pipelines reach AWS (see
+    ``generators.access_styles``): its IAM users by default, as in the reference trails.
     """
     if isinstance(accounts, int) and accounts < 1:
         raise GeneratorError(f"accounts must be at least 1, not {accounts}")
-    population = build_population(seed, accounts if isinstance(accounts, int) else list(accounts))
+    population = build_population(seed, accounts if isinstance(accounts, int) else list(accounts), access_style)
     start, end = resolve_range(count, start, end, now or datetime.now(timezone.utc))
     plan = make_plan(
         count=count,
@@ -67,7 +77,8 @@ def plan_run(
         seed=seed,
     )
     accounts_arg = accounts if isinstance(accounts, int) else tuple(accounts)
-    return RunOptions(seed, accounts_arg, plan, tuple(as_spec(s) for s in scenarios), noisy_admin), population
+    specs = tuple(as_spec(s) for s in scenarios)
+    return RunOptions(seed, accounts_arg, plan, specs, noisy_admin, access_style), population
 
 
 def scenario_runs(options: RunOptions, population: Population | None = None) -> list[ScenarioRun]:
@@ -80,10 +91,7 @@ class UnitGenerator:
 
     def __init__(self, options: RunOptions, population: Population | None = None):
         self.options = options
-        self.population = population or build_population(
-            options.seed,
-            options.accounts if isinstance(options.accounts, int) else list(options.accounts),
-        )
+        self.population = population or options.population()
         self.factory = RecordFactory(self.population, load_catalog())
         self.activity = ActivityModel(self.factory, noisy_admin=options.noisy_admin)
         self.scenario_runs = play_scenarios(options.scenarios, options.plan, options.seed, self.factory)
@@ -136,6 +144,7 @@ def generate(
     now: datetime | None = None,
     scenarios: Sequence[str | ScenarioSpec] = (),
     noisy_admin: bool = False,
+    access_style: str = DEFAULT_ACCESS_STYLE,
 ) -> Iterator[dict]:
     """Yields realistic CloudTrail records, hour by hour; memory does not grow with ``count``.
 
@@ -145,7 +154,7 @@ def generate(
     """
     options, population = plan_run(
         count=count, start=start, end=end, seed=seed, accounts=accounts, regions=regions, now=now,
-        scenarios=scenarios, noisy_admin=noisy_admin,
+        scenarios=scenarios, noisy_admin=noisy_admin, access_style=access_style,
     )
     generator = UnitGenerator(options, population)
     for unit in options.plan.units:

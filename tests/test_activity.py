@@ -16,7 +16,9 @@ from cloudtrail_emulator.schemas import record_validator
 
 START = datetime(2024, 3, 4, 8, tzinfo=timezone.utc)       # a Monday morning ...
 END = datetime(2024, 3, 5, 8, tzinfo=timezone.utc)         # ... to Tuesday morning
-RUN = dict(count=8000, start=START, end=END, seed=21, accounts=2, regions=["us-east-1", "eu-west-1"])
+#: a "mixed" organisation: every kind of session acts (IAM users, people's roles, SSO, OIDC pipelines)
+RUN = dict(count=8000, start=START, end=END, seed=21, accounts=2, regions=["us-east-1", "eu-west-1"],
+           access_style="mixed")
 RUN_START = START.strftime("%Y-%m-%dT%H:%M:%SZ")
 ISSUERS = ("AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML", "GetFederationToken")
 DENIALS = ("AccessDenied", "AccessDeniedException", "Client.UnauthorizedOperation")
@@ -133,8 +135,9 @@ def test_access_denied_and_throttling_come_in_bursts(records):
     assert _bursts(records, DENIALS, 3)
     throttled = _bursts(records, THROTTLES, 4)
     assert throttled
-    burst = throttled[0]   # a Describe loop: the same call, read-only
-    assert len({r["eventName"] for r in burst}) == 1 and burst[0]["readOnly"] is True
+    # Describe loops: the same call, read-only (a window may also catch a caller's stray throttle)
+    loops = [b for b in throttled if len({r["eventName"] for r in b}) == 1 and b[0]["readOnly"] is True]
+    assert len(loops) >= 0.8 * len(throttled)
     errors = sum("errorCode" in r for r in records) / len(records)
     assert 0.04 < errors < 0.15
 

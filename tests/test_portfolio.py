@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -86,12 +86,11 @@ def test_the_long_tail_is_rare_and_left_to_people_who_explore(week):
 
 def test_credential_calls_scale_with_the_activity_they_enable(week):
     assert _sts_share(week) <= 0.08                      # was 10.3 %
-    day = {**WEEK, "end": WEEK["start"] + timedelta(days=1)}   # ~20 records an hour per account and region
-    small = list(generate(count=3000, **day))
+    small = list(generate(count=3000, **WEEK))
     assert len(small) == 3000
-    assert _sts_share(small) <= 0.07                     # was 38.6 %
+    assert _sts_share(small) <= 0.08                     # was 38.6 %
     assume = sum(r["eventName"] == "AssumeRole" for r in small) / len(small)
-    assert assume <= 0.05                                # was 22 %
+    assert assume <= 0.04                                # was 22 %
 
 
 def test_nine_tenths_of_the_reference_pairs_are_producible(week, noisy_week):
@@ -130,9 +129,13 @@ def test_noisy_admin_adds_the_admins_flagged_chores(noisy_week):
     chores = [r for r in noisy_week if (r["eventSource"], r["eventName"]) in FLAGGED]
     kinds = {r["eventName"] for r in chores}
     assert len(chores) >= 5 and {"SendCommand", "BatchUpdateFindings"} & kinds, Counter(r["eventName"] for r in chores)
+    population = build_population(WEEK["seed"], WEEK["accounts"])
+    admin_users = {p.user_identity["arn"] for p in population.principals if p.kind == "IAMUser" and p.admin}
     for record in chores:   # admins (or root) only, never workloads or pipelines
         identity = record["userIdentity"]
-        assert identity.get("type") == "Root" or any(mark in identity.get("arn", "") for mark in ADMIN_MARKS), identity
+        arn = identity.get("arn", "")
+        assert identity.get("type") == "Root" or arn in admin_users or any(mark in arn for mark in ADMIN_MARKS), \
+            identity
     assert [r for r in noisy_week if r["userIdentity"].get("type") == "Root"]
 
 

@@ -3,7 +3,8 @@
 An issuing call (``sts AssumeRole``, ``AssumeRoleWithWebIdentity``, ``AssumeRoleWithSAML``,
 ``GetFederationToken``, ``signin ConsoleLogin``) returns a fresh ASIA key; every later call of the
 session carries that key, the session's ARN and ``creationDate`` = the issuing call's time. IAM
-users' long-term AKIA keys and AWS services need no issuing call.
+users' long-term AKIA keys and AWS services need no issuing call; a run with a long-term key often
+begins with ``sts GetCallerIdentity`` (Terraform's AWS provider, scripts checking whose key they hold).
 """
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ from cloudtrail_emulator.generators.population.agents import is_browser
 from cloudtrail_emulator.generators.records import RecordFactory
 from cloudtrail_emulator.generators.records.identity import session_seconds
 from cloudtrail_emulator.generators.times import format_time
+
+#: the chance that a session with a long-term key begins by checking whose key it is
+CALLER_CHECK_CHANCE = 0.6
+#: sessions of fewer records (a quiet hour's cut sessions, a quick look) skip the check
+CHECKED_SESSION = 6
 
 
 def outside_caller(key: str, kind: str, account: str, identity: dict, like: Principal) -> Principal:
@@ -89,9 +95,12 @@ class CredentialIssuer:
         category = principal.category
         ip = self._address(principal, int(plan.start.timestamp()) + at, rng)
         arn = principal.user_identity.get("arn", f"arn:aws:iam::{account}:root")
-        if category == "user" or principal.access_key_id is None:
+        if category in ("user", "ci-user") or principal.access_key_id is None:
             session = Session(principal, None, ip, self.work.working_set(rng, account, arn))
-            return Issued(session, 0, at - 1)
+            if principal.access_key_id is None or size < CHECKED_SESSION or rng.random() >= CALLER_CHECK_CHANCE:
+                return Issued(session, 0, at - 1)
+            plan.add(at, session, self.work.caller_identity, False, session.values)
+            return Issued(session, 1, at)
         created = format_time(plan.start + timedelta(seconds=at))
         key = session_key_id(account, rng)
         base = principal.user_identity
@@ -114,7 +123,11 @@ class CredentialIssuer:
         issuer: Session | None = None
         count = 0
         if category == "ci":
-            issuer, count, at = self._ci_issuer(plan, principal, at, size, ip)
+            deploy = next((p for p in self.population.principals_in(account) if p.category == "web-identity"),
+                          None)
+            if deploy is not None and size < 3:   # a short job works in the deploy role's own session
+                return self.issue(plan, deploy, at, size)
+            issuer, count, at = self._ci_issuer(plan, principal, deploy, at, size, ip)
         created = format_time(plan.start + timedelta(seconds=at))
         issuer_info = base["sessionContext"]["sessionIssuer"]
         session_name = role_session_name(principal, plan.start + timedelta(seconds=at), rng)
@@ -169,18 +182,19 @@ class CredentialIssuer:
                      failed_login_patch(wrong_mfa))
         return count
 
-    def _ci_issuer(self, plan: UnitPlan, principal: Principal, at: int, size: int,
+    def _ci_issuer(self, plan: UnitPlan, principal: Principal, deploy: Principal | None, at: int, size: int,
                    ip: str) -> tuple[Session, int, int]:
         """A pipeline run's start: OIDC into the deploy role and a check of it (when the run has room).
 
-        Returns the session that assumes the CI role, the calls planned and the time to assume it.
+        Returns the session that assumes the CI role, the calls planned and the time to assume it. In
+        an account without a deploy role a person's key assumes the role.
         """
-        deploy = next((p for p in self.population.principals_in(plan.account) if p.category == "web-identity"),
-                      None)
-        if deploy is None or size < 4:
+        if deploy is None:
             return Session(self._person_user(principal), None, ip, None), 0, at
         first = self.issue(plan, deploy, at, 2)
         step = first.last + 1 + int(plan.rng.random() * 3)
+        if size < 4:
+            return first.session, first.count, step
         plan.add(step, first.session, self.work.caller_identity, False, first.session.values)
         return first.session, first.count + 1, step + 1
 

@@ -10,12 +10,12 @@ from cloudtrail_emulator.generators.activity.bursts import BurstPlanner
 from cloudtrail_emulator.generators.activity.handover import HOUR, Crossing, Handover, RegionHours
 from cloudtrail_emulator.generators.activity.issuing import CredentialIssuer
 from cloudtrail_emulator.generators.activity.personas import (
-    ACCESS_STYLES,
     BASE_SHARES,
     CALL_GAP,
     PERSONAS,
     SESSION_SIZE,
-    access_style,
+    STYLE_WEIGHTS,
+    activity_weight,
     apportion,
     persona_of,
     persona_rhythm,
@@ -106,7 +106,7 @@ class ActivityModel:
         present = [p for p in PERSONAS if p in table]
         if not present:
             raise GeneratorError(f"account {account} has no principals in the population")
-        shares = ACCESS_STYLES[access_style(self.population.seed, account)][2]
+        shares = STYLE_WEIGHTS[self.population.access_style(account)][1]
         return {p: BASE_SHARES[p] * shares.get(p, 1.0) * persona_rhythm(p, middle) for p in present}
 
     def budgets(self, account: str, middle: datetime, n: int, span: int) -> dict[str, int]:
@@ -116,25 +116,23 @@ class ActivityModel:
 
     @staticmethod
     def _whole_sessions(rng: random.Random, budgets: dict[str, int]) -> dict[str, int]:
-        """Sessions are decided first: a persona whose share of the hour is smaller than its sessions
-        gets one whole session with the chance share/size, else none; the services' steady calls
-        take up the difference (at most half of their own share is given away). So a small run has
-        fewer sessions, not smaller ones, and its issuing calls stay in proportion; only where an hour
-        cannot hold a session (a few records) are its sessions cut to what it holds."""
+        """Sessions are decided first: the records of the personas whose share of the hour is smaller
+        than their sessions are pooled and go to whole sessions, each to a persona drawn by its share
+        (the last one cut to what is left). Their shares hold on average, and a small run has fewer
+        sessions, not smaller ones, so its issuing calls stay in proportion."""
         small = [p for p, b in budgets.items() if 0 < b < SESSION_SIZE.get(p, 0)]
-        if not small or "service" not in budgets:
+        if len(small) < 2:
             return budgets
         out = dict(budgets)
-        free = sum(budgets[p] for p in small) + budgets["service"] // 2
-        service = budgets["service"] + sum(budgets[p] for p in small)
+        pool = sum(budgets[p] for p in small)
+        weights = [budgets[p] for p in small]
         for persona in small:
-            mean = SESSION_SIZE[persona]
-            fits = min(mean, free)      # what a session here holds on average: the persona keeps its share
-            size = max(2, int(rng.gammavariate(2.0, mean / 2))) if rng.random() * fits < budgets[persona] else 0
-            out[persona] = min(size, free)
-            free -= out[persona]
-            service -= out[persona]
-        out["service"] = service
+            out[persona] = 0
+        while pool > 0:
+            persona = rng.choices(small, weights=weights)[0]
+            size = min(pool, max(2, int(rng.gammavariate(2.0, SESSION_SIZE[persona] / 2))))
+            out[persona] += size
+            pool -= size
         return out
 
     def _crossings(self, account: str, region: str, start: datetime, n: int, span: int,
@@ -154,13 +152,14 @@ class ActivityModel:
         table = self._personas.get(account)
         if table is None:
             grouped: dict[str, list[Principal]] = {}
+            style = self.population.access_style(account)
             for principal in self.population.principals_in(account):
                 if principal.category == "root" and not self.noisy_admin:
                     continue   # root signs in only for the rare chores it alone can do: noisy admin activity
-                grouped.setdefault(persona_of(principal), []).append(principal)
-            style = ACCESS_STYLES[access_style(self.population.seed, account)][1]
+                if activity_weight(principal, style) > 0:
+                    grouped.setdefault(persona_of(principal), []).append(principal)
             table = self._personas[account] = {
-                persona: (members, list(accumulate(p.weight * style.get(p.category, 1.0) for p in members)))
+                persona: (members, list(accumulate(activity_weight(p, style) for p in members)))
                 for persona, members in grouped.items()}
         return table
 

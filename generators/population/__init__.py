@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 from faker import Faker
 
+from cloudtrail_emulator.generators.access_styles import DEFAULT_ACCESS_STYLE, account_style
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population.agents import render_user_agent
 from cloudtrail_emulator.generators.population.identifiers import alnum_string, session_key_id
@@ -44,8 +45,13 @@ __all__ = ["CATEGORIES", "CREATION_DATE_PLACEHOLDER", "DEFAULT_ACCOUNT_ID", "MAX
            "Population", "Principal", "build_population", "render_user_agent", "session_key_id"]
 
 
-def build_population(seed: int, accounts: int | Sequence[str] = 1) -> Population:
-    """The population of a seed: one account `123456789012`, or an organization of several."""
+def build_population(seed: int, accounts: int | Sequence[str] = 1,
+                     access_style: str = DEFAULT_ACCESS_STYLE) -> Population:
+    """The population of a seed: one account `123456789012`, or an organization of several.
+
+    ``access_style`` (see ``generators.access_styles``) says how people and pipelines reach the
+    accounts: the organisation's choice, or ``per-account`` (each account's drawn from the seed).
+    """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise GeneratorError(f"seed must be an integer, not {seed!r}")
     rng = random.Random(seed)
@@ -59,5 +65,7 @@ def build_population(seed: int, accounts: int | Sequence[str] = 1) -> Population
                          for index, account_id in enumerate(ids))
     people = draw_people(rng, fake, company, count=min(4 + 2 * len(ids), 40))
     builder = PrincipalBuilder(rng, fake, people, sso_region=rng.choice((None, "eu-west-1", "us-west-2")))
-    principals = tuple(p for account in account_list for p in builder.account(account))
-    return Population(seed, account_list, organization_id, principals)
+    styles = {a.account_id: account_style(access_style, seed, a.account_id) for a in account_list}
+    principals = tuple(p for account in account_list
+                       for p in builder.account(account, seed, styles[account.account_id]))
+    return Population(seed, account_list, organization_id, principals, styles)

@@ -12,6 +12,7 @@ CATEGORIES = (
     "console-user",    # IAMUser signed in to the console (ASIA session key, sessionContext)
     "role",            # IAM role assumed by a person from the CLI
     "ci",              # IAM role assumed by a CI system (Terraform)
+    "ci-user",         # IAMUser whose long-term AKIA key a CI system holds (a deploy user)
     "web-identity",    # IAM role assumed through OIDC (GitHub Actions)
     "sso",             # IAM Identity Center permission-set role, CLI
     "sso-console",     # IAM Identity Center permission-set role, console
@@ -45,6 +46,7 @@ class Principal:
     invoked_by: str | None     # service host name for services acting for the account
     weight: float              # relative share of activity
     addresses: Addresses | None = None  # where each call or session comes from; None: any of source_ips
+    admin: bool = False        # acts with administrator rights (an admin's IAM user, an admin role)
 
     @property
     def category(self) -> str:
@@ -58,6 +60,7 @@ class Population:
     accounts: tuple[Account, ...]
     organization_id: str | None    # "o-" + 10 lowercase alphanumerics when more than one account
     principals: tuple[Principal, ...]
+    access_styles: dict[str, str]  # account id -> how its people and pipelines reach it (ACCESS_STYLES)
 
     @cached_property
     def _by_account(self) -> dict[str, tuple[Principal, ...]]:
@@ -69,6 +72,10 @@ class Population:
     @cached_property
     def _by_key(self) -> dict[str, Principal]:
         return {p.key: p for p in self.principals}
+
+    def access_style(self, account_id: str) -> str:
+        """How the account's people and pipelines reach AWS (one of ACCESS_STYLES)."""
+        return self.access_styles[account_id]
 
     def principals_in(self, account_id: str) -> tuple[Principal, ...]:
         return self._by_account.get(account_id, ())

@@ -41,6 +41,8 @@ _SERVICE_ROLES = (("AWSServiceRoleForConfig", "config.amazonaws.com", "AWSConfig
                    0.8),
                   ("AWSServiceRoleForTrustedAdvisor", "trustedadvisor.amazonaws.com", "TrustedAdvisor", 0.5),
                   ("AWSServiceRoleForSSO", "sso.amazonaws.com", "AWS-SSO", 0.3))
+#: IAM users whose access keys CI pipelines hold (secrets of the CI system): (name, GitHub runner's CLI, weight)
+_DEPLOY_USERS = (("terraform-ci", False, 4.0), ("github-actions-deploy", True, 3.0))
 _ORG_ROLE = ("AWSServiceRoleForOrganizations", "organizations.amazonaws.com", "AWSOrganizations", 0.3)
 
 
@@ -58,10 +60,13 @@ class PrincipalBuilder:
         runner_os = f"os/linux#6.5.0-{rng.randrange(1015, 1030)}-azure"
         self.runner_cli = cli_agent(rng, runner_os, "x86_64", "ubuntu.22")
 
-    def account(self, account: Account) -> list[Principal]:
+    def account(self, account: Account, seed: int, style: str) -> list[Principal]:
+        """The account's principals; an ``iam-users`` account's pipelines also get deploy users."""
         acct = account.account_id
         rng = self.rng
         users = rng.sample(self.people, k=min(len(self.people), rng.randint(2, 5)))
+        if style == "iam-users" and not any(person.admin for person in users):
+            users.append(rng.choice([person for person in self.people if person.admin]))   # no other way in
         out: list[Principal] = []
         for person in users:
             out += self._iam_user(acct, person)
@@ -80,7 +85,12 @@ class PrincipalBuilder:
             out.append(self._lambda(acct))
         out += [self._service(acct, host, weight) for host, weight in _SERVICES]
         roles = _SERVICE_ROLES + ((_ORG_ROLE,) if account.is_management else ())
+        if style == "iam-users":   # no IAM Identity Center, so no service-linked role of it
+            roles = tuple(spec for spec in roles if spec[1] != "sso.amazonaws.com")
         out += [self._service_role(acct, *spec) for spec in roles]
+        if style == "iam-users":
+            deploy_rng = random.Random(f"{seed}:{acct}:deploy-users")
+            out += [self._deploy_user(acct, deploy_rng, *spec) for spec in _DEPLOY_USERS]
         return out
 
     # -- humans --------------------------------------------------------------------------------
@@ -95,7 +105,7 @@ class PrincipalBuilder:
         cli = Principal(
             f"{acct}:user/{person.login}", "IAMUser", acct,
             user_identity(acct, user_id, person.login, key_id, None), key_id, person.login,
-            person.ips, tuple(agents), False, None, 2.0 if person.admin else 3.0, person.addresses)
+            person.ips, tuple(agents), False, None, 2.0 if person.admin else 3.0, person.addresses, person.admin)
         if not (person.admin or rng.random() < 0.5):
             return [cli]
         session_key = aws_id("ASIA", acct, rng, 20)
@@ -117,7 +127,7 @@ class PrincipalBuilder:
         identity = role_identity(acct, role, "", aws_id("AROA", acct, rng, 21), session, key_id, mfa=True)
         return Principal(f"{acct}:role/{role}/{person.login}", "AssumedRole", acct, identity, key_id, session,
                          person.ips, (person.device.cli(rng), person.device.boto3(rng)), False, None, 1.5,
-                         person.addresses)
+                         person.addresses, role in ("Admin", "OrganizationAccountAccessRole"))
 
     def _sso(self, acct: str, person: Person) -> list[Principal]:
         rng = self.rng
@@ -132,7 +142,7 @@ class PrincipalBuilder:
                 (person.device.cli(rng), person.device.boto3(rng))
             out.append(Principal(f"{acct}:{category}/{permission_set}/{person.email}", "AssumedRole", acct,
                                  identity, key_id, person.email, person.ips, agents, console, None, weight,
-                                 person.addresses))
+                                 person.addresses, permission_set == "AdministratorAccess"))
         return out
 
     def _federated(self, acct: str) -> list[Principal]:
@@ -168,7 +178,7 @@ class PrincipalBuilder:
                     "sessionContext": {"sessionIssuer": {}, "webIdFederationData": {},
                                        "attributes": session_attributes(True)}}
         return Principal(f"{acct}:root", "Root", acct, identity, key_id, "root", admin.ips,
-                         console_agents(self.rng, admin.device.browser), True, None, 0.15, admin.addresses)
+                         console_agents(self.rng, admin.device.browser), True, None, 0.4, admin.addresses)
 
     # -- automation ----------------------------------------------------------------------------
 
@@ -179,6 +189,13 @@ class PrincipalBuilder:
         identity = role_identity(acct, role, "", aws_id("AROA", acct, rng, 21), session, key_id)
         return Principal(f"{acct}:ci/{role}", "AssumedRole", acct, identity, key_id, session,
                          self.runners.all(), self.terraform, False, None, 4.0, self.runners)
+
+    def _deploy_user(self, acct: str, rng: random.Random, name: str, runner_cli: bool, weight: float) -> Principal:
+        """An IAM user with a long-term access key that a pipeline runs Terraform (and the CLI) with."""
+        user_id, key_id = aws_id("AIDA", acct, rng, 21), aws_id("AKIA", acct, rng, 20)
+        agents = (self.runner_cli, *self.terraform) if runner_cli else self.terraform
+        return Principal(f"{acct}:ci-user/{name}", "IAMUser", acct, user_identity(acct, user_id, name, key_id, None),
+                         key_id, name, self.runners.all(), agents, False, None, weight, self.runners)
 
     def _github_role(self, acct: str) -> Principal:
         rng = self.rng
