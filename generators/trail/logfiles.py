@@ -158,6 +158,7 @@ class LogFileBatcher:
             t, self._day = _epoch(value, self._day)
             end = name_time(t)
             self._last_time = (value, t, end)
+        out: list[LogFile] = []
         if end != self._window_end:
             if self._window_end is None:
                 self._window_end = end
@@ -168,10 +169,8 @@ class LogFileBatcher:
             else:
                 out = self._close(next_window_busy=end == self._window_end + WINDOW_SECONDS)
                 self._window_end = end
-                self._on_time.append((t, record))
-                return out
         self._on_time.append((t, record))
-        return []
+        return out
 
     def flush(self) -> list[LogFile]:
         """Deliver what is left (call once, after the last record)."""
