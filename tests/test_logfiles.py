@@ -187,6 +187,28 @@ def test_bad_streams_are_refused():
         LogFileBatcher("not-an-account", "us-east-1", random.Random(1))
 
 
+@pytest.mark.parametrize("text", [
+    "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z", "2024-01-01T00:00:60Z", "2023-02-29T00:00:00Z",
+    "2024-13-01T00:00:00Z", "2024-01-01T00:00:00Z\n", "2024-01-01 00:00:00Z", "\u0662024-01-01T00:00:00Z", None,
+])
+def test_impossible_event_times_are_refused(text):
+    batcher = LogFileBatcher(ACCOUNT, "us-east-1", random.Random(1))
+    batcher.add({"eventTime": "2023-12-31T23:59:59Z"})
+    with pytest.raises(GeneratorError, match="eventTime"):
+        batcher.add({"eventTime": text})
+
+
+def test_windows_across_day_month_and_year_ends():
+    """Each record lands in the file named by the 5-minute mark after it, whatever date it is on."""
+    times = ["2023-12-31T23:56:01Z", "2023-12-31T23:59:59Z", "2024-01-01T00:00:00Z", "2024-01-01T00:04:59Z",
+             "2024-02-28T23:59:59Z", "2024-02-29T00:00:00Z", "2024-02-29T23:55:00Z", "2024-03-01T00:00:01Z"]
+    files = list(iter_log_files([{"eventTime": t} for t in times], ACCOUNT, "us-east-1", random.Random(2),
+                                late_fraction=0))
+    named = {r["eventTime"]: _name_time(f.key) for f in files
+             for r in json.loads(_gunzip_one_member(f.body))["Records"]}
+    assert named == {t: datetime.fromtimestamp((int(_t(t).timestamp()) // 300 + 1) * 300, UTC) for t in times}
+
+
 def test_real_records_rebatched(real_records):
     invictus = sorted((r for r in real_records if r["recipientAccountId"] == "123837392027"),
                       key=lambda r: r["eventTime"])

@@ -59,7 +59,7 @@ MAX_DISPLACEMENT_SECONDS = 120
 DELIVERY_LAG_SECONDS = (5, 60)
 SUFFIX_ALPHABET = string.ascii_letters + string.digits
 
-_EVENT_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+_EVENT_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")  # fullmatch: ASCII digits
 
 
 @dataclass(frozen=True)
@@ -103,15 +103,22 @@ def name_time(newest: int) -> int:
     return (newest // WINDOW_SECONDS + 1) * WINDOW_SECONDS
 
 
-def _epoch(record: dict) -> int:
-    """eventTime as epoch seconds; GeneratorError for anything but `YYYY-MM-DDTHH:MM:SSZ`."""
-    value = record.get("eventTime") if isinstance(record, dict) else None
-    if not isinstance(value, str) or not _EVENT_TIME_RE.match(value):
+def _epoch(value: object, day: tuple[str, int]) -> tuple[int, tuple[str, int]]:
+    """(epoch seconds of the eventTime text `value`, the (date text, its midnight's epoch) it fell on);
+    GeneratorError for anything but a possible `YYYY-MM-DDTHH:MM:SSZ`. `day` is the last call's date,
+    so records in time order parse each date once and each second by its digits."""
+    if not isinstance(value, str) or not _EVENT_TIME_RE.fullmatch(value):
         raise GeneratorError(f"record without a valid eventTime (YYYY-MM-DDTHH:MM:SSZ): {value!r}")
-    try:
-        return to_epoch(value)
-    except ValueError:
-        raise GeneratorError(f"record with an impossible eventTime: {value!r}") from None
+    hour, minute, second = int(value[11:13]), int(value[14:16]), int(value[17:19])
+    if hour > 23 or minute > 59 or second > 59:
+        raise GeneratorError(f"record with an impossible eventTime: {value!r}")
+    date = value[:10]
+    if date != day[0]:
+        try:
+            day = (date, to_epoch(f"{date}T00:00:00Z"))
+        except ValueError:
+            raise GeneratorError(f"record with an impossible eventTime: {value!r}") from None
+    return day[1] + hour * 3600 + minute * 60 + second, day
 
 
 _Item = tuple[int, dict]  # (epoch seconds, record)
@@ -137,28 +144,31 @@ class LogFileBatcher:
         self._window_end: int | None = None  # epoch seconds of the open window's file-name time
         self._on_time: list[_Item] = []
         self._late: list[_Item] = []  # records of the previous window that missed its delivery
-        self._last_time: tuple[str, int] = ("", 0)  # the last eventTime seen and its epoch seconds
+        self._last_time: tuple[str, int, int] = ("", 0, 0)  # the last eventTime, its epoch seconds, its window
+        self._day: tuple[str, int] = ("", 0)  # the last eventTime's date and its midnight (epoch seconds)
 
     def add(self, record: dict) -> list[LogFile]:
         """Take the next record (time order); return the files of any window this closes."""
         # records in time order share seconds: parse each eventTime text once
         value = record.get("eventTime") if isinstance(record, dict) else None
-        if value == self._last_time[0]:
-            t = self._last_time[1]
+        last = self._last_time
+        if value == last[0]:
+            t, end = last[1], last[2]
         else:
-            t = _epoch(record)
-            self._last_time = (value, t)
-        end = name_time(t)
+            t, self._day = _epoch(value, self._day)
+            end = name_time(t)
+            self._last_time = (value, t, end)
         out: list[LogFile] = []
-        if self._window_end is None:
-            self._window_end = end
-        elif end < self._window_end:
-            raise GeneratorError(
-                f"records must arrive in time order: {record['eventTime']} after the window ending "
-                f"{format_epoch(self._window_end)} closed")
-        elif end > self._window_end:
-            out = self._close(next_window_busy=end == self._window_end + WINDOW_SECONDS)
-            self._window_end = end
+        if end != self._window_end:
+            if self._window_end is None:
+                self._window_end = end
+            elif end < self._window_end:
+                raise GeneratorError(
+                    f"records must arrive in time order: {record['eventTime']} after the window ending "
+                    f"{format_epoch(self._window_end)} closed")
+            else:
+                out = self._close(next_window_busy=end == self._window_end + WINDOW_SECONDS)
+                self._window_end = end
         self._on_time.append((t, record))
         return out
 

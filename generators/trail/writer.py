@@ -151,15 +151,21 @@ class TrailWriter:
         """Queue log files already in the store to their chains' open periods (once per key)."""
         if not self.validation:
             return
+        queued: dict[str, set[str]] = {}     # chain key -> keys in its open period, made once a call
         for log_file in files:
-            chain = self.state.chains.get(chain_key(log_file.account_id, log_file.region))
+            key = chain_key(log_file.account_id, log_file.region)
+            chain = self.state.chains.get(key)
             if chain is None:
                 raise GeneratorError(f"log file for a region outside the trail: {log_file.key}")
             if log_file.delivered_at < chain.period_start:
                 raise GeneratorError(
                     f"log file {log_file.key} was delivered at {format_time(log_file.delivered_at)}, "
                     f"before the open digest period starts ({format_time(chain.period_start)})")
-            if all(f.key != log_file.key for f in chain.files):
+            keys = queued.get(key)
+            if keys is None:
+                keys = queued[key] = {f.key for f in chain.files}
+            if log_file.key not in keys:
+                keys.add(log_file.key)
                 chain.files.append(_bodiless(log_file))
 
     # -- (b) explicit batches --------------------------------------------------------------------
@@ -357,7 +363,9 @@ class LogFileBatches:
                 self.account_id, region, self._rng_for(region), self.target.prefix, self.org_id,
                 compresslevel=self.target.compresslevel)
             self._files[region] = []
-        self._write(region, batcher.add(record))
+        files = batcher.add(record)
+        if files:
+            self._write(region, files)
 
     def finish(self) -> list[LogFile]:
         for region, batcher in self._batchers.items():
