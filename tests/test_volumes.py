@@ -13,7 +13,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from cloudtrail_emulator.generators.pipeline import generate
+from cloudtrail_emulator.generators.population import build_population
 from cloudtrail_emulator.generators.trail.logfiles import iter_log_files
+from cloudtrail_emulator.generators.volumes import VolumeModel
 from fixtures_paths import REAL_LOGS
 
 WEEK = dict(seed=5, accounts=3, regions=["us-east-1", "eu-west-1"],
@@ -112,3 +114,28 @@ def test_log_files_at_the_reference_volume_look_like_the_reference():
     median, single = _sizes(iter_log_files(records, "123456789012", "us-east-1", random.Random(1)))
     assert real_median / 2 <= median <= real_median * 2
     assert single <= real_single * 2
+
+
+def test_people_keep_their_accounts_office_hours():
+    """Seed 8's first account works an hour before UTC's day curve, its second an hour after: the share
+    of each hour's records that people make follows each account's own office day."""
+    start = datetime(2024, 6, 3, tzinfo=timezone.utc)
+    early, late = (a.account_id for a in build_population(8, 3).accounts[:2])
+    volumes = VolumeModel(8)
+    assert (volumes.account(early).office_shift, volumes.account(late).office_shift) == (-1, 1)
+    records = list(generate(count=60_000, seed=8, accounts=3, regions=("us-east-1",), start=start,
+                            end=start + timedelta(days=5)))
+
+    def mean_people_hour(account: str) -> float:
+        total: Counter[int] = Counter()
+        people: Counter[int] = Counter()
+        for r in records:
+            if r["recipientAccountId"] == account:
+                hour, identity = int(r["eventTime"][11:13]), r["userIdentity"]
+                total[hour] += 1
+                people[hour] += identity.get("type") == "IAMUser" and not identity.get("userName", "").startswith(
+                    ("terraform-ci", "github-actions"))
+        share = [people[h] / total[h] if total[h] else 0.0 for h in range(24)]
+        return sum(h * s for h, s in enumerate(share)) / sum(share)
+
+    assert mean_people_hour(late) - mean_people_hour(early) > 1.1   # UTC's curve for both gave 0.6 h

@@ -66,9 +66,9 @@ class BurstPlanner:
     """Plans a (unit, region)'s burst, if it gets one."""
 
     def __init__(self, factory: RecordFactory, issuer: CredentialIssuer,
-                 members: Callable[[str, str], Members | None]):
+                 members: Callable[[str, str], Members | None], volumes: VolumeModel):
         self.issuer = issuer
-        self.volumes = VolumeModel(factory.population.seed)   # the accounts' office hours
+        self.volumes = volumes          # the accounts' office hours
         self.members = members          # the activity model's principals of a persona, weighted
         self.kinds = [(kind, [(factory.catalog.get(f"{service}.amazonaws.com", name), code)
                               for service, name, code in kind.apis]) for kind in BURSTS]

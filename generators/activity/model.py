@@ -27,6 +27,7 @@ from cloudtrail_emulator.generators.activity.workloads import WorkloadPlanner
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import Principal
 from cloudtrail_emulator.generators.records import RecordFactory
+from cloudtrail_emulator.generators.volumes import VolumeModel
 
 #: below this many seconds a unit is too short for sessions: the services' steady calls fill it
 MIN_SESSION_SPAN = 60
@@ -42,7 +43,8 @@ class ActivityModel:
         self.work = SessionWork(factory, {a.account_id: a.alias for a in self.population.accounts}, noisy_admin)
         self.issuer = CredentialIssuer(factory, self.work)
         self.twins = Twins(factory.catalog)
-        self.bursts = BurstPlanner(factory, self.issuer, self.members)
+        self.volumes = VolumeModel(self.population.seed)    # the accounts' office hours
+        self.bursts = BurstPlanner(factory, self.issuer, self.members, self.volumes)
         self.handover = Handover(self.population.seed, self.issuer, self.budgets, self.members)
         self.workloads = WorkloadPlanner(self.population.seed, self.issuer, self.work, self.handover)
         self._personas: dict[str, dict[str, tuple[list[Principal], list[float]]]] = {}
@@ -107,7 +109,8 @@ class ActivityModel:
         if not present:
             raise GeneratorError(f"account {account} has no principals in the population")
         shares = STYLE_WEIGHTS[self.population.access_style(account)][1]
-        return {p: BASE_SHARES[p] * shares.get(p, 1.0) * persona_rhythm(p, middle) for p in present}
+        hour = self.volumes.office_hour(account, middle)
+        return {p: BASE_SHARES[p] * shares.get(p, 1.0) * persona_rhythm(p, middle, hour) for p in present}
 
     def budgets(self, account: str, middle: datetime, n: int, span: int) -> dict[str, int]:
         """An hour's n records shared out over the account's personas (before bursts)."""

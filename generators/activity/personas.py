@@ -52,9 +52,10 @@ def activity_weight(principal: Principal, style: str) -> float:
     return principal.weight * STYLE_WEIGHTS[style][0].get(principal.category, 1.0)
 
 
-def persona_rhythm(persona: str, at: datetime) -> float:
-    """Relative activity of a persona at a moment: timeline's day curve, shaped per persona."""
-    day = HOURLY_RHYTHM[at.hour] / _RHYTHM_MEAN
+def persona_rhythm(persona: str, at: datetime, office_hour: int | None = None) -> float:
+    """Relative activity of a persona at a moment: the day curve at the account's office hour (its
+    office shift applied; default the UTC hour), shaped per persona."""
+    day = HOURLY_RHYTHM[at.hour if office_hour is None else office_hour] / _RHYTHM_MEAN
     weekend = at.weekday() >= 5
     if persona in ("developer", "console"):
         return day ** 2 * (0.1 if weekend else 1.0)
