@@ -187,9 +187,10 @@ def test_cli_generates_scenarios_with_labels_and_a_valid_trail(tmp_path, capsys)
 
 # --- actors -------------------------------------------------------------------------------------
 
-def _actor_runs(name: str, actor: str | None, seeds: range) -> list:
+def _actor_runs(name: str, actor: str | None, seeds: range, style: str = "mixed") -> list:
+    """The scenario's runs over seeds, in an organisation of ``style`` (mixed: every kind of actor)."""
     return [run for seed in seeds
-            for run in scenario_runs(*plan_run(count=50, start=START, end=END, seed=seed,
+            for run in scenario_runs(*plan_run(count=50, start=START, end=END, seed=seed, access_style=style,
                                                scenarios=[ScenarioSpec(name, actor=actor)]))]
 
 
@@ -210,6 +211,14 @@ def test_actors_vary_across_seeds_and_most_use_session_credentials():
     assert ssos
     assert {run.records[0]["userIdentity"]["type"] for run in _actor_runs("root-console-login", None, range(4))} \
         == {"Root"}
+
+
+def test_actors_are_those_the_organisation_has():
+    """An IAM-users organisation (the default) has no Identity Center sessions to steal."""
+    kinds = {run.actor for run in _actor_runs("disable-guardduty", None, range(24), "iam-users")}
+    assert "sso" not in kinds and {"user", "role"} <= kinds
+    with pytest.raises(GeneratorError, match="no IAM Identity Center sessions"):
+        _actor_runs("disable-guardduty", "sso", range(1), "iam-users")
 
 
 @pytest.mark.parametrize("actor, opening, caller, session", [

@@ -257,7 +257,7 @@ def test_session_actors_fire_the_same_rules_but_where_a_rule_leaves_them_out(act
     rules = Rules(RULES)
     specs = [ScenarioSpec(name, actor=actor) for name in EXPECTED
              if actor in get_scenario(name).actors and name not in TOOL_FORMS]
-    runs = scenario_runs(*plan_run(**BASELINE, scenarios=specs))
+    runs = scenario_runs(*plan_run(**BASELINE, scenarios=specs, access_style="mixed"))   # SSO sessions exist
     hits = matches(rules, [r for run in runs for r in run.records])
     failures = []
     for run in runs:

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from cloudtrail_emulator.generators.activity.issuing import saml_user
+from cloudtrail_emulator.generators.activity.personas import STYLE_WEIGHTS
 from cloudtrail_emulator.generators.activity.issuing_records import assumed_role, saml_patch, sts_time, with_session
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import Population, Principal, session_key_id
@@ -49,21 +50,28 @@ class Actor:
     opening: Callable[[Attack], Principal] | None = None   # writes the issuing call, returns the session
 
 
-def choose_kind(scenario: Scenario, rng: random.Random, requested: str | None) -> str:
-    """The requested actor type (checked against the scenario's), else one drawn by ACTOR_WEIGHTS."""
+def choose_kind(scenario: Scenario, rng: random.Random, requested: str | None, style: str | None = None) -> str:
+    """The requested actor type (checked against the scenario's and the organisation's access style),
+    else one drawn by ACTOR_WEIGHTS among those the style has (no stolen SSO session where nobody
+    signs in through IAM Identity Center)."""
+    absent = {"sso"} if style is not None and STYLE_WEIGHTS[style][0].get("sso", 1.0) == 0 else set()
     if requested is not None:
         if requested not in ACTOR_TYPES:
             raise GeneratorError(f"unknown scenario actor {requested!r} (one of {', '.join(ACTOR_TYPES)})")
         if requested not in scenario.actors:
             raise GeneratorError(f"scenario {scenario.name} runs as {'|'.join(scenario.actors)}, not {requested}")
+        if requested in absent:
+            raise GeneratorError(f"scenario {scenario.name}: an {style} organisation has no IAM Identity Center "
+                                 f"sessions to steal (choose --access-style identity-center, mixed or per-account)")
         return requested
-    weights = [ACTOR_WEIGHTS[k] for k in scenario.actors]
+    kinds = [k for k in scenario.actors if k not in absent] or list(scenario.actors)
+    weights = [ACTOR_WEIGHTS[k] for k in kinds]
     point, total = rng.random() * sum(weights), 0.0
-    for kind, weight in zip(scenario.actors, weights):
+    for kind, weight in zip(kinds, weights):
         total += weight
         if point < total:
             return kind
-    return scenario.actors[-1]
+    return kinds[-1]
 
 
 def cast(population: Population, account: str, scenario: Scenario, rng: random.Random,
@@ -74,7 +82,7 @@ def cast(population: Population, account: str, scenario: Scenario, rng: random.R
         if kind is None:
             raise GeneratorError(f"scenario {scenario.name} cannot run as {principal.key}")
     else:
-        kind = choose_kind(scenario, rng, kind)
+        kind = choose_kind(scenario, rng, kind, population.access_style(account))
     people = population.principals_in(account)
 
     def pick(*categories: str) -> Principal:
