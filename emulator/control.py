@@ -19,6 +19,7 @@ from cloudtrail_emulator.emulator.services.cloudtrail.models import Trail
 from cloudtrail_emulator.emulator.pipeline.delivery import HistoryConflict
 from cloudtrail_emulator.emulator.protocols.errors import AwsError
 from cloudtrail_emulator.emulator.state import EXTENSION_KEY, EmulatorState
+from cloudtrail_emulator.generators.access_styles import ACCESS_STYLE_CHOICES, DEFAULT_ACCESS_STYLE
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.pipeline import TrailTarget, plan_run, write_trail
 from cloudtrail_emulator.generators.times import format_time
@@ -88,12 +89,15 @@ class HistoryRequest:
     regions: tuple[str, ...] | None = None
     accounts: tuple[str, ...] = ()
     account_id: str | None = None
+    access_style: str = DEFAULT_ACCESS_STYLE    # see generators.access_styles
+    noisy_admin: bool = False
 
     @classmethod
     def from_json(cls, data: Any) -> "HistoryRequest":
         if not isinstance(data, dict) or not isinstance(data.get("trail"), str):
             raise _bad('expected a JSON object with "trail" (name or ARN)')
-        unknown = set(data) - {"trail", "days", "count", "seed", "regions", "accounts", "account_id"}
+        unknown = set(data) - {"trail", "days", "count", "seed", "regions", "accounts", "account_id",
+                               "access_style", "noisy_admin"}
         if unknown:
             raise _bad(f"unknown history field(s): {', '.join(sorted(unknown))}")
         try:
@@ -110,8 +114,13 @@ class HistoryRequest:
                 raise _bad(f"{name} must be a list of strings")
         if account_id is not None and not isinstance(account_id, str):
             raise _bad("account_id must be a string")
+        style, noisy = data.get("access_style", DEFAULT_ACCESS_STYLE), data.get("noisy_admin", False)
+        if style not in ACCESS_STYLE_CHOICES:
+            raise _bad(f"access_style must be one of {', '.join(ACCESS_STYLE_CHOICES)}")
+        if not isinstance(noisy, bool):
+            raise _bad("noisy_admin must be true or false")
         return cls(data["trail"], days, count, seed, None if regions is None else tuple(regions),
-                   tuple(accounts or ()), account_id)
+                   tuple(accounts or ()), account_id, style, noisy)
 
 
 def _find_trail(state: EmulatorState, name_or_arn: str, account_id: str | None) -> Trail:
@@ -141,7 +150,8 @@ def seed_history(app: Flask, ask: HistoryRequest) -> dict:
         end = close_at - HISTORY_MARGIN
         start = end - timedelta(days=ask.days)
         options, population = plan_run(count=ask.count, start=start, end=end, seed=ask.seed,
-                                       accounts=accounts, regions=regions, now=close_at)
+                                       accounts=accounts, regions=regions, now=close_at,
+                                       access_style=ask.access_style, noisy_admin=ask.noisy_admin)
         target = TrailTarget(bucket=trail.s3_bucket, prefix=trail.s3_prefix or "",
                              trail_name=trail.name, home_region=trail.home_region)
         summary = write_trail(state.store, target, options, keyring=state.keyring, population=population,

@@ -198,6 +198,12 @@ def test_impossible_event_times_are_refused(text):
         batcher.add({"eventTime": text})
 
 
+@pytest.mark.parametrize("text", ["", None, "2024-01-01T24:00:00Z"])
+def test_an_impossible_first_event_time_is_refused(text):
+    with pytest.raises(GeneratorError, match="eventTime"):
+        LogFileBatcher(ACCOUNT, "us-east-1", random.Random(1)).add({"eventTime": text})
+
+
 def test_windows_across_day_month_and_year_ends():
     """Each record lands in the file named by the 5-minute mark after it, whatever date it is on."""
     times = ["2023-12-31T23:56:01Z", "2023-12-31T23:59:59Z", "2024-01-01T00:00:00Z", "2024-01-01T00:04:59Z",

@@ -106,6 +106,19 @@ def test_history_and_delivery_through_the_control_api(cloudtrail_emulator):
     assert any("/CloudTrail/" in k for k in keys) and any("/CloudTrail-Digest/" in k for k in keys)
 
 
+def test_history_takes_the_organisations_access_style(cloudtrail_emulator):
+    from cloudtrail_emulator.emulator.testing import ControlApiError
+    cloudtrail_emulator.create_trail("styled-trail")
+    seeded = cloudtrail_emulator.seed_history("styled-trail", days=0.5, count=600, seed=4,
+                                              access_style="identity-center")
+    assert seeded["records"] == 600
+    ct = cloudtrail_emulator.client("cloudtrail")
+    found = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRoleWithSAML"}])
+    assert found["Events"]          # people sign in through Identity Center (an iam-users history has none)
+    with pytest.raises(ControlApiError, match="access_style must be one of"):
+        cloudtrail_emulator.seed_history("styled-trail", days=0.1, access_style="okta")
+
+
 def test_logs_in_tmp_path(cloudtrail_logs, tmp_path):
     logs = cloudtrail_logs(count=120, seed=7, accounts=2, regions=["us-east-1", "eu-west-1"])
     assert logs.directory.parent == tmp_path
@@ -183,7 +196,7 @@ def test_entry_point_is_registered():
 def test_a_strangers_test_file_passes(pytester: pytest.Pytester):
     pytester.makepyfile(test_stranger=STRANGER_TESTS)
     result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly")
-    result.assert_outcomes(passed=12)
+    result.assert_outcomes(passed=13)
 
 
 def test_config_fixture_can_be_overridden(pytester: pytest.Pytester):

@@ -2,7 +2,7 @@
 
 Work units are made independently (``generators.timeline``), so a session that begins in one hour
 and is used in a later one must come from what both hours can compute: the hours' planned counts
-(``HourCounts``) and rngs seeded by the session's place in time, never by a unit's rng. The hour
+(``RegionHours``) and rngs seeded by the session's place in time, never by a unit's rng. The hour
 that holds a session's start writes its issuing calls; later hours use the same key, creationDate,
 address and working set. No record uses a session key whose issuing call falls inside the run and
 is not written (the run's first hours resume sessions begun before the trail starts, as any trail
@@ -31,6 +31,7 @@ from cloudtrail_emulator.generators.activity.personas import CALL_GAP, SESSION_S
 from cloudtrail_emulator.generators.activity.plan import Item, Members, Session, UnitPlan, pick_weighted
 from cloudtrail_emulator.generators.population import Principal
 from cloudtrail_emulator.generators.records.identity import session_seconds
+from cloudtrail_emulator.generators.timeline import UNIT
 
 #: the records of each persona in an hour of an account (middle of the hour, n, span s), before bursts
 Budgets = Callable[[str, datetime, int, int], dict[str, int]]
@@ -43,7 +44,7 @@ CROSSING_AGE = 3000
 EXPIRY_MARGIN = 60
 #: hours with fewer records than this on either side of a boundary let no session cross it
 MIN_CROSSING_RECORDS = 64
-HOUR = 3600
+HOUR = int(UNIT.total_seconds())
 #: an hour's workload calls per role calling in it, at least (a quiet hour's calls come from few roles)
 CALLS_PER_ROLE = 12
 #: credential windows a workload role may open in one hour (its windows are shorter than an hour)
@@ -59,7 +60,7 @@ class Crossing:
     persona: str
     session: Session
     issuing: tuple[Item, ...]    # its issuing calls (negative offsets: before the boundary)
-    began: int                   # offset of its last issuing call
+    last_issuing: int            # offset of its last issuing call
     before: int                  # its work calls in the earlier hour, after the issuing calls
     after: int                   # its calls in the later hour
     expires: int                 # offset of its credentials' expiry, less EXPIRY_MARGIN
@@ -110,7 +111,7 @@ class Handover:
     def crossings(self, account: str, region: str, boundary: datetime, before: tuple[int, int],
                   after: tuple[int, int]) -> list[Crossing]:
         """The sessions under way at ``boundary``, given the (n, span) of the hours on each side."""
-        return self._crossings.get_or_make((account, region, boundary),
+        return self._crossings.get_or_make((account, region, boundary, before, after),
                                            lambda: self._draw_crossings(account, region, boundary, before, after))
 
     def _draw_crossings(self, account: str, region: str, boundary: datetime, before: tuple[int, int],
@@ -144,7 +145,7 @@ class Handover:
         """The workload roles that call in an hour (its start epoch, records, span) and when, from the
         hour's own rng: offsets sorted. Each role's calls and the (at most two) credential windows
         they may open fit in the workload persona's share of the hour."""
-        return self._hours.get_or_make((account, region, start),
+        return self._hours.get_or_make((account, region, start, n, span),
                                        lambda: self._draw_workload_hour(account, region, start, n, span))
 
     def _draw_workload_hour(self, account: str, region: str, start: int, n: int,

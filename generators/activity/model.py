@@ -62,6 +62,9 @@ class ActivityModel:
         left -= issuing
         if "workload" in weights:
             left -= self.workloads.plan(plan, region, hours, left)
+        # crossings need 64 records on both sides, a burst takes at most half of n (and its issuing
+        # calls), a workload hour's issuing calls a fraction of its share: this cannot go below zero
+        assert left >= 0, f"unit {account} {start} {region}: {n} records cannot hold its issuing calls"
         parts: dict[str, int] = {}
         room = left
         for crossing, later in [(c, True) for c in inbound] + [(c, False) for c in outbound]:
@@ -219,7 +222,7 @@ class ActivityModel:
             return
         for offset, _, session, entry, fail, values, patch in crossing.issuing:
             plan.add(plan.span + offset, session, entry, fail, values, patch)
-        self._plan_calls(plan, crossing.persona, crossing.session, calls, plan.span + crossing.began + 1,
+        self._plan_calls(plan, crossing.persona, crossing.session, calls, plan.span + crossing.last_issuing + 1,
                          plan.span - 1)
 
 

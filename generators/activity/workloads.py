@@ -24,6 +24,11 @@ from cloudtrail_emulator.generators.records.identity import session_seconds
 Window = tuple[Session, int]
 
 
+def window_seconds(principal: Principal) -> int:
+    """How long a workload role's credential window lasts: its credentials' lifetime less EXPIRY_MARGIN."""
+    return session_seconds(principal) - EXPIRY_MARGIN
+
+
 class WorkloadPlanner:
     """Plans the workload calls of a (unit, region) and the issuing calls of the windows they open there."""
 
@@ -32,6 +37,7 @@ class WorkloadPlanner:
         self.issuer = issuer
         self.work = work
         self.handover = handover
+        self._phases: dict[tuple[str, str], int] = {}
 
     def plan(self, plan: UnitPlan, region: str, hours: RegionHours, room: int) -> int:
         """Plans the hour's workload calls, at most ``room`` records with the issuing calls (calls past
@@ -79,8 +85,11 @@ class WorkloadPlanner:
 
     def _window(self, principal: Principal, region: str, epoch: int) -> tuple[int, int]:
         """(k, start epoch) of the principal's window holding ``epoch``."""
-        length = session_seconds(principal) - EXPIRY_MARGIN
-        phase = random.Random(f"{self.seed}:{principal.key}:{region}:phase").randrange(length)
+        length = window_seconds(principal)
+        phase = self._phases.get((principal.key, region))
+        if phase is None:
+            phase = self._phases[(principal.key, region)] = \
+                random.Random(f"{self.seed}:{principal.key}:{region}:phase").randrange(length)
         k = (epoch - phase) // length
         return k, phase + k * length
 
@@ -90,7 +99,7 @@ class WorkloadPlanner:
 
         Returns the window and the issuing calls planned here.
         """
-        length = session_seconds(principal) - EXPIRY_MARGIN
+        length = window_seconds(principal)
         first = self._first_use(plan.account, principal, region, window_start, length, hours)
         issued_at = window_start if first is None else first
         rng = random.Random(f"{self.seed}:{principal.key}:{region}:{k}:window")

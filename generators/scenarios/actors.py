@@ -19,8 +19,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from cloudtrail_emulator.generators.activity.issuing import saml_user
-from cloudtrail_emulator.generators.activity.personas import STYLE_WEIGHTS
 from cloudtrail_emulator.generators.activity.issuing_records import assumed_role, saml_patch, sts_time, with_session
+from cloudtrail_emulator.generators.activity.personas import STYLE_WEIGHTS
 from cloudtrail_emulator.generators.errors import GeneratorError
 from cloudtrail_emulator.generators.population import Population, Principal, session_key_id
 from cloudtrail_emulator.generators.times import format_time

@@ -144,7 +144,8 @@ class LogFileBatcher:
         self._window_end: int | None = None  # epoch seconds of the open window's file-name time
         self._on_time: list[_Item] = []
         self._late: list[_Item] = []  # records of the previous window that missed its delivery
-        self._last_time: tuple[str, int, int] = ("", 0, 0)  # the last eventTime, its epoch seconds, its window
+        # the last eventTime, its epoch seconds, its window (a value no record holds before the first)
+        self._last_time: tuple[object, int, int] = (object(), 0, 0)
         self._day: tuple[str, int] = ("", 0)  # the last eventTime's date and its midnight (epoch seconds)
 
     def add(self, record: dict) -> list[LogFile]:
