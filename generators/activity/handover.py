@@ -127,7 +127,7 @@ class Handover:
             budget = min(earlier.get(persona, 0), later.get(persona, 0))
             gap = CALL_GAP[persona]
             # sessions an hour x how long one lasts = how many are under way at a moment
-            if members is None or budget < 4 or rng.random() >= min(0.8, budget * (gap + 1) / 3600):
+            if members is None or budget < 4 or rng.random() >= min(0.8, budget * (gap + 1) / HOUR):
                 continue
             principal = pick_weighted(rng, members)
             size = max(4, int(rng.gammavariate(2.0, SESSION_SIZE[persona] / 2)))

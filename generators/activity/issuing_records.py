@@ -99,7 +99,7 @@ def saml_patch(saml_user: Principal, assumed: dict, subject: str) -> Patch:
     def patch(record: dict, rng: random.Random, when: datetime) -> None:
         record["requestParameters"] = {"sAMLAssertionID": "_" + uuid4(rng), "roleSessionName": assumed["sessionName"],
                                        "roleArn": assumed["roleArn"], "principalArn": provider,
-                                       "durationSeconds": 3600}
+                                       "durationSeconds": assumed["lifetime"]}
         record["responseElements"] = {
             "credentials": _credentials(rng, when, assumed["key"], assumed["lifetime"]),
             "assumedRoleUser": assumed["assumedRoleUser"],
@@ -113,7 +113,7 @@ def saml_patch(saml_user: Principal, assumed: dict, subject: str) -> Patch:
 def federation_token_patch(account: str, name: str, key: str) -> Patch:
     """A GetFederationToken record issuing `key` to federated user `name`."""
     def patch(record: dict, rng: random.Random, when: datetime) -> None:
-        record["requestParameters"] = {"name": name, "durationSeconds": 3600}
+        record["requestParameters"] = {"name": name, "durationSeconds": ROLE_SESSION_SECONDS}
         record["responseElements"] = {
             "credentials": _credentials(rng, when, key),
             "federatedUser": {"federatedUserId": f"{account}:{name}",
